@@ -1,0 +1,204 @@
+"""Pydantic models of everything that crosses the bus.
+
+Every event carries ``schema_version``; consumers ignore fields they do not know, so a field may be
+added without a new version, and anything else needs a new version and topic.
+"""
+
+from datetime import datetime, time
+from enum import StrEnum
+from typing import Annotated, ClassVar, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from hlasatel_contracts.topics import Channel, Lane
+
+
+class Event(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    schema_version: Literal[1] = 1
+
+
+class Language(StrEnum):
+    CS = "cs"
+    EN = "en"
+    DE = "de"
+    PL = "pl"
+    UK = "uk"
+
+
+class AddressRole(StrEnum):
+    RESIDENT = "resident"
+    OWNER = "owner"
+    WORKPLACE = "workplace"
+    CAREGIVER = "caregiver"
+
+
+class IdentityLevel(StrEnum):
+    SELF_DECLARED = "self_declared"
+    VERIFIED = "verified"
+
+
+class BuildingKind(StrEnum):
+    """Číslo popisné (a house) or číslo evidenční (a cottage, garage, temporary building)."""
+
+    POPISNE = "cp"
+    EVIDENCNI = "ce"
+
+
+class AddressPoint(BaseModel):
+    """An RÚIAN address point, as much of it as targeting needs."""
+
+    model_config = ConfigDict(frozen=True)
+
+    code: int = Field(description="RÚIAN kód adresního místa")
+    district_code: int = Field(description="Kód části obce")
+    district: str = Field(description="Název části obce, e.g. 'Liberec I-Staré Město'")
+    street_code: int | None = None
+    street: str | None = Field(default=None, description="None where the address has no street")
+    building_kind: BuildingKind
+    building_number: int = Field(description="Číslo popisné or evidenční")
+    orientation_number: int | None = Field(default=None, description="Číslo orientační")
+    orientation_letter: str | None = Field(default=None, description="Znak čísla orientačního, e.g. 'a'")
+    postcode: str
+    latitude: float | None = None
+    longitude: float | None = None
+
+
+class SubscribedAddress(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    address: AddressPoint
+    role: AddressRole
+
+
+class Contact(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    contact_id: UUID
+    channel: Channel
+    value: str = Field(description="E.164 phone number, e-mail address or push token")
+    verified: bool
+    active: bool
+
+
+class QuietHours(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    start: time
+    end: time
+    timezone: str = "Europe/Prague"
+
+
+class SubscriberChanged(Event):
+    """The subscriber's full current state; the latest version wins."""
+
+    type: Literal["subscriber.changed"] = "subscriber.changed"
+    subscriber_id: UUID
+    version: int = Field(ge=1, description="Grows with every change of this subscriber")
+    occurred_at: datetime
+    language: Language
+    identity_level: IdentityLevel
+    categories: list[str] = Field(description="Chosen categories; empty means every category")
+    quiet_hours: QuietHours | None = None
+    addresses: list[SubscribedAddress]
+    contacts: list[Contact]
+
+
+class SubscriberErased(Event):
+    """The tombstone of an erased subscriber: no personal data is left in it."""
+
+    type: Literal["subscriber.erased"] = "subscriber.erased"
+    subscriber_id: UUID
+    version: int = Field(ge=1)
+    occurred_at: datetime
+
+
+SubscriberEvent = Annotated[SubscriberChanged | SubscriberErased, Field(discriminator="type")]
+
+
+class DeliveryRequest(Event):
+    """What every channel's delivery request carries besides its content."""
+
+    channel: ClassVar[Channel]
+
+    delivery_id: UUID = Field(description="Deterministic: the same message, subscriber and channel")
+    message_id: UUID
+    subscriber_id: UUID
+    contact_id: UUID
+    lane: Lane
+    category: str
+    requested_at: datetime
+    expires_at: datetime | None = None
+
+
+class SendSms(DeliveryRequest):
+    channel: ClassVar[Channel] = Channel.SMS
+    type: Literal["send.sms"] = "send.sms"
+    to: str = Field(description="E.164")
+    text: str
+
+
+class SendEmail(DeliveryRequest):
+    channel: ClassVar[Channel] = Channel.EMAIL
+    type: Literal["send.email"] = "send.email"
+    to: str
+    subject: str
+    text: str
+    html: str | None = None
+    unsubscribe_url: str | None = None
+
+
+class SendPush(DeliveryRequest):
+    channel: ClassVar[Channel] = Channel.PUSH
+    type: Literal["send.push"] = "send.push"
+    token: str
+    title: str
+    body: str
+    data: dict[str, str] = Field(default_factory=dict)
+
+
+class DeliveryState(StrEnum):
+    QUEUED = "queued"
+    ACCEPTED = "accepted"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    EXPIRED = "expired"
+    CONTACT_INVALID = "contact_invalid"
+
+
+class DeliveryStatusChanged(Event):
+    type: Literal["delivery.status"] = "delivery.status"
+    delivery_id: UUID
+    message_id: UUID
+    subscriber_id: UUID
+    contact_id: UUID
+    channel: Channel
+    state: DeliveryState
+    occurred_at: datetime
+    provider: str | None = None
+    provider_message_id: str | None = None
+    reason: str | None = Field(default=None, description="Provider's reason; never a contact value")
+    retryable: bool = False
+    attempt: int = 1
+    segments: int | None = None
+
+
+class DeadLetter(Event):
+    type: Literal["dead_letter"] = "dead_letter"
+    service: str
+    source_topic: str
+    partition: int
+    offset: int
+    key: str | None
+    value: str = Field(description="The original record's value, base64")
+    reason: str
+    failed_at: datetime
+
+
+DELIVERY_REQUEST_BY_CHANNEL: dict[Channel, type[DeliveryRequest]] = {
+    Channel.SMS: SendSms,
+    Channel.EMAIL: SendEmail,
+    Channel.PUSH: SendPush,
+}

@@ -1,0 +1,74 @@
+"""Every topic and lane of the bus, in one place."""
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Channel(StrEnum):
+    SMS = "sms"
+    EMAIL = "email"
+    PUSH = "push"
+
+
+class Lane(StrEnum):
+    """Kafka has no priorities, so urgency is a topic of its own."""
+
+    EMERGENCY = "emergency"
+    TRANSACTIONAL = "transactional"
+    BULK = "bulk"
+
+
+LANES_BY_PRIORITY: tuple[Lane, ...] = (Lane.EMERGENCY, Lane.TRANSACTIONAL, Lane.BULK)
+
+SUBSCRIBERS = "registry.subscribers.v1"
+DELIVERY_STATUS = "delivery.status.v1"
+DEAD_LETTER = "hlasatel.dead-letter.v1"
+
+
+def delivery_topic(channel: Channel, lane: Lane) -> str:
+    """The topic carrying delivery requests of one channel on one lane."""
+    return f"deliveries.{channel.value}.{lane.value}.v1"
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    partitions: int
+    compacted: bool
+    description: str
+
+
+def _delivery_specs() -> list[TopicSpec]:
+    return [
+        TopicSpec(
+            delivery_topic(channel, lane),
+            partitions=4,
+            compacted=False,
+            description=f"{channel.value} delivery requests on the {lane.value} lane, keyed by subscriber id",
+        )
+        for channel in Channel
+        for lane in LANES_BY_PRIORITY
+    ]
+
+
+ALL_TOPICS: tuple[TopicSpec, ...] = (
+    TopicSpec(
+        SUBSCRIBERS,
+        partitions=4,
+        compacted=True,
+        description="Subscriber changelog: full current state or an erasure, keyed by subscriber id",
+    ),
+    *_delivery_specs(),
+    TopicSpec(
+        DELIVERY_STATUS,
+        partitions=4,
+        compacted=False,
+        description="Outcome of every delivery attempt, keyed by delivery id",
+    ),
+    TopicSpec(
+        DEAD_LETTER,
+        partitions=1,
+        compacted=False,
+        description="Records a consumer could not process, with the reason",
+    ),
+)

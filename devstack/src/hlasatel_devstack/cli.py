@@ -1,0 +1,68 @@
+"""``hlasatel-dev run``: the whole system on this machine, on embedded defaults."""
+
+import argparse
+import logging
+import signal
+import sys
+import time
+from pathlib import Path
+
+from hlasatel_devstack.demo import DEMO_SUBSCRIBERS, register_demo_subscribers
+from hlasatel_devstack.stack import SERVICES, Stack, StackConfig
+
+ROOT = Path(__file__).resolve().parents[3]
+GAZETTEER = ROOT / "data" / "ruian" / "20231231_OB_563889_ADR.csv"
+
+
+def _banner(stack: Stack, started_s: float, imported: str) -> str:
+    config = stack.config
+    lines = [
+        "",
+        f"Hlasatel is up in {started_s:.1f} s.",
+        f"Gazetteer: {imported}; {len(DEMO_SUBSCRIBERS)} demo subscribers registered.",
+        "",
+        f"  composer        {stack.url('composer')}/docs   (press office and utilities API)",
+        f"  registry        {stack.url('registry')}/docs   (citizens and addresses)",
+    ]
+    lines += [f"  {s:<15} {stack.url(s)}/readyz" for s in SERVICES[2:]]
+    lines += [
+        f"  broker          127.0.0.1:{config.ports.broker} (Tansu, in memory)",
+        "",
+        "  What the fakes received (one JSON object a line):",
+        *(f"    {config.ledger_dir / name}" for name in ("sms.jsonl", "email.jsonl", "push.jsonl")),
+        f"  Logs: {config.log_dir}",
+        "",
+        "The README's curl lines walk through a message to Masarykova. Ctrl-C stops everything.",
+    ]
+    return "\n".join(lines)
+
+
+def run(var_dir: Path) -> None:
+    started = time.monotonic()
+    stack = Stack(StackConfig(var_dir=var_dir))
+    # SIGTERM stops the stack the way Ctrl-C does.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        print("starting the broker, the provider fakes and the five services…", flush=True)
+        stack.start()
+        imported = stack.run_cli("registry", "import-addresses", str(GAZETTEER))
+        register_demo_subscribers(stack.url("registry"))
+        print(_banner(stack, time.monotonic() - started, imported), flush=True)
+        while not (exited := [name for name, p in stack.processes.items() if p.poll() is not None]):
+            time.sleep(1.0)
+        print(f"{', '.join(exited)} exited; see the logs in {stack.config.log_dir}", file=sys.stderr)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        print("stopping…", flush=True)
+        stack.stop()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="hlasatel-dev", description="Hlasatel on this machine.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    runner = commands.add_parser("run", help="start everything on embedded defaults")
+    runner.add_argument("--var-dir", type=Path, default=ROOT / "var")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    run(args.var_dir)

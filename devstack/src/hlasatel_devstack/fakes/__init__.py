@@ -1,0 +1,1 @@
+"""Local fakes of the providers, over real sockets, each keeping a JSON-lines ledger of what it received."""

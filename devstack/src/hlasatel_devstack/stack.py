@@ -1,0 +1,179 @@
+"""The whole system on one machine: broker, fakes and the five services as separate processes."""
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from hlasatel_devstack.broker import EmbeddedBroker
+from hlasatel_devstack.fakes.server import SMS_ACCOUNT_SID, SMS_AUTH_TOKEN, credentials_path
+from hlasatel_devstack.ports import Ports, wait_for_port
+
+log = logging.getLogger(__name__)
+
+SERVICES = ("registry", "composer", "dispatch-sms", "dispatch-email", "dispatch-push")
+
+
+@dataclass
+class StackConfig:
+    var_dir: Path
+    ports: Ports = field(default_factory=Ports)
+    # Service name → database URL; SQLite files under var_dir where absent.
+    database_urls: dict[str, str] = field(default_factory=dict)
+    # Small timeouts so that consumers join the embedded broker's groups in well under a second.
+    session_timeout_ms: int = 2000
+    heartbeat_interval_ms: int = 500
+
+    @property
+    def ledger_dir(self) -> Path:
+        return self.var_dir / "fakes"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.var_dir / "logs"
+
+    def database_url(self, service: str) -> str:
+        return self.database_urls.get(service) or f"sqlite:///{self.var_dir / (service + '.db')}"
+
+
+def _prefix(service: str) -> str:
+    return service.upper().replace("-", "_") + "_"
+
+
+def service_environment(config: StackConfig, service: str) -> dict[str, str]:
+    """The environment variables one service runs with in the stack."""
+    ports = config.ports
+    prefix = _prefix(service)
+    env = {
+        f"{prefix}PORT": str(getattr(ports, service.replace("-", "_"))),
+        f"{prefix}DATABASE_URL": config.database_url(service),
+        f"{prefix}KAFKA__BOOTSTRAP_SERVERS": f"127.0.0.1:{ports.broker}",
+        f"{prefix}KAFKA__SESSION_TIMEOUT_MS": str(config.session_timeout_ms),
+        f"{prefix}KAFKA__HEARTBEAT_INTERVAL_MS": str(config.heartbeat_interval_ms),
+    }
+    if service == "dispatch-sms":
+        env |= {
+            "DISPATCH_SMS_GATEWAY_URL": f"http://127.0.0.1:{ports.sms_gateway}",
+            "DISPATCH_SMS_ACCOUNT_SID": SMS_ACCOUNT_SID,
+            "DISPATCH_SMS_AUTH_TOKEN": SMS_AUTH_TOKEN,
+            "DISPATCH_SMS_STATUS_CALLBACK_URL": f"http://127.0.0.1:{ports.dispatch_sms}/v1/callbacks/sms",
+        }
+    elif service == "dispatch-email":
+        env |= {"DISPATCH_EMAIL_SMTP_HOST": "127.0.0.1", "DISPATCH_EMAIL_SMTP_PORT": str(ports.smtp)}
+    elif service == "dispatch-push":
+        env |= {
+            "DISPATCH_PUSH_CREDENTIALS_FILE": str(credentials_path(config.ledger_dir)),
+            "DISPATCH_PUSH_FCM_ENDPOINT": f"http://127.0.0.1:{ports.fcm}",
+        }
+    return env
+
+
+def console_script(name: str) -> str:
+    """A console script installed beside the running interpreter."""
+    return str(Path(sys.executable).with_name(name))
+
+
+class Stack:
+    def __init__(self, config: StackConfig) -> None:
+        self.config = config
+        self.broker = EmbeddedBroker(port=config.ports.broker, log_file=config.log_dir / "broker.log")
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+
+    def url(self, service: str) -> str:
+        return f"http://127.0.0.1:{getattr(self.config.ports, service.replace('-', '_'))}"
+
+    def start(self) -> None:
+        """Start everything and return once every service answers ready."""
+        self.config.log_dir.mkdir(parents=True, exist_ok=True)
+        self.config.ledger_dir.mkdir(parents=True, exist_ok=True)
+        self.broker.start()
+        ports = self.config.ports
+        self._spawn(
+            "fakes",
+            [
+                sys.executable,
+                "-m",
+                "hlasatel_devstack.fakes.server",
+                "--ledger-dir",
+                str(self.config.ledger_dir),
+                "--sms-port",
+                str(ports.sms_gateway),
+                "--fcm-port",
+                str(ports.fcm),
+                "--smtp-port",
+                str(ports.smtp),
+            ],
+            {},
+        )
+        for port in (ports.sms_gateway, ports.fcm, ports.smtp):
+            wait_for_port(port)
+        for service in SERVICES:
+            self.start_service(service)
+        for service in SERVICES:
+            self.wait_ready(service)
+
+    def start_service(self, service: str) -> None:
+        self._spawn(service, [console_script(service), "serve"], service_environment(self.config, service))
+
+    def _spawn(self, name: str, argv: list[str], env: dict[str, str]) -> None:
+        with (self.config.log_dir / f"{name}.log").open("ab") as out:
+            self.processes[name] = subprocess.Popen(
+                argv, stdout=out, stderr=subprocess.STDOUT, env=os.environ | env, start_new_session=True
+            )
+
+    def wait_ready(self, service: str, timeout_s: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            process = self.processes[service]
+            if process.poll() is not None:
+                raise RuntimeError(
+                    f"{service} exited with {process.returncode}; see {self.config.log_dir}/{service}.log"
+                )
+            try:
+                if httpx.get(f"{self.url(service)}/readyz", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise TimeoutError(
+            f"{service} not ready after {timeout_s:.0f} s; see {self.config.log_dir}/{service}.log"
+        )
+
+    def run_cli(self, service: str, *args: str) -> str:
+        """Run one of a service's console commands with the stack's environment."""
+        result = subprocess.run(
+            [console_script(service), *args],
+            env=os.environ | service_environment(self.config, service),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"{service} {' '.join(args)} failed: {result.stderr.strip()}")
+        return result.stdout.strip()
+
+    def stop_service(
+        self, service: str, sig: signal.Signals = signal.SIGTERM, timeout_s: float = 20.0
+    ) -> int:
+        process = self.processes.pop(service, None)
+        if process is None or process.poll() is not None:
+            return process.returncode if process else 0
+        process.send_signal(sig)
+        try:
+            return process.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            return process.wait()
+
+    def stop(self) -> None:
+        """SIGTERM the services (they drain), then the fakes, then the broker."""
+        for service in reversed(SERVICES):
+            self.stop_service(service)
+        self.stop_service("fakes")
+        self.broker.stop()

@@ -1,0 +1,81 @@
+"""Pytest fixtures shared by every test folder: databases, the embedded broker, the whole stack.
+
+Database tests run on SQLite and, when DATABASE_URL is set, on PostgreSQL too, each in a fresh database.
+"""
+
+import asyncio
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from hlasatel_devstack.broker import EmbeddedBroker
+from hlasatel_devstack.ports import free_port
+
+
+def database_backends() -> list[str]:
+    return ["sqlite", "postgresql"] if os.environ.get("DATABASE_URL") else ["sqlite"]
+
+
+def _server_dsn() -> str:
+    return os.environ["DATABASE_URL"].replace("postgresql+asyncpg://", "postgresql://")
+
+
+async def _admin(sql: str) -> None:
+    connection = await asyncpg.connect(_server_dsn())
+    try:
+        await connection.execute(sql)
+    finally:
+        await connection.close()
+
+
+class PostgresDatabases:
+    """Fresh PostgreSQL databases on the server DATABASE_URL names, dropped afterwards."""
+
+    def __init__(self) -> None:
+        self.created: list[str] = []
+
+    def create(self) -> str:
+        name = f"hlasatel_test_{uuid.uuid4().hex[:12]}"
+        asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+        self.created.append(name)
+        base, _, _ = _server_dsn().rpartition("/")
+        return f"{base}/{name}"
+
+    def drop_all(self) -> None:
+        for name in self.created:
+            asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        self.created.clear()
+
+
+def new_database_url(backend: str, tmp_path: Path, databases: PostgresDatabases, name: str = "db") -> str:
+    if backend == "postgresql":
+        return databases.create()
+    return f"sqlite:///{tmp_path / (name + '.db')}"
+
+
+@pytest.fixture(scope="session")
+def postgres_databases() -> Iterator[PostgresDatabases]:
+    databases = PostgresDatabases()
+    yield databases
+    databases.drop_all()
+
+
+@pytest.fixture(params=database_backends())
+def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, postgres_databases: PostgresDatabases
+) -> str:
+    """A fresh, empty database: SQLite, and PostgreSQL when DATABASE_URL is set."""
+    return new_database_url(request.param, tmp_path, postgres_databases)
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A fresh embedded broker for the test session, with every topic created."""
+    broker = EmbeddedBroker(port=free_port(), log_file=tmp_path_factory.mktemp("broker") / "broker.log")
+    broker.start()
+    yield broker.bootstrap_servers
+    broker.stop()

@@ -1,0 +1,1 @@
+"""The mechanism shared by dispatch-sms, dispatch-email and dispatch-push."""

@@ -1,0 +1,81 @@
+"""The provider client base: every call timed and logged by ids, vendor errors turned into one tree."""
+
+import abc
+import logging
+import time
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from hlasatel_contracts import Channel, DeliveryRequest
+from hlasatel_runtime.errors import SafeError
+
+log = logging.getLogger(__name__)
+
+RequestT = TypeVar("RequestT", bound=DeliveryRequest)
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """The provider took the delivery."""
+
+    provider_message_id: str | None
+    segments: int | None = None
+
+
+class ProviderError(SafeError):
+    """A provider refused or failed; the message names the provider's reason, never the contact."""
+
+    retryable: bool = False
+
+    def __init__(self, reason: str, *, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+class RetryableProviderError(ProviderError):
+    """Worth trying again later: timeouts, 5xx, 429, SMTP 4xx."""
+
+    retryable = True
+
+
+class PermanentProviderError(ProviderError):
+    """Trying again will not help: a rejected payload, a refused sender."""
+
+
+class ContactInvalidError(PermanentProviderError):
+    """The number, address or token does not exist."""
+
+
+class Provider(abc.ABC, Generic[RequestT]):
+    channel: Channel
+    name: str
+
+    async def send(self, request: RequestT) -> Receipt:
+        """Hand one delivery to the provider, timing and logging the call."""
+        started = time.perf_counter()
+        try:
+            receipt = await self._send(request)
+        except ProviderError as exc:
+            log.info(
+                "%s refused delivery %s after %.0f ms: %s",
+                self.name,
+                request.delivery_id,
+                (time.perf_counter() - started) * 1000,
+                exc.reason,
+            )
+            raise
+        log.debug(
+            "%s took delivery %s in %.0f ms",
+            self.name,
+            request.delivery_id,
+            (time.perf_counter() - started) * 1000,
+        )
+        return receipt
+
+    @abc.abstractmethod
+    async def _send(self, request: RequestT) -> Receipt:
+        """Call the provider; raise a ProviderError subclass for every vendor failure."""
+
+    async def close(self) -> None:
+        """Release connections."""

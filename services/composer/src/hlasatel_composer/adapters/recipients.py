@@ -1,0 +1,80 @@
+"""Resolving a target to recipients, streamed from the index in batches ordered by subscriber id."""
+
+from collections.abc import Sequence
+from uuid import UUID
+
+from sqlalchemy import ColumnElement, and_, or_, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hlasatel_composer.adapters.orm import IndexedAddress, IndexedContact, IndexedSubscriber
+from hlasatel_composer.domain.messages import Target
+from hlasatel_composer.domain.requests import Recipient
+from hlasatel_contracts import Channel, Language
+
+
+def target_clause(target: Target) -> ColumnElement[bool]:
+    """The address points a target selects, as a condition on the index."""
+    clauses: list[ColumnElement[bool]] = []
+    if target.city:
+        clauses.append(true())
+    if target.districts:
+        clauses.append(IndexedAddress.district.in_(target.districts))
+    for street in target.streets:
+        on_street = IndexedAddress.street == street.name
+        clauses.append(
+            and_(on_street, IndexedAddress.district == street.district) if street.district else on_street
+        )
+    if target.address_points:
+        clauses.append(IndexedAddress.address_point_code.in_(target.address_points))
+    return or_(*clauses)
+
+
+async def recipients_after(
+    session: AsyncSession, *, target: Target, after: UUID | None, limit: int
+) -> list[Recipient]:
+    """The next batch of subscribers the target reaches, each once however many of its addresses match."""
+    query = (
+        select(IndexedSubscriber.subscriber_id, IndexedSubscriber.language, IndexedSubscriber.categories)
+        .join(IndexedAddress, IndexedAddress.subscriber_id == IndexedSubscriber.subscriber_id)
+        .where(target_clause(target), IndexedSubscriber.erased.is_(False))
+        .distinct()
+        .order_by(IndexedSubscriber.subscriber_id)
+        .limit(limit)
+    )
+    if after is not None:
+        query = query.where(IndexedSubscriber.subscriber_id > after)
+    subscribers = (await session.execute(query)).all()
+    contacts = await _contacts(session, [row.subscriber_id for row in subscribers])
+    return [
+        Recipient(
+            subscriber_id=row.subscriber_id,
+            language=Language(row.language),
+            categories=tuple(row.categories or ()),
+            contacts=contacts.get(row.subscriber_id, {}),
+        )
+        for row in subscribers
+    ]
+
+
+async def _contacts(
+    session: AsyncSession, subscriber_ids: Sequence[UUID]
+) -> dict[UUID, dict[Channel, tuple[UUID, str]]]:
+    """The first active contact of each channel: one message per channel and subscriber."""
+    if not subscriber_ids:
+        return {}
+    rows = (
+        await session.execute(
+            select(
+                IndexedContact.subscriber_id,
+                IndexedContact.channel,
+                IndexedContact.contact_id,
+                IndexedContact.value,
+            )
+            .where(IndexedContact.subscriber_id.in_(subscriber_ids), IndexedContact.active.is_(True))
+            .order_by(IndexedContact.subscriber_id, IndexedContact.position)
+        )
+    ).all()
+    found: dict[UUID, dict[Channel, tuple[UUID, str]]] = {}
+    for row in rows:
+        found.setdefault(row.subscriber_id, {}).setdefault(Channel(row.channel), (row.contact_id, row.value))
+    return found

@@ -1,0 +1,93 @@
+"""Messages: content per channel and language, severity and lanes, targets. Pure rules, no I/O."""
+
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, Field, model_validator
+
+from hlasatel_contracts import Channel, Lane, Language
+
+
+class Severity(StrEnum):
+    EMERGENCY = "emergency"
+    WARNING = "warning"
+    INFO = "info"
+
+
+class MessageState(StrEnum):
+    DRAFT = "draft"
+    APPROVED = "approved"
+    SENDING = "sending"
+    SENT = "sent"
+
+
+def lane_for(severity: Severity) -> Lane:
+    """Emergencies overtake everything; the rest shares the bulk lane."""
+    return Lane.EMERGENCY if severity is Severity.EMERGENCY else Lane.BULK
+
+
+class EmailContent(BaseModel):
+    subject: Annotated[str, Field(min_length=1, max_length=200)]
+    text: Annotated[str, Field(min_length=1, max_length=100_000)]
+    html: str | None = None
+
+
+class PushContent(BaseModel):
+    title: Annotated[str, Field(min_length=1, max_length=100)]
+    body: Annotated[str, Field(min_length=1, max_length=1000)]
+
+
+class ChannelContent(BaseModel):
+    sms: Annotated[str, Field(min_length=1, max_length=1600)] | None = None
+    email: EmailContent | None = None
+    push: PushContent | None = None
+
+    def channels(self) -> set[Channel]:
+        return {channel for channel in Channel if getattr(self, channel.value) is not None}
+
+
+class Content(BaseModel):
+    """Per language; Czech is required and is what a missing language falls back to."""
+
+    cs: ChannelContent
+    en: ChannelContent | None = None
+    de: ChannelContent | None = None
+    pl: ChannelContent | None = None
+    uk: ChannelContent | None = None
+
+    @model_validator(mode="after")
+    def _czech_has_something(self) -> "Content":
+        if not self.cs.channels():
+            raise ValueError("the Czech content needs at least one channel (sms, email or push)")
+        return self
+
+    def channels(self) -> set[Channel]:
+        """The channels the message goes out on: those its Czech content has."""
+        return self.cs.channels()
+
+    def for_language(self, language: Language, channel: Channel) -> ChannelContent:
+        """The subscriber's language where it has this channel, Czech otherwise."""
+        own: ChannelContent | None = getattr(self, language.value)
+        if own is not None and channel in own.channels():
+            return own
+        return self.cs
+
+
+class StreetSelector(BaseModel):
+    name: Annotated[str, Field(min_length=1, max_length=100)]
+    district: str | None = Field(default=None, description="Only the part of the street in this část obce")
+
+
+class Target(BaseModel):
+    """A union of selectors; at least one must be given."""
+
+    city: bool = Field(default=False, description="The whole city")
+    districts: list[str] = Field(default_factory=list, description="Části obce by name")
+    streets: list[StreetSelector] = Field(default_factory=list)
+    address_points: list[int] = Field(default_factory=list, description="RÚIAN address point codes")
+
+    @model_validator(mode="after")
+    def _something_selected(self) -> "Target":
+        if not (self.city or self.districts or self.streets or self.address_points):
+            raise ValueError("the target selects nothing: give city, districts, streets or address_points")
+        return self

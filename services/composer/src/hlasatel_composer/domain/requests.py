@@ -1,0 +1,76 @@
+"""Turning a message and one recipient into delivery requests. Pure."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from hlasatel_composer.domain.deliveries import delivery_id
+from hlasatel_composer.domain.messages import Content, Severity, lane_for
+from hlasatel_contracts import Channel, DeliveryRequest, Language, SendEmail, SendPush, SendSms
+
+
+@dataclass(frozen=True)
+class Recipient:
+    subscriber_id: UUID
+    language: Language
+    categories: tuple[str, ...]
+    contacts: dict[Channel, tuple[UUID, str]]
+
+
+def wants(recipient: Recipient, *, category: str, severity: Severity) -> bool:
+    """Emergencies reach everyone at the address; otherwise the subscriber's categories decide."""
+    return severity is Severity.EMERGENCY or not recipient.categories or category in recipient.categories
+
+
+def delivery_requests(
+    *,
+    message_id: UUID,
+    content: Content,
+    severity: Severity,
+    category: str,
+    recipient: Recipient,
+    requested_at: datetime,
+    expires_at: datetime | None,
+) -> list[DeliveryRequest]:
+    """One request per channel the message has and the recipient can be reached on."""
+    requests: list[DeliveryRequest] = []
+    for channel in sorted(content.channels() & recipient.contacts.keys()):
+        contact_id, value = recipient.contacts[channel]
+        localized = content.for_language(recipient.language, channel)
+        common: dict[str, Any] = {
+            "delivery_id": delivery_id(message_id, recipient.subscriber_id, channel),
+            "message_id": message_id,
+            "subscriber_id": recipient.subscriber_id,
+            "contact_id": contact_id,
+            "lane": lane_for(severity),
+            "category": category,
+            "requested_at": requested_at,
+            "expires_at": expires_at,
+        }
+        if channel is Channel.SMS:
+            assert localized.sms is not None
+            requests.append(SendSms(**common, to=value, text=localized.sms))
+        elif channel is Channel.EMAIL:
+            assert localized.email is not None
+            requests.append(
+                SendEmail(
+                    **common,
+                    to=value,
+                    subject=localized.email.subject,
+                    text=localized.email.text,
+                    html=localized.email.html,
+                )
+            )
+        else:
+            assert localized.push is not None
+            requests.append(
+                SendPush(
+                    **common,
+                    token=value,
+                    title=localized.push.title,
+                    body=localized.push.body,
+                    data={"category": category, "severity": severity.value},
+                )
+            )
+    return requests

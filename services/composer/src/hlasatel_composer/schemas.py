@@ -1,0 +1,53 @@
+"""The composer's HTTP API schemas."""
+
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from hlasatel_composer.domain.messages import Content, MessageState, Severity, Target
+
+
+class MessageCreate(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "severity": "warning",
+                    "category": "water",
+                    "content": {
+                        "cs": {
+                            "sms": "Liberec: zitra 8-14 h odstavka vody v ulici Masarykova.",
+                            "email": {"subject": "Odstávka vody", "text": "Zítra 8–14 h nepoteče voda."},
+                            "push": {"title": "Odstávka vody", "body": "Zítra 8–14 h, Masarykova"},
+                        }
+                    },
+                    "target": {"streets": [{"name": "Masarykova"}]},
+                }
+            ]
+        }
+    )
+
+    severity: Severity
+    category: Annotated[str, Field(pattern=r"^[a-z][a-z-]{1,39}$", examples=["water"])]
+    content: Content
+    target: Target
+    expires_at: datetime | None = None
+
+
+class MessageRead(BaseModel):
+    id: UUID
+    state: MessageState
+    severity: Severity
+    category: str
+    content: Content
+    target: Target
+    created_at: datetime
+    approved_at: datetime | None
+    expires_at: datetime | None
+    recipients: int = Field(description="Subscribers with at least one delivery")
+    deliveries: dict[str, dict[str, int]] = Field(
+        description="Per channel, the number of deliveries in each state",
+        examples=[{"sms": {"accepted": 12}}],
+    )

@@ -1,0 +1,1 @@
+"""Hlasatel dispatch-email."""

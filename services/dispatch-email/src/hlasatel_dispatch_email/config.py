@@ -1,0 +1,21 @@
+from pydantic import SecretStr
+from pydantic_settings import SettingsConfigDict
+
+from hlasatel_runtime.settings import ServiceSettings
+
+
+class Settings(ServiceSettings):
+    """Environment variables start with DISPATCH_EMAIL_, e.g. DISPATCH_EMAIL_SMTP_HOST."""
+
+    model_config = SettingsConfigDict(env_prefix="DISPATCH_EMAIL_", env_nested_delimiter="__", extra="ignore")
+
+    port: int = 8003
+    database_url: str = "sqlite:///var/dispatch-email.db"
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 2525
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    smtp_tls: bool = False
+    sender: str = "Statutární město Liberec <hlasatel@liberec.cz>"
+    timeout_s: float = 30.0

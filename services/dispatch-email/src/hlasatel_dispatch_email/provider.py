@@ -1,0 +1,93 @@
+"""E-mail over SMTP through aiosmtplib."""
+
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import make_msgid, parseaddr
+from typing import Any
+
+import aiosmtplib
+
+from hlasatel_contracts import Channel, SendEmail
+from hlasatel_dispatch.providers import (
+    ContactInvalidError,
+    PermanentProviderError,
+    Provider,
+    ProviderError,
+    Receipt,
+    RetryableProviderError,
+)
+
+# Codes by which a server says the mailbox does not exist (RFC 5321 4.2.3).
+MAILBOX_UNKNOWN_CODES = frozenset({550, 551, 553})
+
+
+def classify_smtp_code(code: int, *, for_recipient: bool) -> ProviderError:
+    """4xx is worth retrying, 5xx is not, and 550 for the recipient means the address is gone."""
+    reason = f"SMTP {code}"
+    if 400 <= code < 500:
+        return RetryableProviderError(reason)
+    if for_recipient and code in MAILBOX_UNKNOWN_CODES:
+        return ContactInvalidError(reason)
+    return PermanentProviderError(reason)
+
+
+class SmtpEmailProvider(Provider[SendEmail]):
+    channel = Channel.EMAIL
+
+    def __init__(
+        self,
+        *,
+        host: str,
+        port: int,
+        sender: str,
+        username: str | None = None,
+        password: str | None = None,
+        start_tls: bool = False,
+        use_tls: bool = False,
+        timeout_s: float = 30.0,
+        name: str = "smtp",
+    ) -> None:
+        self.name = name
+        self._host, self._port = host, port
+        self._sender = sender
+        self._domain = parseaddr(sender)[1].rpartition("@")[2] or "hlasatel.local"
+        self._auth: dict[str, Any] = {"username": username, "password": password} if username else {}
+        self._start_tls, self._use_tls, self._timeout = start_tls, use_tls, timeout_s
+
+    def compose(self, request: SendEmail) -> EmailMessage:
+        """The MIME message: text, optional HTML alternative, ids for tracing, unsubscribe headers."""
+        message = EmailMessage()
+        message["From"] = self._sender
+        message["To"] = Address(addr_spec=request.to)
+        message["Subject"] = request.subject
+        message["Message-ID"] = make_msgid(idstring=request.delivery_id.hex, domain=self._domain)
+        message["X-Hlasatel-Message-Id"] = str(request.message_id)
+        message["X-Hlasatel-Delivery-Id"] = str(request.delivery_id)
+        if request.unsubscribe_url:
+            message["List-Unsubscribe"] = f"<{request.unsubscribe_url}>"
+            message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        message.set_content(request.text, charset="utf-8")
+        if request.html:
+            message.add_alternative(request.html, subtype="html", charset="utf-8")
+        return message
+
+    async def _send(self, request: SendEmail) -> Receipt:
+        message = self.compose(request)
+        try:
+            await aiosmtplib.send(
+                message,
+                hostname=self._host,
+                port=self._port,
+                start_tls=self._start_tls,
+                use_tls=self._use_tls,
+                timeout=self._timeout,
+                **self._auth,
+            )
+        except aiosmtplib.SMTPRecipientsRefused as exc:
+            # The exception text carries the address, so only the code travels on.
+            raise classify_smtp_code(exc.recipients[0].code, for_recipient=True) from None
+        except aiosmtplib.SMTPResponseException as exc:
+            raise classify_smtp_code(exc.code, for_recipient=False) from None
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            raise RetryableProviderError(f"SMTP connection failed ({type(exc).__name__})") from None
+        return Receipt(provider_message_id=message["Message-ID"])

@@ -1,0 +1,16 @@
+from pydantic_settings import SettingsConfigDict
+
+from hlasatel_runtime.settings import ServiceSettings
+
+
+class Settings(ServiceSettings):
+    """Environment variables start with DISPATCH_PUSH_, e.g. DISPATCH_PUSH_CREDENTIALS_FILE."""
+
+    model_config = SettingsConfigDict(env_prefix="DISPATCH_PUSH_", env_nested_delimiter="__", extra="ignore")
+
+    port: int = 8004
+    database_url: str = "sqlite:///var/dispatch-push.db"
+    credentials_file: str = "var/fakes/fcm-service-account.json"
+    project_id: str | None = None
+    # Empty means Google's own endpoint; development points it at the local fake.
+    fcm_endpoint: str | None = None

@@ -1,0 +1,21 @@
+from fastapi import FastAPI
+
+from hlasatel_contracts import Channel
+from hlasatel_dispatch.service import build_dispatcher_app
+from hlasatel_dispatch_sms.config import Settings
+from hlasatel_dispatch_sms.provider import TwilioSmsProvider
+
+
+def bootstrap(settings: Settings | None = None) -> FastAPI:
+    """Build dispatch-sms from its settings."""
+    settings = settings or Settings()
+    provider = TwilioSmsProvider(
+        base_url=settings.gateway_url,
+        account_sid=settings.account_sid,
+        auth_token=settings.auth_token.get_secret_value(),
+        sender=settings.sender,
+        status_callback_url=settings.status_callback_url,
+        timeout_s=settings.timeout_s,
+    )
+    app, _ = build_dispatcher_app(channel=Channel.SMS, settings=settings, provider=provider)
+    return app

@@ -1,0 +1,19 @@
+from pydantic import SecretStr
+from pydantic_settings import SettingsConfigDict
+
+from hlasatel_runtime.settings import ServiceSettings
+
+
+class Settings(ServiceSettings):
+    """Environment variables start with DISPATCH_SMS_, e.g. DISPATCH_SMS_GATEWAY_URL."""
+
+    model_config = SettingsConfigDict(env_prefix="DISPATCH_SMS_", env_nested_delimiter="__", extra="ignore")
+
+    port: int = 8002
+    database_url: str = "sqlite:///var/dispatch-sms.db"
+    gateway_url: str = "http://127.0.0.1:9101"
+    account_sid: str = "AC" + "0" * 32
+    auth_token: SecretStr = SecretStr("dev-token")
+    sender: str = "Liberec"
+    status_callback_url: str | None = None
+    timeout_s: float = 10.0

@@ -1,0 +1,95 @@
+"""The registry's tables."""
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Integer, MetaData, String, Text, Uuid
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from hlasatel_runtime.database import UtcDateTime
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData()
+
+
+class AddressPointRow(Base):
+    __tablename__ = "address_points"
+
+    code: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    municipality_code: Mapped[int] = mapped_column(Integer, index=True)
+    municipality: Mapped[str] = mapped_column(String(100))
+    district_code: Mapped[int] = mapped_column(Integer, index=True)
+    district: Mapped[str] = mapped_column(String(100))
+    street_code: Mapped[int | None] = mapped_column(Integer, index=True)
+    street: Mapped[str | None] = mapped_column(String(100), index=True)
+    building_kind: Mapped[str] = mapped_column(String(2))
+    building_number: Mapped[int] = mapped_column(Integer)
+    orientation_number: Mapped[int | None] = mapped_column(Integer)
+    orientation_letter: Mapped[str | None] = mapped_column(String(2))
+    postcode: Mapped[str] = mapped_column(String(5))
+    sjtsk_y: Mapped[float | None] = mapped_column(Float)
+    sjtsk_x: Mapped[float | None] = mapped_column(Float)
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    retired_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class SubscriberRow(Base):
+    __tablename__ = "subscribers"
+
+    id: Mapped[UUID] = mapped_column(Uuid, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    language: Mapped[str] = mapped_column(String(2))
+    identity_level: Mapped[str] = mapped_column(String(16))
+    categories: Mapped[list[str]] = mapped_column(JSON)
+    quiet_hours: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    addresses: Mapped[list["SubscriberAddressRow"]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="SubscriberAddressRow.position"
+    )
+    contacts: Mapped[list["ContactRow"]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="ContactRow.position"
+    )
+
+
+class SubscriberAddressRow(Base):
+    __tablename__ = "subscriber_addresses"
+
+    subscriber_id: Mapped[UUID] = mapped_column(
+        ForeignKey("subscribers.id", ondelete="CASCADE"), primary_key=True
+    )
+    address_point_code: Mapped[int] = mapped_column(
+        ForeignKey("address_points.code"), primary_key=True, index=True
+    )
+    role: Mapped[str] = mapped_column(String(16))
+    position: Mapped[int] = mapped_column(Integer)
+    address: Mapped[AddressPointRow] = relationship(lazy="selectin")
+
+
+class ContactRow(Base):
+    __tablename__ = "contacts"
+
+    id: Mapped[UUID] = mapped_column(Uuid, primary_key=True)
+    subscriber_id: Mapped[UUID] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(8))
+    value: Mapped[str] = mapped_column(String(4096))
+    verified_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    active: Mapped[bool]
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class OutboxRow(Base):
+    """Events written in the same transaction as the change they announce."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    topic: Mapped[str] = mapped_column(String(200))
+    key: Mapped[str] = mapped_column(String(200))
+    payload: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    published_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)

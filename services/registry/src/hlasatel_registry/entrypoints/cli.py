@@ -1,0 +1,49 @@
+"""``registry serve`` and ``registry import-addresses FILE``."""
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from hlasatel_registry.adapters.gazetteer_store import ImportCounts, import_records
+from hlasatel_registry.adapters.orm import Base
+from hlasatel_registry.config import Settings
+from hlasatel_registry.domain.gazetteer import GazetteerFormatError, read_file
+from hlasatel_runtime.database import build_engine, session_factory
+from hlasatel_runtime.logs import configure_logging
+from hlasatel_runtime.service import serve
+
+
+async def import_addresses(settings: Settings, path: Path) -> ImportCounts:
+    """Load an RÚIAN address-point export into the gazetteer."""
+    records = read_file(path)
+    engine = build_engine(settings.database_url)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(Base.metadata.create_all)
+        async with session_factory(engine)() as session, session.begin():
+            return await import_records(session, records)
+    finally:
+        await engine.dispose()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="registry", description="Hlasatel registry.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("serve", help="run the HTTP API and the changelog relay")
+    importer = commands.add_parser("import-addresses", help="load an RÚIAN 'adresní místa' CSV export")
+    importer.add_argument("file", type=Path)
+    args = parser.parse_args(argv)
+    settings = Settings()
+    configure_logging("registry", settings.log_level)
+    if args.command == "serve":
+        from hlasatel_registry.bootstrap import bootstrap
+
+        serve(bootstrap(settings), settings)
+        return
+    try:
+        counts = asyncio.run(import_addresses(settings, args.file))
+    except (OSError, GazetteerFormatError) as exc:
+        print(f"registry import-addresses: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    print(f"{args.file.name}: {counts}")

@@ -1,0 +1,115 @@
+"""The registry's HTTP API schemas."""
+
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from hlasatel_contracts import AddressRole, Channel, IdentityLevel, Language, QuietHours
+from hlasatel_registry.domain.contacts import normalise
+
+
+class AddressLink(BaseModel):
+    address_point: int = Field(description="RÚIAN kód adresního místa", examples=[23657235])
+    role: AddressRole = AddressRole.RESIDENT
+
+
+class ContactCreate(BaseModel):
+    channel: Channel
+    value: str = Field(
+        max_length=4096, description="Phone (Czech numbers without +420 accepted), e-mail or push token"
+    )
+
+    @model_validator(mode="after")
+    def _normalised(self) -> "ContactCreate":
+        self.value = normalise(self.channel, self.value)
+        return self
+
+
+class SubscriberCreate(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "addresses": [{"address_point": 23657235, "role": "resident"}],
+                    "contacts": [
+                        {"channel": "sms", "value": "+420777123456"},
+                        {"channel": "email", "value": "jana@example.cz"},
+                        {"channel": "push", "value": "fcm-token-from-the-app"},
+                    ],
+                    "language": "cs",
+                }
+            ]
+        }
+    )
+
+    addresses: Annotated[list[AddressLink], Field(min_length=1, max_length=10)]
+    contacts: Annotated[list[ContactCreate], Field(min_length=1, max_length=10)]
+    language: Language = Language.CS
+    categories: list[Annotated[str, Field(pattern=r"^[a-z][a-z-]{1,39}$")]] = Field(
+        default_factory=list, description="Chosen categories; empty means every category"
+    )
+    quiet_hours: QuietHours | None = None
+
+    @field_validator("addresses")
+    @classmethod
+    def _distinct_addresses(cls, value: list[AddressLink]) -> list[AddressLink]:
+        if len({a.address_point for a in value}) != len(value):
+            raise ValueError("an address point is listed twice")
+        return value
+
+    @field_validator("contacts")
+    @classmethod
+    def _distinct_contacts(cls, value: list[ContactCreate]) -> list[ContactCreate]:
+        if len({(c.channel, c.value) for c in value}) != len(value):
+            raise ValueError("a contact is listed twice")
+        return value
+
+
+class AddressRead(BaseModel):
+    code: int
+    label: str
+    district_code: int
+    district: str
+    street: str | None
+    building_kind: str
+    building_number: int
+    orientation_number: int | None
+    orientation_letter: str | None
+    postcode: str
+    latitude: float | None
+    longitude: float | None
+
+
+class SubscribedAddressRead(BaseModel):
+    address_point: int
+    role: AddressRole
+    label: str
+
+
+class ContactRead(BaseModel):
+    id: UUID
+    channel: Channel
+    value: str
+    verified: bool
+    active: bool
+
+
+class SubscriberRead(BaseModel):
+    id: UUID
+    version: int
+    language: Language
+    identity_level: IdentityLevel
+    categories: list[str]
+    quiet_hours: QuietHours | None
+    addresses: list[SubscribedAddressRead]
+    contacts: list[ContactRead]
+    created_at: datetime
+    updated_at: datetime
+
+
+class DistrictRead(BaseModel):
+    code: int
+    name: str
+    address_points: int
