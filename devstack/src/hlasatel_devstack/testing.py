@@ -4,16 +4,20 @@ Database tests run on SQLite and, when DATABASE_URL is set, on PostgreSQL too, e
 """
 
 import asyncio
+import contextlib
 import os
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
+import uvicorn
 
 from hlasatel_devstack.broker import EmbeddedBroker
-from hlasatel_devstack.ports import free_port
+from hlasatel_devstack.ports import free_port, wait_for_port
 
 
 def database_backends() -> list[str]:
@@ -79,3 +83,34 @@ def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     broker.start()
     yield broker.bootstrap_servers
     broker.stop()
+
+
+@pytest.fixture(scope="session")
+def shared_data(request: pytest.FixtureRequest) -> Path:
+    """The project's real test data: ../shared/data beside the checkout."""
+    path = Path(request.config.rootpath).parent / "shared" / "data"
+    if not path.is_dir():
+        pytest.fail(f"the real test data is missing: expected {path} (shared/ beside the checkout)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def liberec_csv(shared_data: Path) -> Path:
+    return shared_data / "ruian" / "20231231_OB_563889_ADR.csv"
+
+
+@contextlib.contextmanager
+def serve_in_thread(app: Any, port: int | None = None) -> Iterator[str]:
+    """Serve an ASGI app on a loopback port (a free one by default) from a thread; yields its base URL."""
+    port = port or free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False)
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    wait_for_port(port)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

@@ -66,9 +66,10 @@ class SmtpEmailProvider(Provider[SendEmail]):
         if request.unsubscribe_url:
             message["List-Unsubscribe"] = f"<{request.unsubscribe_url}>"
             message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-        message.set_content(request.text, charset="utf-8")
+        # quoted-printable keeps the message 7-bit clean for relays without 8BITMIME
+        message.set_content(request.text, charset="utf-8", cte="quoted-printable")
         if request.html:
-            message.add_alternative(request.html, subtype="html", charset="utf-8")
+            message.add_alternative(request.html, subtype="html", charset="utf-8", cte="quoted-printable")
         return message
 
     async def _send(self, request: SendEmail) -> Receipt:

@@ -1,9 +1,11 @@
 """Push notifications through FCM HTTP v1 with firebase-admin's async API."""
 
+import asyncio
 import uuid
 from typing import Any
 
 import firebase_admin
+import google.auth.exceptions
 from firebase_admin import credentials, exceptions, messaging
 
 from hlasatel_contracts import Channel, Lane, SendPush
@@ -23,11 +25,15 @@ _RETRYABLE = (
     exceptions.InternalError,
     exceptions.DeadlineExceededError,
     exceptions.ResourceExhaustedError,
+    exceptions.UnknownError,
 )
 
 
 def classify_fcm_error(exc: Exception) -> ProviderError:
     """FCM's error codes as the provider error tree; the token never enters the reason."""
+    if isinstance(getattr(exc, "cause", None), google.auth.exceptions.GoogleAuthError):
+        # Our own key was refused: every delivery waits until an operator fixes it, none is dropped.
+        return RetryableProviderError("FCM authentication failed")
     code = getattr(exc, "code", type(exc).__name__)
     reason = f"FCM {code} ({type(exc).__name__})"
     if isinstance(exc, _TOKEN_GONE):
@@ -74,11 +80,15 @@ class FcmPushProvider(Provider[SendPush]):
         )
 
     async def _send(self, request: SendPush) -> Receipt:
-        batch = await messaging.send_each_async([self.build_message(request)], app=self._app)
+        try:
+            batch = await messaging.send_each_async([self.build_message(request)], app=self._app)
+        except exceptions.FirebaseError as exc:
+            raise classify_fcm_error(exc) from None
         response = batch.responses[0]
         if response.exception is not None:
             raise classify_fcm_error(response.exception)
         return Receipt(provider_message_id=response.message_id)
 
     async def close(self) -> None:
-        firebase_admin.delete_app(self._app)
+        # delete_app closes its async client with asyncio.run(), which needs a thread without a loop.
+        await asyncio.to_thread(firebase_admin.delete_app, self._app)

@@ -33,11 +33,14 @@ async def recipients_after(
     session: AsyncSession, *, target: Target, after: UUID | None, limit: int
 ) -> list[Recipient]:
     """The next batch of subscribers the target reaches, each once however many of its addresses match."""
+    matches = (
+        select(IndexedAddress.subscriber_id)
+        .where(IndexedAddress.subscriber_id == IndexedSubscriber.subscriber_id, target_clause(target))
+        .exists()
+    )
     query = (
         select(IndexedSubscriber.subscriber_id, IndexedSubscriber.language, IndexedSubscriber.categories)
-        .join(IndexedAddress, IndexedAddress.subscriber_id == IndexedSubscriber.subscriber_id)
-        .where(target_clause(target), IndexedSubscriber.erased.is_(False))
-        .distinct()
+        .where(IndexedSubscriber.erased.is_(False), matches)
         .order_by(IndexedSubscriber.subscriber_id)
         .limit(limit)
     )

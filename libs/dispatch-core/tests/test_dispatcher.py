@@ -1,0 +1,123 @@
+"""The shared dispatch mechanism with a provider fake we own, on a real database."""
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from uuid import uuid4
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hlasatel_contracts import Channel, DeliveryState, DeliveryStatusChanged, Lane, SendSms
+from hlasatel_dispatch.dispatcher import Dispatcher
+from hlasatel_dispatch.ledger import Base, LedgerEntry
+from hlasatel_dispatch.providers import (
+    ContactInvalidError,
+    Provider,
+    ProviderError,
+    Receipt,
+    RetryableProviderError,
+)
+from hlasatel_runtime.database import build_engine, session_factory
+
+
+class FakeProvider(Provider[SendSms]):
+    channel = Channel.SMS
+    name = "fake"
+
+    def __init__(self, error: ProviderError | None = None) -> None:
+        self.sent: list[SendSms] = []
+        self.error = error
+
+    async def _send(self, request: SendSms) -> Receipt:
+        if self.error:
+            raise self.error
+        self.sent.append(request)
+        return Receipt(provider_message_id=f"fake-{len(self.sent)}", segments=2)
+
+
+@pytest.fixture
+async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    engine = build_engine(database_url)
+    async with engine.begin() as connection:
+        await connection.run_sync(Base.metadata.create_all)
+    yield session_factory(engine)
+    await engine.dispose()
+
+
+def sms(expires_at: datetime | None = None) -> SendSms:
+    return SendSms(
+        delivery_id=uuid4(),
+        message_id=uuid4(),
+        subscriber_id=uuid4(),
+        contact_id=uuid4(),
+        lane=Lane.BULK,
+        category="water",
+        requested_at=datetime.now(UTC),
+        expires_at=expires_at,
+        to="+420777000001",
+        text="Voda",
+    )
+
+
+def dispatcher(
+    provider: FakeProvider, sessions: async_sessionmaker[AsyncSession], statuses: list[DeliveryStatusChanged]
+) -> Dispatcher[SendSms]:
+    async def publish(status: DeliveryStatusChanged) -> None:
+        statuses.append(status)
+
+    return Dispatcher(channel=Channel.SMS, provider=provider, sessions=sessions, publish_status=publish)
+
+
+class TestIdempotency:
+    async def test_a_repeated_request_is_not_sent_again_but_its_status_is_repeated(
+        self, sessions: async_sessionmaker[AsyncSession]
+    ) -> None:
+        provider, statuses = FakeProvider(), []
+        request = sms()
+        for _ in range(3):
+            await dispatcher(provider, sessions, statuses).handle(request)
+        assert len(provider.sent) == 1
+        assert [s.state for s in statuses] == [DeliveryState.ACCEPTED] * 3
+        assert {s.provider_message_id for s in statuses} == {"fake-1"}
+        async with sessions() as session:
+            entry = await session.get(LedgerEntry, str(request.delivery_id))
+        assert entry is not None and (entry.state, entry.attempts, entry.segments) == ("handed", 1, 2)
+
+    async def test_a_failed_delivery_may_be_tried_again(
+        self, sessions: async_sessionmaker[AsyncSession]
+    ) -> None:
+        statuses: list[DeliveryStatusChanged] = []
+        request = sms()
+        await dispatcher(
+            FakeProvider(RetryableProviderError("gateway error 503")), sessions, statuses
+        ).handle(request)
+        provider = FakeProvider()
+        await dispatcher(provider, sessions, statuses).handle(request)
+        assert [(s.state, s.retryable) for s in statuses] == [
+            (DeliveryState.FAILED, True),
+            (DeliveryState.ACCEPTED, False),
+        ]
+        assert len(provider.sent) == 1
+
+
+class TestOutcomes:
+    async def test_an_expired_delivery_is_dropped_without_calling_the_provider(
+        self, sessions: async_sessionmaker[AsyncSession]
+    ) -> None:
+        provider, statuses = FakeProvider(), []
+        await dispatcher(provider, sessions, statuses).handle(
+            sms(expires_at=datetime.now(UTC) - timedelta(1))
+        )
+        assert provider.sent == []
+        assert statuses[0].state is DeliveryState.EXPIRED
+
+    async def test_a_contact_that_does_not_exist_is_reported_with_the_reason(
+        self, sessions: async_sessionmaker[AsyncSession]
+    ) -> None:
+        statuses: list[DeliveryStatusChanged] = []
+        provider = FakeProvider(ContactInvalidError("gateway refused: HTTP 400, code 21211"))
+        await dispatcher(provider, sessions, statuses).handle(sms())
+        (status,) = statuses
+        assert status.state is DeliveryState.CONTACT_INVALID
+        assert status.reason == "gateway refused: HTTP 400, code 21211"
+        assert not status.retryable

@@ -1,0 +1,76 @@
+"""A consumer never dies on one bad record: against the real embedded broker."""
+
+import asyncio
+import base64
+import uuid
+
+from aiokafka import AIOKafkaConsumer
+from pydantic import BaseModel
+
+from hlasatel_contracts import DEAD_LETTER, DeadLetter
+from hlasatel_runtime.deadletter import dead_letter_middleware
+from hlasatel_runtime.kafka import build_broker, consumer_options
+from hlasatel_runtime.settings import KafkaSettings
+
+
+class Reading(BaseModel):
+    house: int
+
+
+async def _dead_letters(bootstrap: str, topic: str, count: int) -> list[DeadLetter]:
+    consumer = AIOKafkaConsumer(
+        DEAD_LETTER,
+        bootstrap_servers=bootstrap,
+        group_id=f"t-{uuid.uuid4()}",
+        auto_offset_reset="earliest",
+        session_timeout_ms=2000,
+        heartbeat_interval_ms=500,
+    )
+    await consumer.start()
+    letters: list[DeadLetter] = []
+    try:
+        async with asyncio.timeout(30):
+            while len(letters) < count:
+                for records in (await consumer.getmany(timeout_ms=500)).values():
+                    letters += [
+                        letter
+                        for r in records
+                        if (letter := DeadLetter.model_validate_json(r.value)).source_topic == topic
+                    ]
+    finally:
+        await consumer.stop()
+    return letters
+
+
+async def test_bad_records_are_dead_lettered_with_the_reason_and_the_consumer_goes_on(
+    kafka_bootstrap: str,
+) -> None:
+    settings = KafkaSettings(
+        bootstrap_servers=kafka_bootstrap, session_timeout_ms=2000, heartbeat_interval_ms=500
+    )
+    topic = f"test.readings.{uuid.uuid4().hex[:8]}"
+    broker = build_broker(settings, client_id="test", middlewares=[dead_letter_middleware("test-service")])
+    processed: list[int] = []
+
+    @broker.subscriber(topic, **consumer_options(settings, group_id="test-readings"))
+    async def on_reading(reading: Reading) -> None:
+        processed.append(reading.house)
+
+    async with broker:
+        await broker.start()
+        await broker.publish({"house": 1}, topic, key=b"k", partition=0)
+        await broker.publish(b"not json at all", topic, key=b"k", partition=0)
+        await broker.publish({"house": "jana@example.cz"}, topic, key=b"k", partition=0)
+        await broker.publish({"house": 2}, topic, key=b"k", partition=0)
+        async with asyncio.timeout(30):
+            while processed != [1, 2]:
+                await asyncio.sleep(0.1)
+        letters = await _dead_letters(kafka_bootstrap, topic, 2)
+
+    assert [(letter.offset, letter.service, letter.key) for letter in letters] == [
+        (1, "test-service", "k"),
+        (2, "test-service", "k"),
+    ]
+    assert base64.b64decode(letters[0].value) == b"not json at all"
+    assert letters[1].reason.startswith("invalid record: reading.house: Input should be a valid integer")
+    assert "jana" not in letters[1].reason

@@ -1,0 +1,79 @@
+from uuid import uuid4
+
+import pytest
+from pydantic import BaseModel, ValidationError
+
+from hlasatel_runtime.database import async_url
+from hlasatel_runtime.errors import SafeError, describe
+from hlasatel_runtime.logs import redact
+from hlasatel_runtime.settings import KafkaSettings, ServiceSettings
+
+
+class Contact(BaseModel):
+    phone: int
+
+
+class TestPrivacy:
+    @pytest.mark.parametrize(
+        "line",
+        [
+            "sending to +420777123456 failed",
+            "sending to 777 123 456 failed",
+            "mailbox jana.novakova@example.cz unknown",
+        ],
+    )
+    def test_contacts_never_reach_a_log_line(self, line: str) -> None:
+        cleaned = redact(line)
+        assert "777" not in cleaned and "novakova" not in cleaned
+        assert cleaned.startswith(line.split()[0])
+
+    def test_ids_and_counts_are_left_alone(self) -> None:
+        line = f"delivery {uuid4()} took 1250 ms on partition 3"
+        assert redact(line) == line
+
+    def test_a_validation_error_is_described_without_the_input(self) -> None:
+        with pytest.raises(ValidationError) as caught:
+            Contact.model_validate({"phone": "+420 777 123 456"})
+        reason = describe(caught.value)
+        assert "phone" in reason and "777" not in reason
+
+    def test_only_safe_errors_keep_their_message(self) -> None:
+        assert describe(SafeError("unknown address points: 1")) == "SafeError: unknown address points: 1"
+        assert describe(KeyError("jana@example.cz")) == "KeyError"
+
+
+class Settings(ServiceSettings):
+    model_config = {"env_prefix": "TESTSVC_", "env_nested_delimiter": "__"}  # type: ignore[assignment]
+    port: int = 1
+    database_url: str = "sqlite:///x.db"
+
+
+class TestSettings:
+    def test_nested_kafka_settings_come_from_the_service_prefix(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("TESTSVC_KAFKA__BOOTSTRAP_SERVERS", "kafka-1:9093,kafka-2:9093")
+        monkeypatch.setenv("TESTSVC_KAFKA__SECURITY_PROTOCOL", "SASL_SSL")
+        monkeypatch.setenv("TESTSVC_KAFKA__SASL_MECHANISM", "SCRAM-SHA-512")
+        monkeypatch.setenv("TESTSVC_KAFKA__SASL_USERNAME", "hlasatel")
+        monkeypatch.setenv("TESTSVC_KAFKA__SASL_PASSWORD", "s3cret")
+        kafka = Settings().kafka
+        assert kafka.bootstrap_servers == "kafka-1:9093,kafka-2:9093"
+        assert kafka.ssl_context() is not None
+        assert "s3cret" not in repr(kafka)
+
+    def test_sasl_without_credentials_refuses_to_start(self) -> None:
+        with pytest.raises(ValidationError, match="sasl_username"):
+            KafkaSettings(security_protocol="SASL_PLAINTEXT")
+
+    def test_production_refuses_sqlite(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv("TESTSVC_ENVIRONMENT", "production")
+        with pytest.raises(ValidationError, match="PostgreSQL"):
+            Settings()
+
+    def test_plain_database_urls_get_async_drivers(self) -> None:
+        assert (
+            async_url("postgresql://postgres@127.0.0.1:5432/test")
+            == "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+        )
+        assert async_url("sqlite:///var/registry.db") == "sqlite+aiosqlite:///var/registry.db"

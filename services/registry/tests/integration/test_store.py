@@ -1,0 +1,186 @@
+"""The registry against a real database: SQLite, and PostgreSQL when DATABASE_URL is set."""
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hlasatel_contracts import SUBSCRIBERS, SubscriberChanged, SubscriberEvent
+from hlasatel_registry import handlers
+from hlasatel_registry.adapters.gazetteer_store import import_records
+from hlasatel_registry.adapters.orm import AddressPointRow, Base, OutboxRow
+from hlasatel_registry.adapters.outbox import OutboxRelay
+from hlasatel_registry.domain.gazetteer import AddressRecord, read_file
+from hlasatel_registry.schemas import SubscriberCreate
+from hlasatel_runtime.database import build_engine, session_factory
+
+MASARYKOVA_12 = 23657235
+
+
+@pytest.fixture(scope="module")
+def records(liberec_csv: Path) -> list[AddressRecord]:
+    return read_file(liberec_csv)
+
+
+@pytest.fixture
+async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    engine = build_engine(database_url)
+    async with engine.begin() as connection:
+        await connection.run_sync(Base.metadata.create_all)
+    yield session_factory(engine)
+    await engine.dispose()
+
+
+async def _import(sessions: async_sessionmaker[AsyncSession], records: list[AddressRecord]) -> str:
+    async with sessions() as session, session.begin():
+        return str(await import_records(session, records))
+
+
+class TestGazetteerImport:
+    async def test_import_then_reimport_changes_nothing(
+        self, sessions: async_sessionmaker[AsyncSession], records: list[AddressRecord]
+    ) -> None:
+        assert await _import(sessions, records) == "added 16140, updated 0, retired 0, unchanged 0"
+        assert await _import(sessions, records) == "added 0, updated 0, retired 0, unchanged 16140"
+
+    async def test_next_months_file_updates_adds_and_retires(
+        self, sessions: async_sessionmaker[AsyncSession], records: list[AddressRecord]
+    ) -> None:
+        await _import(sessions, records[:-1])
+        renamed = replace(records[0], postcode="46099")
+        next_month = [renamed, *records[2:]]
+        assert await _import(sessions, next_month) == "added 1, updated 1, retired 1, unchanged 16137"
+        async with sessions() as session:
+            gone = await session.get(AddressPointRow, records[1].code)
+            assert gone is not None and gone.retired_at is not None
+            assert (await session.get(AddressPointRow, records[0].code)).postcode == "46099"  # type: ignore[union-attr]
+        # the retired point comes back when a later file has it again
+        assert (await _import(sessions, records)).startswith("added 0, updated 2, retired 0")
+
+    async def test_coordinates_are_stored_in_wgs84(
+        self, sessions: async_sessionmaker[AsyncSession], records: list[AddressRecord]
+    ) -> None:
+        await _import(sessions, records)
+        async with sessions() as session:
+            in_liberec = await session.scalar(
+                select(func.count()).where(
+                    AddressPointRow.latitude.between(50.66, 50.83),
+                    AddressPointRow.longitude.between(14.93, 15.17),
+                )
+            )
+        assert in_liberec == 16_140
+
+
+class TestRegistration:
+    async def test_registration_writes_the_full_state_to_the_outbox(
+        self, sessions: async_sessionmaker[AsyncSession], records: list[AddressRecord]
+    ) -> None:
+        await _import(sessions, records)
+        relay = OutboxRelay(sessions=sessions, publish=_never_called)
+        data = SubscriberCreate.model_validate(
+            {
+                "addresses": [{"address_point": MASARYKOVA_12, "role": "owner"}],
+                "contacts": [
+                    {"channel": "sms", "value": "777 123 456"},
+                    {"channel": "email", "value": "a@b.cz"},
+                ],
+                "language": "en",
+            }
+        )
+        created = await handlers.register_subscriber(sessions=sessions, relay=relay, data=data)
+        async with sessions() as session:
+            (row,) = (await session.scalars(select(OutboxRow))).all()
+        assert (row.topic, row.key, row.published_at) == (SUBSCRIBERS, str(created.id), None)
+        event = TypeAdapter(SubscriberEvent).validate_json(row.payload)
+        assert isinstance(event, SubscriberChanged)
+        assert event.version == 1
+        assert event.addresses[0].address.street == "Masarykova"
+        assert event.addresses[0].address.orientation_number == 12
+        assert [(c.channel.value, c.value) for c in event.contacts] == [
+            ("sms", "+420777123456"),
+            ("email", "a@b.cz"),
+        ]
+
+    async def test_unknown_address_point_is_refused_and_nothing_is_stored(
+        self, sessions: async_sessionmaker[AsyncSession], records: list[AddressRecord]
+    ) -> None:
+        await _import(sessions, records[:10])
+        data = SubscriberCreate.model_validate(
+            {"addresses": [{"address_point": 1}], "contacts": [{"channel": "push", "value": "tok"}]}
+        )
+        with pytest.raises(handlers.UnknownAddressPoints, match="unknown address points: 1"):
+            await handlers.register_subscriber(
+                sessions=sessions, relay=OutboxRelay(sessions=sessions, publish=_never_called), data=data
+            )
+        async with sessions() as session:
+            assert await session.scalar(select(func.count()).select_from(OutboxRow)) == 0
+
+    def test_invalid_contact_names_the_field(self) -> None:
+        with pytest.raises(ValidationError) as caught:
+            SubscriberCreate.model_validate(
+                {"addresses": [{"address_point": 1}], "contacts": [{"channel": "sms", "value": "12"}]}
+            )
+        assert caught.value.errors()[0]["loc"] == ("contacts", 0)
+
+
+class TestOutboxRelay:
+    async def test_relay_publishes_in_order_once_and_marks_rows(
+        self, sessions: async_sessionmaker[AsyncSession], records: list[AddressRecord]
+    ) -> None:
+        await _import(sessions, records[:50])
+        published: list[tuple[str, bytes, bytes]] = []
+
+        async def publish(topic: str, key: bytes, payload: bytes) -> object:
+            published.append((topic, key, payload))
+            return _done()
+
+        relay = OutboxRelay(sessions=sessions, publish=publish, batch_size=2)
+        for code in [r.code for r in records[:3]]:
+            data = SubscriberCreate.model_validate(
+                {
+                    "addresses": [{"address_point": code}],
+                    "contacts": [{"channel": "push", "value": f"t{code}"}],
+                }
+            )
+            await handlers.register_subscriber(sessions=sessions, relay=relay, data=data)
+        assert [await relay.relay_once() for _ in range(3)] == [2, 1, 0]
+        tokens = [json.loads(p)["contacts"][0]["value"] for _, _, p in published]
+        assert tokens == [f"t{r.code}" for r in records[:3]]
+
+    async def test_a_failed_publish_leaves_rows_for_the_next_attempt(
+        self, sessions: async_sessionmaker[AsyncSession], records: list[AddressRecord]
+    ) -> None:
+        await _import(sessions, records[:5])
+
+        async def broker_down(topic: str, key: bytes, payload: bytes) -> object:
+            raise ConnectionError("broker down")
+
+        relay = OutboxRelay(sessions=sessions, publish=broker_down)
+        data = SubscriberCreate.model_validate(
+            {
+                "addresses": [{"address_point": records[0].code}],
+                "contacts": [{"channel": "push", "value": "t"}],
+            }
+        )
+        await handlers.register_subscriber(sessions=sessions, relay=relay, data=data)
+        with pytest.raises(ConnectionError):
+            await relay.relay_once()
+        async with sessions() as session:
+            assert await session.scalar(select(func.count()).where(OutboxRow.published_at.is_(None))) == 1
+
+
+async def _never_called(topic: str, key: bytes, payload: bytes) -> object:
+    raise AssertionError("nothing is published in the transaction")
+
+
+def _done() -> "asyncio.Future[None]":
+    """What the broker hands back for a record it has taken."""
+    future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    future.set_result(None)
+    return future
