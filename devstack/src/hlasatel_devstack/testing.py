@@ -6,6 +6,7 @@ Database tests run on SQLite and, when DATABASE_URL is set, on PostgreSQL too, e
 import asyncio
 import contextlib
 import os
+import sys
 import threading
 import uuid
 from collections.abc import Iterator
@@ -17,7 +18,8 @@ import pytest
 import uvicorn
 
 from hlasatel_devstack.broker import EmbeddedBroker
-from hlasatel_devstack.ports import free_port, wait_for_port
+from hlasatel_devstack.ports import Ports, free_port, wait_for_port
+from hlasatel_devstack.stack import SERVICES, Stack, StackConfig
 
 
 def database_backends() -> list[str]:
@@ -114,3 +116,31 @@ def serve_in_thread(app: Any, port: int | None = None) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def stack_config(var_dir: Path, backend: str, databases: PostgresDatabases) -> StackConfig:
+    """Free ports, and a fresh database per service on the chosen backend."""
+    urls = {s: databases.create() for s in SERVICES} if backend == "postgresql" else {}
+    return StackConfig(var_dir=var_dir, ports=Ports.free(), database_urls=urls)
+
+
+@pytest.fixture(scope="module", params=database_backends())
+def stack(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    postgres_databases: PostgresDatabases,
+) -> Iterator[Stack]:
+    """The broker, the fakes and the five services as separate processes, ready."""
+    config = stack_config(
+        tmp_path_factory.mktemp(f"stack-{request.param}"), request.param, postgres_databases
+    )
+    running = Stack(config)
+    try:
+        running.start()
+        yield running
+    except BaseException:
+        for log in sorted(config.log_dir.glob("*.log")):
+            sys.stderr.write(f"--- {log.name}\n{log.read_text(errors='replace')[-3000:]}\n")
+        raise
+    finally:
+        running.stop()

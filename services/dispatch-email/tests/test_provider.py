@@ -70,7 +70,9 @@ class Refusing:
     def __init__(self, code: int) -> None:
         self.code = code
 
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:  # noqa: N802
+    async def handle_RCPT(  # aiosmtpd's hook name
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
         return f"{self.code} refused"
 
 

@@ -74,7 +74,7 @@ class TestAgainstTheFakeFcm:
         url, credentials, ledger = fake_fcm
         provider = FcmPushProvider(credentials_file=str(credentials), endpoint=url, project_id="someone-else")
         try:
-            with pytest.raises(ContactInvalidError, match="SENDER_ID_MISMATCH|SenderIdMismatch"):
+            with pytest.raises(ContactInvalidError, match=r"SENDER_ID_MISMATCH|SenderIdMismatch"):
                 await provider.send(request())
         finally:
             await provider.close()

@@ -93,10 +93,10 @@ class TestAgainstTheFakeGateway:
 
     async def test_the_fake_refuses_a_wrong_token_and_a_bad_number(self, tmp_path: Path) -> None:
         ledger = Ledger(tmp_path / "sms.jsonl")
-        with serve_in_thread(sms_gateway_app(ledger=ledger, account_sid=SID, auth_token="other")) as url:
-            with pytest.raises(PermanentProviderError, match="HTTP 401"):
-                await provider(base_url=url).send(request())
-        with serve_in_thread(sms_gateway_app(ledger=ledger, account_sid=SID, auth_token="secret")) as url:
-            with pytest.raises(ContactInvalidError):
-                await provider(base_url=url).send(request(to="12345"))
+        wrong_token = sms_gateway_app(ledger=ledger, account_sid=SID, auth_token="other")
+        with serve_in_thread(wrong_token) as url, pytest.raises(PermanentProviderError, match="HTTP 401"):
+            await provider(base_url=url).send(request())
+        right_token = sms_gateway_app(ledger=ledger, account_sid=SID, auth_token="secret")
+        with serve_in_thread(right_token) as url, pytest.raises(ContactInvalidError):
+            await provider(base_url=url).send(request(to="12345"))
         assert read_ledger(ledger.path) == []

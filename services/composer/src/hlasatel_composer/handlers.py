@@ -9,9 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hlasatel_composer.adapters.fanout import FanOut
 from hlasatel_composer.adapters.orm import DeliveryRow, MessageRow
+from hlasatel_composer.adapters.recipients import preview_counts
 from hlasatel_composer.domain.deliveries import rank
 from hlasatel_composer.domain.messages import Content, MessageState, Severity, Target
-from hlasatel_composer.schemas import MessageCreate, MessageRead
+from hlasatel_composer.schemas import MessageCreate, MessageRead, PreviewRead, PreviewRequest
 from hlasatel_contracts import DeliveryStatusChanged
 from hlasatel_runtime.errors import SafeError
 
@@ -92,6 +93,20 @@ async def apply_status(*, sessions: async_sessionmaker[AsyncSession], status: De
         row.reason = status.reason
         row.updated_at = status.occurred_at
     return True
+
+
+async def preview(*, sessions: async_sessionmaker[AsyncSession], request: PreviewRequest) -> PreviewRead:
+    """What a target reaches, before anything is sent."""
+    async with sessions() as session:
+        points, subscribers, per_channel, streets = await preview_counts(
+            session, target=request.target, category=request.category
+        )
+    return PreviewRead(
+        address_points=points,
+        subscribers=subscribers,
+        deliveries={channel.value: count for channel, count in per_channel.items()},
+        streets=streets,
+    )
 
 
 def _read(row: MessageRow, deliveries: dict[str, dict[str, int]], recipients: int = 0) -> MessageRead:

@@ -51,3 +51,17 @@ class MessageRead(BaseModel):
         description="Per channel, the number of deliveries in each state",
         examples=[{"sms": {"accepted": 12}}],
     )
+
+
+class PreviewRequest(BaseModel):
+    target: Target
+    category: Annotated[str, Field(pattern=r"^[a-z][a-z-]{1,39}$")] | None = Field(
+        default=None, description="Counts only subscribers who chose this category (everyone when absent)"
+    )
+
+
+class PreviewRead(BaseModel):
+    address_points: int = Field(description="Targeted address points where at least one subscriber lives")
+    subscribers: int
+    deliveries: dict[str, int] = Field(description="Per channel: subscribers reachable on it")
+    streets: list[str] = Field(description="Streets the target covers, as 'street (district)'")

@@ -15,7 +15,7 @@ from hlasatel_composer import handlers
 from hlasatel_composer.adapters.fanout import FanOut
 from hlasatel_composer.adapters.index import apply_subscriber_event
 from hlasatel_composer.adapters.orm import Base, DeliveryRow
-from hlasatel_composer.schemas import MessageCreate
+from hlasatel_composer.schemas import MessageCreate, PreviewRequest
 from hlasatel_contracts import (
     AddressPoint,
     AddressRole,
@@ -242,3 +242,21 @@ class TestStatuses:
         message = await handlers.get_message(sessions=sessions, message_id=message_id)
         assert message.deliveries == {"sms": {"delivered": 1}, "push": {"queued": 1}}
         assert message.recipients == 1
+
+
+class TestPreview:
+    async def test_preview_counts_what_the_fan_out_would_reach(
+        self, sessions: async_sessionmaker[AsyncSession], addresses: dict[str, list[AddressPoint]]
+    ) -> None:
+        masarykova = addresses["Masarykova"]
+        two_houses = subscriber(masarykova[0], masarykova[1])
+        neighbour = subscriber(masarykova[1])
+        elsewhere = subscriber(addresses["Jablonecká"][0])
+        await index(sessions, two_houses, neighbour, elsewhere)
+        preview = await handlers.preview(
+            sessions=sessions,
+            request=PreviewRequest.model_validate({"target": {"streets": [{"name": "Masarykova"}]}}),
+        )
+        assert (preview.address_points, preview.subscribers) == (2, 2)
+        assert preview.deliveries == {"sms": 2, "email": 0, "push": 2}
+        assert preview.streets == [f"Masarykova ({masarykova[0].district})"]

@@ -58,7 +58,7 @@ class TestEmails:
     @pytest.mark.parametrize("address", ['"quoted local part"@example.org', "My Name <me@example.org>"])
     def test_quoted_local_parts_and_display_names_are_refused(self, address: str) -> None:
         # RFC-valid, but few relays deliver quoted local parts, and a contact field holds an address only.
-        with pytest.raises(InvalidContact, match="not allowed here|not permitted here"):
+        with pytest.raises(InvalidContact, match=r"not allowed here|not permitted here"):
             normalise(Channel.EMAIL, address)
 
     def test_invalid_addresses_are_refused_with_the_reason(self, shared_data: Path) -> None:
@@ -66,7 +66,7 @@ class TestEmails:
             (shared_data / "email" / "email-validator_vectors.json").read_text(encoding="utf-8")
         )
         for address, _message in vectors["test_email_invalid_syntax"]["vectors"]:
-            with pytest.raises(InvalidContact, match="^not a valid e-mail address: .+"):
+            with pytest.raises(InvalidContact, match=r"^not a valid e-mail address: .+"):
                 normalise(Channel.EMAIL, address)
 
 

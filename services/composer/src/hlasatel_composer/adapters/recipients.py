@@ -81,3 +81,32 @@ async def _contacts(
     for row in rows:
         found.setdefault(row.subscriber_id, {}).setdefault(Channel(row.channel), (row.contact_id, row.value))
     return found
+
+
+async def preview_counts(
+    session: AsyncSession, *, target: Target, category: str | None
+) -> tuple[int, int, dict[Channel, int], list[str]]:
+    """Address points, subscribers, reachable subscribers per channel and streets a target covers."""
+    active = IndexedSubscriber.erased.is_(False)
+    points = (
+        await session.execute(
+            select(IndexedAddress.address_point_code, IndexedAddress.street, IndexedAddress.district)
+            .join(IndexedSubscriber, IndexedSubscriber.subscriber_id == IndexedAddress.subscriber_id)
+            .where(active, target_clause(target))
+            .distinct()
+        )
+    ).all()
+    per_channel: dict[Channel, int] = dict.fromkeys(Channel, 0)
+    subscribers = 0
+    after: UUID | None = None
+    while batch := await recipients_after(session, target=target, after=after, limit=1000):
+        after = batch[-1].subscriber_id
+        for recipient in batch:
+            # a subscriber's categories are a short JSON list, filtered here rather than in portable SQL
+            if category is not None and recipient.categories and category not in recipient.categories:
+                continue
+            subscribers += 1
+            for channel in recipient.contacts:
+                per_channel[channel] += 1
+    streets = sorted({f"{p.street} ({p.district})" for p in points if p.street})
+    return len({p.address_point_code for p in points}), subscribers, per_channel, streets

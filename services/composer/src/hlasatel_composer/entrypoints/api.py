@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request, status
 
 from hlasatel_composer import handlers
 from hlasatel_composer.bootstrap import Composer
-from hlasatel_composer.schemas import MessageCreate, MessageRead
+from hlasatel_composer.schemas import MessageCreate, MessageRead, PreviewRead, PreviewRequest
 
 
 def _composer(request: Request) -> Composer:
@@ -48,3 +48,9 @@ async def get_message(message_id: UUID, composer: ComposerDep) -> MessageRead:
         return await handlers.get_message(sessions=composer.sessions, message_id=message_id)
     except handlers.MessageNotFound as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(exc)) from None
+
+
+@router.post("/targets/preview", tags=["targets"])
+async def preview_target(data: PreviewRequest, composer: ComposerDep) -> PreviewRead:
+    """How many address points, subscribers and deliveries per channel a target hits, and its streets."""
+    return await handlers.preview(sessions=composer.sessions, request=data)

@@ -1,0 +1,184 @@
+"""The walking skeleton, end to end: real broker, the five services as processes, the provider fakes.
+
+A citizen registers at a real Liberec address; the press office sends a message to one street; everyone on
+that street hears it on each of their channels through the real adapters, and nobody else hears anything.
+"""
+
+import signal
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from hlasatel_devstack.fakes.ledger import read_ledger
+from hlasatel_devstack.stack import Stack
+
+pytestmark = pytest.mark.e2e
+
+MASARYKOVA_12 = 23657235  # Masarykova 522/12, Liberec I-Staré Město
+MASARYKOVA_10 = 23656727  # Masarykova 451/10
+JABLONECKA_6 = 23653141  # Jablonecká 7/6, the same district, another street
+
+JANA = {
+    "addresses": [{"address_point": MASARYKOVA_12, "role": "resident"}],
+    "contacts": [
+        {"channel": "sms", "value": "+420777100001"},
+        {"channel": "email", "value": "jana@example.cz"},
+        {"channel": "push", "value": "push-token-jana"},
+    ],
+    "language": "cs",
+}
+PETR = {
+    "addresses": [{"address_point": MASARYKOVA_10, "role": "owner"}],
+    "contacts": [
+        {"channel": "sms", "value": "777 100 002"},
+        {"channel": "email", "value": "petr@example.cz"},
+    ],
+    "language": "en",
+}
+MARIE = {
+    "addresses": [{"address_point": JABLONECKA_6, "role": "resident"}],
+    "contacts": [
+        {"channel": "sms", "value": "+420777100003"},
+        {"channel": "email", "value": "marie@example.cz"},
+        {"channel": "push", "value": "push-token-marie"},
+    ],
+    "language": "cs",
+}
+MESSAGE = {
+    "severity": "warning",
+    "category": "water",
+    "content": {
+        "cs": {
+            "sms": "Liberec: zítra 8–14 h odstávka vody v ulici Masarykova.",
+            "email": {"subject": "Odstávka vody – Masarykova", "text": "Zítra 8–14 h nepoteče voda."},
+            "push": {"title": "Odstávka vody", "body": "Zítra 8–14 h, Masarykova"},
+        },
+        "en": {"sms": "Liberec: water off tomorrow 8-14 in Masarykova street."},
+    },
+    "target": {"streets": [{"name": "Masarykova"}]},
+}
+
+
+def eventually(check: Callable[[], Any], *, timeout_s: float = 60.0, what: str) -> Any:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {timeout_s:.0f} s: {what}")
+        time.sleep(0.2)
+
+
+@pytest.fixture(scope="module")
+def registry(stack: Stack) -> httpx.Client:
+    return httpx.Client(base_url=stack.url("registry"), timeout=10)
+
+
+@pytest.fixture(scope="module")
+def composer(stack: Stack) -> httpx.Client:
+    return httpx.Client(base_url=stack.url("composer"), timeout=10)
+
+
+def ledger(stack: Stack, channel: str) -> list[dict[str, Any]]:
+    return read_ledger(stack.config.ledger_dir / f"{channel}.jsonl")
+
+
+def test_registry_imports_the_liberec_gazetteer(stack: Stack, liberec_csv: Path) -> None:
+    assert stack.run_cli("registry", "import-addresses", str(liberec_csv)).endswith(
+        "added 16140, updated 0, retired 0, unchanged 0"
+    )
+
+
+def test_registration_refuses_bad_input_with_a_reason(registry: httpx.Client) -> None:
+    unknown = registry.post("/v1/subscribers", json={**JANA, "addresses": [{"address_point": 1}]})
+    assert unknown.status_code == 422
+    assert unknown.json()["detail"][0]["msg"] == "unknown address points: 1"
+    landline = registry.post(
+        "/v1/subscribers", json={**JANA, "contacts": [{"channel": "sms", "value": "485 243 111"}]}
+    )
+    assert landline.status_code == 422
+    assert landline.json()["detail"][0]["loc"] == ["body", "contacts", 0]
+    assert "mobile" in landline.json()["detail"][0]["msg"]
+
+
+def test_citizens_register_and_reach_the_composers_index(
+    registry: httpx.Client, composer: httpx.Client
+) -> None:
+    for citizen in (JANA, PETR, MARIE):
+        response = registry.post("/v1/subscribers", json=citizen)
+        assert response.status_code == 201, response.text
+    assert response.json()["addresses"][0]["label"] == "Jablonecká 7/6, Liberec I-Staré Město, 460 01"
+
+    def indexed() -> dict[str, Any] | None:
+        preview = composer.post("/v1/targets/preview", json={"target": {"city": True}}).json()
+        return preview if preview["subscribers"] == 3 else None
+
+    preview = eventually(indexed, what="the composer indexed three subscribers from the changelog")
+    assert preview["deliveries"] == {"sms": 3, "email": 3, "push": 2}
+
+
+def test_a_message_to_one_street_reaches_exactly_that_street(stack: Stack, composer: httpx.Client) -> None:
+    created = composer.post("/v1/messages", json=MESSAGE)
+    assert created.status_code == 201, created.text
+    message_id = created.json()["id"]
+    approved = composer.post(f"/v1/messages/{message_id}/approve")
+    assert approved.status_code == 200 and approved.json()["state"] == "approved"
+
+    expected = {"sms": {"accepted": 2}, "email": {"accepted": 2}, "push": {"accepted": 1}}
+
+    def reported() -> dict[str, Any] | None:
+        message = composer.get(f"/v1/messages/{message_id}").json()
+        return message if message["deliveries"] == expected else None
+
+    message = eventually(reported, what=f"every delivery accepted: {expected}")
+    assert (message["state"], message["recipients"]) == ("sent", 2)
+
+    sms = {e["recipient"]: e["text"] for e in ledger(stack, "sms") if e["message_id"] == message_id}
+    assert sms == {
+        "+420777100001": "Liberec: zítra 8–14 h odstávka vody v ulici Masarykova.",
+        "+420777100002": "Liberec: water off tomorrow 8-14 in Masarykova street.",
+    }
+    emails = {e["recipient"]: e["subject"] for e in ledger(stack, "email") if e["message_id"] == message_id}
+    assert emails == {
+        "jana@example.cz": "Odstávka vody – Masarykova",
+        "petr@example.cz": "Odstávka vody – Masarykova",
+    }
+    pushes = [(e["recipient"], e["title"]) for e in ledger(stack, "push") if e["message_id"] == message_id]
+    assert pushes == [("push-token-jana", "Odstávka vody")]
+    nobody_else = {"+420777100003", "marie@example.cz", "push-token-marie"}
+    assert nobody_else.isdisjoint(e["recipient"] for c in ("sms", "email", "push") for e in ledger(stack, c))
+
+
+def test_approving_twice_is_refused_and_sends_nothing_more(stack: Stack, composer: httpx.Client) -> None:
+    message_id = composer.post("/v1/messages", json=MESSAGE).json()["id"]
+    assert composer.post(f"/v1/messages/{message_id}/approve").status_code == 200
+    again = composer.post(f"/v1/messages/{message_id}/approve")
+    assert again.status_code == 409
+    eventually(
+        lambda: composer.get(f"/v1/messages/{message_id}").json()["deliveries"].get("sms") == {"accepted": 2},
+        what="the second message delivered",
+    )
+    assert sum(1 for e in ledger(stack, "sms") if e["message_id"] == message_id) == 2
+
+
+def test_services_drain_on_sigterm_and_report_an_absent_broker(stack: Stack) -> None:
+    # uvicorn drains, then re-raises SIGTERM so the exit status says what stopped it (143 under Kubernetes)
+    assert stack.stop_service("dispatch-sms", signal.SIGTERM) in (0, -signal.SIGTERM)
+    log = (stack.config.log_dir / "dispatch-sms.log").read_text()
+    assert log.index("dispatch-sms stopping: finishing in-flight work") < log.index("dispatch-sms stopped")
+    stack.broker.stop()
+    try:
+        readiness = httpx.get(f"{stack.url('registry')}/readyz", timeout=10)
+        assert readiness.status_code == 503
+        assert readiness.json()["checks"] == {"database": True, "broker": False}
+    finally:
+        stack.broker.start()  # so that the other services can hand back their partitions and stop quickly
+    eventually(
+        lambda: httpx.get(f"{stack.url('registry')}/readyz", timeout=10).status_code == 200,
+        what="the registry ready again once the broker is back",
+    )
