@@ -24,8 +24,8 @@ class EmbeddedBroker:
         self._log_file = log_file
         self._process: subprocess.Popen[bytes] | None = None
 
-    def start(self) -> None:
-        """Start Tansu and create every topic with its partition count."""
+    def start(self, *, create_topics: bool = True) -> None:
+        """Start Tansu and, unless told not to, create every topic with its partition count."""
         url = f"tcp://127.0.0.1:{self.port}"
         self._log_file.parent.mkdir(parents=True, exist_ok=True)
         with self._log_file.open("ab") as out:
@@ -45,10 +45,11 @@ class EmbeddedBroker:
                 start_new_session=True,
             )
         wait_for_port(self.port)
-        created = asyncio.run(
-            ensure_topics(KafkaSettings(bootstrap_servers=self.bootstrap_servers), ALL_TOPICS)
-        )
-        log.info("broker on %s with %d topics", self.bootstrap_servers, len(created))
+        if create_topics:
+            created = asyncio.run(
+                ensure_topics(KafkaSettings(bootstrap_servers=self.bootstrap_servers), ALL_TOPICS)
+            )
+            log.info("broker on %s with %d topics", self.bootstrap_servers, len(created))
 
     def stop(self) -> None:
         if self._process is None:

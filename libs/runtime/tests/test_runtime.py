@@ -1,11 +1,16 @@
+import logging
+import sys
+from pathlib import Path
 from uuid import uuid4
 
 import pytest
 from pydantic import BaseModel, ValidationError
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
-from hlasatel_runtime.database import async_url
+from hlasatel_runtime.database import async_url, build_engine
 from hlasatel_runtime.errors import SafeError, describe
-from hlasatel_runtime.logs import redact
+from hlasatel_runtime.logs import RedactingFormatter, redact
 from hlasatel_runtime.settings import KafkaSettings, ServiceSettings
 
 
@@ -26,6 +31,25 @@ class TestPrivacy:
         cleaned = redact(line)
         assert "777" not in cleaned and "novakova" not in cleaned
         assert cleaned.startswith(line.split()[0])
+
+    def test_a_traceback_is_redacted_too(self) -> None:
+        formatter = RedactingFormatter("%(message)s")
+        try:
+            raise ValueError("duplicate contact jana@example.cz")
+        except ValueError:
+            record = logging.LogRecord("x", logging.ERROR, __file__, 1, "failed", None, sys.exc_info())
+        formatted = formatter.format(record)
+        assert "Traceback" in formatted and "jana" not in formatted
+
+    async def test_database_errors_do_not_carry_their_parameters(self, tmp_path: Path) -> None:
+        engine = build_engine(f"sqlite:///{tmp_path / 'x.db'}")
+        async with engine.begin() as connection:
+            await connection.execute(text("CREATE TABLE contacts (value TEXT UNIQUE)"))
+            await connection.execute(text("INSERT INTO contacts VALUES (:v)"), {"v": "+420777123456"})
+            with pytest.raises(IntegrityError) as caught:
+                await connection.execute(text("INSERT INTO contacts VALUES (:v)"), {"v": "+420777123456"})
+        await engine.dispose()
+        assert "777" not in str(caught.value)
 
     def test_ids_and_counts_are_left_alone(self) -> None:
         line = f"delivery {uuid4()} took 1250 ms on partition 3"

@@ -24,9 +24,12 @@ def async_url(url: str) -> str:
 def build_engine(url: str) -> AsyncEngine:
     """An engine with SQLite set up for several writers (WAL, a busy timeout, foreign keys)."""
     url = async_url(url)
+    # Parameters are contacts and names: never in an exception message or a log line.
     if not url.startswith("sqlite"):
-        return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
-    engine = create_async_engine(url, connect_args={"timeout": 30})
+        return create_async_engine(
+            url, pool_pre_ping=True, pool_size=10, max_overflow=10, hide_parameters=True
+        )
+    engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _pragmas(dbapi_connection: Any, _record: Any) -> None:
