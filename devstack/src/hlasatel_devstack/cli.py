@@ -40,8 +40,9 @@ def _banner(stack: Stack, started_s: float, imported: str) -> str:
 def run(var_dir: Path) -> None:
     started = time.monotonic()
     stack = Stack(StackConfig(var_dir=var_dir))
-    # SIGTERM stops the stack the way Ctrl-C does.
+    # SIGTERM stops the stack the way Ctrl-C does; SIGINT too when a shell started us with it ignored.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         print("starting the broker, the provider fakes and the five services…", flush=True)
         stack.start()

@@ -14,6 +14,7 @@ import httpx
 from hlasatel_devstack.broker import EmbeddedBroker
 from hlasatel_devstack.fakes.server import SMS_ACCOUNT_SID, SMS_AUTH_TOKEN, credentials_path
 from hlasatel_devstack.ports import Ports, wait_for_port
+from hlasatel_devstack.processes import die_with_parent
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +125,12 @@ class Stack:
     def _spawn(self, name: str, argv: list[str], env: dict[str, str]) -> None:
         with (self.config.log_dir / f"{name}.log").open("ab") as out:
             self.processes[name] = subprocess.Popen(
-                argv, stdout=out, stderr=subprocess.STDOUT, env=os.environ | env, start_new_session=True
+                argv,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=os.environ | env,
+                start_new_session=True,
+                preexec_fn=die_with_parent,
             )
 
     def wait_ready(self, service: str, timeout_s: float = 60.0) -> None:
