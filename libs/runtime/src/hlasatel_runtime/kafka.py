@@ -6,6 +6,7 @@ from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
+from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
 
@@ -52,6 +53,9 @@ def consumer_options(settings: KafkaSettings, *, group_id: str) -> dict[str, Any
         "auto_offset_reset": "earliest",
         "session_timeout_ms": settings.session_timeout_ms,
         "heartbeat_interval_ms": settings.heartbeat_interval_ms,
+        # The offset is committed once the handler is done (a bad record is dead-lettered by then); if even
+        # dead-lettering fails, the record is sought back and comes again rather than being lost.
+        "ack_policy": AckPolicy.NACK_ON_ERROR,
     }
 
 
