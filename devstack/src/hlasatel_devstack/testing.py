@@ -9,17 +9,20 @@ import os
 import sys
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import pytest
 import uvicorn
+from sqlalchemy import MetaData
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hlasatel_devstack.broker import EmbeddedBroker
 from hlasatel_devstack.ports import Ports, free_port, wait_for_port
 from hlasatel_devstack.stack import SERVICES, Stack, StackConfig
+from hlasatel_runtime.database import build_engine, session_factory
 
 
 def database_backends() -> list[str]:
@@ -144,3 +147,17 @@ def stack(
         raise
     finally:
         running.stop()
+
+
+@contextlib.asynccontextmanager
+async def sessions_on(
+    database_url: str, metadata: MetaData
+) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Sessions on a database with a service's tables created, the way the service itself builds them."""
+    engine = build_engine(database_url)
+    async with engine.begin() as connection:
+        await connection.run_sync(metadata.create_all)
+    try:
+        yield session_factory(engine)
+    finally:
+        await engine.dispose()

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hlasatel_contracts import Channel, DeliveryState, DeliveryStatusChanged, Lane, SendSms
+from hlasatel_devstack.testing import sessions_on
 from hlasatel_dispatch.dispatcher import Dispatcher
 from hlasatel_dispatch.ledger import Base, LedgerEntry
 from hlasatel_dispatch.providers import (
@@ -17,7 +18,6 @@ from hlasatel_dispatch.providers import (
     Receipt,
     RetryableProviderError,
 )
-from hlasatel_runtime.database import build_engine, session_factory
 
 
 class FakeProvider(Provider[SendSms]):
@@ -37,11 +37,8 @@ class FakeProvider(Provider[SendSms]):
 
 @pytest.fixture
 async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    engine = build_engine(database_url)
-    async with engine.begin() as connection:
-        await connection.run_sync(Base.metadata.create_all)
-    yield session_factory(engine)
-    await engine.dispose()
+    async with sessions_on(database_url, Base.metadata) as sessions:
+        yield sessions
 
 
 def sms(expires_at: datetime | None = None) -> SendSms:

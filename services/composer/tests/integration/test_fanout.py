@@ -31,7 +31,7 @@ from hlasatel_contracts import (
     SubscriberChanged,
     SubscriberErased,
 )
-from hlasatel_runtime.database import build_engine, session_factory
+from hlasatel_devstack.testing import sessions_on
 
 
 @pytest.fixture(scope="module")
@@ -56,11 +56,8 @@ def addresses(liberec_csv: Path) -> dict[str, list[AddressPoint]]:
 
 @pytest.fixture
 async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    engine = build_engine(database_url)
-    async with engine.begin() as connection:
-        await connection.run_sync(Base.metadata.create_all)
-    yield session_factory(engine)
-    await engine.dispose()
+    async with sessions_on(database_url, Base.metadata) as sessions:
+        yield sessions
 
 
 def subscriber(

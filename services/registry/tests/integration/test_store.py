@@ -12,13 +12,13 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hlasatel_contracts import SUBSCRIBERS, SubscriberChanged, SubscriberEvent
+from hlasatel_devstack.testing import sessions_on
 from hlasatel_registry import handlers
 from hlasatel_registry.adapters.gazetteer_store import import_records
 from hlasatel_registry.adapters.orm import AddressPointRow, Base, OutboxRow
 from hlasatel_registry.adapters.outbox import OutboxRelay
 from hlasatel_registry.domain.gazetteer import AddressRecord, read_file
 from hlasatel_registry.schemas import SubscriberCreate
-from hlasatel_runtime.database import build_engine, session_factory
 
 MASARYKOVA_12 = 23657235
 
@@ -30,11 +30,8 @@ def records(liberec_csv: Path) -> list[AddressRecord]:
 
 @pytest.fixture
 async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    engine = build_engine(database_url)
-    async with engine.begin() as connection:
-        await connection.run_sync(Base.metadata.create_all)
-    yield session_factory(engine)
-    await engine.dispose()
+    async with sessions_on(database_url, Base.metadata) as sessions:
+        yield sessions
 
 
 async def _import(sessions: async_sessionmaker[AsyncSession], records: list[AddressRecord]) -> str:

@@ -14,6 +14,7 @@ from hlasatel_composer.adapters.recipients import recipients_after
 from hlasatel_composer.domain.messages import Content, MessageState, Severity, Target
 from hlasatel_composer.domain.requests import delivery_requests, wants
 from hlasatel_contracts import DeliveryRequest, DeliveryState, delivery_topic
+from hlasatel_runtime.worker import Worker
 
 log = logging.getLogger(__name__)
 
@@ -38,27 +39,16 @@ class FanOut:
         self._sessions = sessions
         self._publish = publish
         self._batch_size = batch_size
-        self._idle_poll_s = idle_poll_s
-        self._wake = asyncio.Event()
+        self._worker = Worker(name="fan-out", step=self._step, idle_poll_s=idle_poll_s)
+        # wake() starts fanning out a message approved just now
+        self.wake = self._worker.wake
+        self.run = self._worker.run
 
-    def wake(self) -> None:
-        self._wake.set()
-
-    async def run(self, stopping: asyncio.Event) -> None:
-        """Fan out approved messages until the service stops; each batch is finished before stopping."""
-        while not stopping.is_set():
-            try:
-                pending = await self._pending()
-                for message_id in pending:
-                    await self.fan_out(message_id, stopping=stopping)
-            except Exception as exc:  # a broker or database outage is waited out, not fatal
-                log.warning("fan-out interrupted, will resume: %s", type(exc).__name__)
-                await asyncio.sleep(1.0)
-            self._wake.clear()
-            waits = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stopping.wait())]
-            await asyncio.wait(waits, timeout=self._idle_poll_s, return_when=asyncio.FIRST_COMPLETED)
-            for waiter in waits:
-                waiter.cancel()
+    async def _step(self, stopping: asyncio.Event) -> bool:
+        """Fan out every approved message; a batch in progress is finished before stopping."""
+        for message_id in await self._pending():
+            await self.fan_out(message_id, stopping=stopping)
+        return False
 
     async def _pending(self) -> list[UUID]:
         async with self._sessions() as session:

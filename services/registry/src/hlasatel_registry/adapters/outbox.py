@@ -1,7 +1,6 @@
 """Transactional outbox: events are rows committed with the change, then relayed to Kafka."""
 
 import asyncio
-import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
@@ -10,8 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hlasatel_registry.adapters.orm import OutboxRow
-
-log = logging.getLogger(__name__)
+from hlasatel_runtime.worker import Worker
 
 PublishRaw = Callable[[str, bytes, bytes], Awaitable[Awaitable[object]]]
 
@@ -37,12 +35,13 @@ class OutboxRelay:
         self._sessions = sessions
         self._publish = publish
         self._batch_size = batch_size
-        self._idle_poll_s = idle_poll_s
-        self._wake = asyncio.Event()
+        self._worker = Worker(name="outbox relay", step=self._step, idle_poll_s=idle_poll_s)
+        # wake() tells the relay that a transaction with events has just committed
+        self.wake = self._worker.wake
+        self.run = self._worker.run
 
-    def wake(self) -> None:
-        """Tell the relay that a transaction with events has just committed."""
-        self._wake.set()
+    async def _step(self, _stopping: asyncio.Event) -> bool:
+        return await self.relay_once() > 0
 
     async def relay_once(self) -> int:
         """Publish one batch of pending events; returns how many."""
@@ -68,18 +67,3 @@ class OutboxRelay:
                 .values(published_at=datetime.now(UTC))
             )
         return len(rows)
-
-    async def run(self, stopping: asyncio.Event) -> None:
-        """Relay until the service stops; a broker outage is waited out, not fatal."""
-        while not stopping.is_set():
-            try:
-                if await self.relay_once():
-                    continue
-            except Exception as exc:  # the relay must outlive broker and database hiccups
-                log.warning("outbox relay failed, retrying: %s", type(exc).__name__)
-                await asyncio.sleep(1.0)
-            self._wake.clear()
-            waits = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stopping.wait())]
-            await asyncio.wait(waits, timeout=self._idle_poll_s, return_when=asyncio.FIRST_COMPLETED)
-            for waiter in waits:
-                waiter.cancel()
