@@ -94,6 +94,15 @@ def test_registry_imports_the_liberec_gazetteer(stack: Stack, liberec_csv: Path)
     )
 
 
+def test_people_find_their_address_as_they_type_it(registry: httpx.Client) -> None:
+    found = registry.get("/v1/addresses/search", params={"q": "masarykova 12, Liberec"})
+    assert found.status_code == 200
+    assert found.json()["results"][0]["code"] == MASARYKOVA_12
+    missing = registry.get("/v1/addresses/search", params={"q": "Masarykova 47"})
+    assert missing.status_code == 404
+    assert missing.json()["suggestions"][0]["label"].startswith("Masarykova 988/46")
+
+
 def test_registration_refuses_bad_input_with_a_reason(registry: httpx.Client) -> None:
     unknown = registry.post("/v1/subscribers", json={**JANA, "addresses": [{"address_point": 1}]})
     assert unknown.status_code == 422

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from hlasatel_registry.adapters.address_search import AddressSearch
 from hlasatel_registry.adapters.orm import Base
 from hlasatel_registry.adapters.outbox import OutboxRelay
 from hlasatel_registry.config import Settings
@@ -19,6 +20,7 @@ from hlasatel_runtime.service import Runtime, build_app
 class Registry:
     sessions: async_sessionmaker[AsyncSession]
     relay: OutboxRelay
+    search: AddressSearch
 
 
 def bootstrap(settings: Settings | None = None) -> FastAPI:
@@ -58,5 +60,5 @@ def bootstrap(settings: Settings | None = None) -> FastAPI:
         description=("Citizens, their verified contacts and RÚIAN address points; source of the changelog."),
         routers=[router],
     )
-    app.state.registry = Registry(sessions=sessions, relay=relay)
+    app.state.registry = Registry(sessions=sessions, relay=relay, search=AddressSearch(sessions))
     return app

@@ -68,6 +68,27 @@ class SubscriberCreate(BaseModel):
 
 
 class AddressRead(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "code": 23657235,
+                    "label": "Masarykova 522/12, Liberec I-Staré Město, 460 01",
+                    "district_code": 408638,
+                    "district": "Liberec I-Staré Město",
+                    "street": "Masarykova",
+                    "building_kind": "cp",
+                    "building_number": 522,
+                    "orientation_number": 12,
+                    "orientation_letter": None,
+                    "postcode": "46001",
+                    "latitude": 50.7733764,
+                    "longitude": 15.0665501,
+                }
+            ]
+        }
+    )
+
     code: int
     label: str
     district_code: int
@@ -112,4 +133,22 @@ class SubscriberRead(BaseModel):
 class DistrictRead(BaseModel):
     code: int
     name: str
+    address_points: int
+
+
+class AddressSearchRead(BaseModel):
+    query: str
+    results: list[AddressRead] = Field(description="Best first")
+
+
+class AddressNotFound(BaseModel):
+    detail: str
+    suggestions: list[AddressRead] = Field(description="The nearest existing addresses")
+
+
+class StreetRead(BaseModel):
+    code: int
+    name: str
+    district_code: int
+    district: str
     address_points: int

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from hlasatel_contracts import SUBSCRIBERS, SubscriberChanged, SubscriberEvent
 from hlasatel_devstack.testing import sessions_on
 from hlasatel_registry import handlers
+from hlasatel_registry.adapters.address_search import AddressSearch
 from hlasatel_registry.adapters.gazetteer_store import import_records
 from hlasatel_registry.adapters.orm import AddressPointRow, Base, OutboxRow
 from hlasatel_registry.adapters.outbox import OutboxRelay
@@ -181,3 +182,40 @@ def _done() -> "asyncio.Future[None]":
     future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
     future.set_result(None)
     return future
+
+
+class TestAddressSearch:
+    async def test_search_answers_from_the_database_and_follows_a_new_import(
+        self, sessions: async_sessionmaker[AsyncSession], records: list[AddressRecord]
+    ) -> None:
+        search = AddressSearch(sessions)
+        without_masarykova = [r for r in records if r.street != "Masarykova"]
+        await _import(sessions, without_masarykova)
+        with pytest.raises(handlers.NoAddressMatches):
+            await handlers.search_addresses(sessions=sessions, search=search, text="Masarykova 12", limit=5)
+        await _import(sessions, records)
+        found = await handlers.search_addresses(
+            sessions=sessions, search=search, text="Masarykova 12", limit=5
+        )
+        assert found.results[0].label == "Masarykova 522/12, Liberec I-Staré Město, 460 01"
+
+    async def test_no_match_comes_with_the_nearest_addresses(
+        self, sessions: async_sessionmaker[AsyncSession], records: list[AddressRecord]
+    ) -> None:
+        await _import(sessions, records)
+        search = AddressSearch(sessions)
+        with pytest.raises(handlers.NoAddressMatches) as caught:
+            await handlers.search_addresses(sessions=sessions, search=search, text="Masarykova 47", limit=5)
+        assert caught.value.suggestions[0].label.startswith("Masarykova 988/46,")
+
+    async def test_streets_of_a_district(
+        self, sessions: async_sessionmaker[AsyncSession], records: list[AddressRecord]
+    ) -> None:
+        await _import(sessions, records)
+        rochlice = next(r.district_code for r in records if r.district == "Liberec VI-Rochlice")
+        streets = await handlers.list_streets(sessions=sessions, district_code=rochlice)
+        kubelikova = [s for s in streets if s.name == "Kubelíkova"]  # crosses five districts
+        assert [s.address_points for s in kubelikova] == [7]
+        assert sum(s.address_points for s in streets) == sum(
+            1 for r in records if r.district_code == rochlice and r.street
+        )

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hlasatel_registry.adapters.orm import AddressPointRow
+from hlasatel_registry.adapters.orm import AddressPointRow, GazetteerImportRow
 from hlasatel_registry.domain.coordinates import to_wgs84
 from hlasatel_registry.domain.gazetteer import AddressRecord
 
@@ -62,7 +62,9 @@ def _values(records: list[AddressRecord]) -> list[dict[str, Any]]:
     return values
 
 
-async def import_records(session: AsyncSession, records: list[AddressRecord]) -> ImportCounts:
+async def import_records(
+    session: AsyncSession, records: list[AddressRecord], *, source: str = ""
+) -> ImportCounts:
     """Add new address points, update changed ones, retire those the export no longer has."""
     municipalities = {r.municipality_code for r in records}
     columns = [getattr(AddressPointRow, name) for name in ("code", *_COMPARED, "retired_at")]
@@ -97,9 +99,20 @@ async def import_records(session: AsyncSession, records: list[AddressRecord]) ->
             .where(AddressPointRow.code.in_(retired))
             .values(retired_at=datetime.now(UTC))
         )
-    return ImportCounts(
+    counts = ImportCounts(
         added=len(added),
         updated=len(changed),
         retired=len(retired),
         unchanged=len(incoming) - len(added) - len(changed),
     )
+    session.add(
+        GazetteerImportRow(
+            imported_at=datetime.now(UTC),
+            source=source[-300:],
+            added=counts.added,
+            updated=counts.updated,
+            retired=counts.retired,
+            unchanged=counts.unchanged,
+        )
+    )
+    return counts

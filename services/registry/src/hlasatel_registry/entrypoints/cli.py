@@ -8,21 +8,20 @@ from pathlib import Path
 from hlasatel_registry.adapters.gazetteer_store import ImportCounts, import_records
 from hlasatel_registry.adapters.orm import Base
 from hlasatel_registry.config import Settings
-from hlasatel_registry.domain.gazetteer import GazetteerFormatError, read_file
+from hlasatel_registry.domain.gazetteer import AddressRecord, GazetteerFormatError, read_file
 from hlasatel_runtime.database import build_engine, session_factory
 from hlasatel_runtime.logs import configure_logging
 from hlasatel_runtime.service import serve
 
 
-async def import_addresses(settings: Settings, path: Path) -> ImportCounts:
+async def import_addresses(settings: Settings, path: Path, records: list[AddressRecord]) -> ImportCounts:
     """Load an RÚIAN address-point export into the gazetteer."""
-    records = read_file(path)
     engine = build_engine(settings.database_url)
     try:
         async with engine.begin() as connection:
             await connection.run_sync(Base.metadata.create_all)
         async with session_factory(engine)() as session, session.begin():
-            return await import_records(session, records)
+            return await import_records(session, records, source=str(path))
     finally:
         await engine.dispose()
 
@@ -42,8 +41,12 @@ def main(argv: list[str] | None = None) -> None:
         serve(bootstrap(settings), settings)
         return
     try:
-        counts = asyncio.run(import_addresses(settings, args.file))
+        records = read_file(args.file)
+        counts = asyncio.run(import_addresses(settings, args.file, records))
     except (OSError, GazetteerFormatError) as exc:
         print(f"registry import-addresses: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
+    districts = len({r.district_code for r in records})
+    streets = len({r.street_code for r in records if r.street_code})
+    print(f"{args.file.name}: {len(records)} address points in {districts} districts and {streets} streets")
     print(f"{args.file.name}: {counts}")
