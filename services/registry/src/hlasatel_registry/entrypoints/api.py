@@ -75,6 +75,7 @@ async def list_districts(registry: RegistryDep) -> list[DistrictRead]:
 @router.get(
     "/addresses/search",
     tags=["addresses"],
+    response_model=AddressSearchRead,
     responses={
         404: {"model": AddressNotFound, "description": "Nothing matches; the nearest addresses are suggested"}
     },

@@ -1,0 +1,49 @@
+"""Every service builds from its settings alone and documents its HTTP API."""
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+
+from hlasatel_composer.bootstrap import bootstrap as composer
+from hlasatel_composer.config import Settings as ComposerSettings
+from hlasatel_devstack.fakes.fcm import write_service_account
+from hlasatel_dispatch_email.bootstrap import bootstrap as dispatch_email
+from hlasatel_dispatch_email.config import Settings as EmailSettings
+from hlasatel_dispatch_push.bootstrap import bootstrap as dispatch_push
+from hlasatel_dispatch_push.config import Settings as PushSettings
+from hlasatel_dispatch_sms.bootstrap import bootstrap as dispatch_sms
+from hlasatel_dispatch_sms.config import Settings as SmsSettings
+from hlasatel_registry.bootstrap import bootstrap as registry
+from hlasatel_registry.config import Settings as RegistrySettings
+
+
+def apps(tmp_path: Path) -> dict[str, FastAPI]:
+    credentials = tmp_path / "sa.json"
+    write_service_account(credentials, token_uri="http://127.0.0.1:1/token")
+    db = f"sqlite:///{tmp_path / 'x.db'}"
+    return {
+        "registry": registry(RegistrySettings(database_url=db)),
+        "composer": composer(ComposerSettings(database_url=db)),
+        "dispatch-sms": dispatch_sms(SmsSettings(database_url=db)),
+        "dispatch-email": dispatch_email(EmailSettings(database_url=db)),
+        "dispatch-push": dispatch_push(PushSettings(database_url=db, credentials_file=str(credentials))),
+    }
+
+
+@pytest.fixture(scope="module")
+def openapi(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+    return {name: app.openapi() for name, app in apps(tmp_path_factory.mktemp("apps")).items()}
+
+
+def test_every_service_has_health_readiness_and_metrics(openapi: dict[str, dict[str, Any]]) -> None:
+    for name, document in openapi.items():
+        assert {"/healthz", "/readyz", "/metrics"} <= set(document["paths"]), name
+
+
+def test_every_api_operation_says_what_it_does(openapi: dict[str, dict[str, Any]]) -> None:
+    for name in ("registry", "composer"):
+        for path, operations in openapi[name]["paths"].items():
+            for method, operation in operations.items():
+                assert operation.get("description") or operation.get("summary"), f"{name} {method} {path}"
