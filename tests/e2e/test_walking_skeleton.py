@@ -4,6 +4,7 @@ A citizen registers at a real Liberec address; the press office sends a message 
 that street hears it on each of their channels through the real adapters, and nobody else hears anything.
 """
 
+import re
 import signal
 import time
 from collections.abc import Callable
@@ -13,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from hlasatel_devstack.demo import code_sent_to, verify_contacts
 from hlasatel_devstack.fakes.ledger import read_ledger
 from hlasatel_devstack.stack import Stack
 
@@ -48,6 +50,14 @@ MARIE = {
     ],
     "language": "cs",
 }
+KAREL = {
+    "addresses": [{"address_point": MASARYKOVA_10, "role": "resident"}],
+    "contacts": [
+        {"channel": "sms", "value": "+420777100004"},
+        {"channel": "push", "value": "unregistered-karel"},
+    ],
+    "language": "cs",
+}
 MESSAGE = {
     "severity": "warning",
     "category": "water",
@@ -63,14 +73,16 @@ MESSAGE = {
 }
 
 
-def eventually(check: Callable[[], Any], *, timeout_s: float = 60.0, what: str) -> Any:
+def eventually(
+    check: Callable[[], Any], *, timeout_s: float = 60.0, what: str, detail: Callable[[], Any] = lambda: None
+) -> Any:
     deadline = time.monotonic() + timeout_s
     while True:
         result = check()
         if result:
             return result
         if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout_s:.0f} s: {what}")
+            raise AssertionError(f"not within {timeout_s:.0f} s: {what} (last seen: {detail()!r})")
         time.sleep(0.2)
 
 
@@ -82,6 +94,10 @@ def registry(stack: Stack) -> httpx.Client:
 @pytest.fixture(scope="module")
 def composer(stack: Stack) -> httpx.Client:
     return httpx.Client(base_url=stack.url("composer"), timeout=10)
+
+
+def bearer(citizen: dict[str, Any]) -> dict[str, str]:
+    return {"Authorization": f"Bearer {citizen['access_token']}"}
 
 
 def ledger(stack: Stack, channel: str) -> list[dict[str, Any]]:
@@ -115,20 +131,56 @@ def test_registration_refuses_bad_input_with_a_reason(registry: httpx.Client) ->
     assert "mobile" in landline.json()["detail"][0]["msg"]
 
 
-def test_citizens_register_and_reach_the_composers_index(
-    registry: httpx.Client, composer: httpx.Client
-) -> None:
-    for citizen in (JANA, PETR, MARIE):
+CITIZENS: dict[str, dict[str, Any]] = {}
+
+
+def test_citizens_register_and_receive_codes(stack: Stack, registry: httpx.Client) -> None:
+    for name, citizen in (("jana", JANA), ("petr", PETR), ("marie", MARIE), ("karel", KAREL)):
         response = registry.post("/v1/subscribers", json=citizen)
         assert response.status_code == 201, response.text
-    assert response.json()["addresses"][0]["label"] == "Jablonecká 7/6, Liberec I-Staré Město, 460 01"
+        CITIZENS[name] = response.json()
+    assert CITIZENS["marie"]["addresses"][0]["label"] == "Jablonecká 7/6, Liberec I-Staré Město, 460 01"
+    # the codes travel registry → outbox → transactional lane → dispatchers → fakes
+    assert len(code_sent_to(stack.config.ledger_dir, "sms", "+420777100001")) == 6
+    email = eventually(
+        lambda: [e for e in ledger(stack, "email") if e["recipient"] == "jana@example.cz"],
+        what="Jana's verification e-mail",
+    )[-1]
+    assert email["subject"] == "Ověření e-mailu pro Hlasatel Liberec"
+
+
+def test_citizens_verify_by_code_and_by_the_email_link(stack: Stack, registry: httpx.Client) -> None:
+    jana = CITIZENS["jana"]
+    sms = next(c for c in jana["contacts"] if c["channel"] == "sms")
+    wrong = registry.post(
+        f"/v1/subscribers/{jana['id']}/contacts/{sms['id']}/verify", json={"code": "000000"}
+    )
+    assert wrong.status_code == 422 and "attempts left" in wrong.json()["detail"][0]["msg"]
+    code = code_sent_to(stack.config.ledger_dir, "sms", sms["value"])
+    assert registry.post(
+        f"/v1/subscribers/{jana['id']}/contacts/{sms['id']}/verify", json={"code": code}
+    ).is_success
+    email = next(e for e in reversed(ledger(stack, "email")) if e["recipient"] == "jana@example.cz")
+    link = re.search(r"https?://\S+", email["text"]).group(0)  # type: ignore[union-attr]
+    page = httpx.get(link, timeout=10)
+    assert page.status_code == 200 and '<form method="post"' in page.text  # a link scanner verifies nothing
+    assert httpx.post(link, timeout=10).status_code == 200
+    for name in ("petr", "marie"):
+        verify_contacts(stack.url("registry"), stack.config.ledger_dir, CITIZENS[name])
+    mine = registry.get(f"/v1/subscribers/{jana['id']}", headers=bearer(jana))
+    assert all(c["verified"] for c in mine.json()["contacts"])
+
+
+def test_the_composer_indexes_verified_contacts_only(composer: httpx.Client) -> None:
+    seen: list[dict[str, Any]] = []
 
     def indexed() -> dict[str, Any] | None:
-        preview = composer.post("/v1/targets/preview", json={"target": {"city": True}}).json()
-        return preview if preview["subscribers"] == 3 else None
+        seen.append(composer.post("/v1/targets/preview", json={"target": {"city": True}}).json())
+        return seen[-1] if seen[-1]["deliveries"] == {"sms": 3, "email": 3, "push": 3} else None
 
-    preview = eventually(indexed, what="the composer indexed three subscribers from the changelog")
-    assert preview["deliveries"] == {"sms": 3, "email": 3, "push": 2}
+    # Karel registered on Masarykova but never typed his code: only his push token counts
+    preview = eventually(indexed, what="the composer indexed every verification", detail=lambda: seen[-1])
+    assert preview["subscribers"] == 4
 
 
 def test_a_message_to_one_street_reaches_exactly_that_street(stack: Stack, composer: httpx.Client) -> None:
@@ -138,14 +190,18 @@ def test_a_message_to_one_street_reaches_exactly_that_street(stack: Stack, compo
     approved = composer.post(f"/v1/messages/{message_id}/approve")
     assert approved.status_code == 200 and approved.json()["state"] == "approved"
 
-    expected = {"sms": {"accepted": 2}, "email": {"accepted": 2}, "push": {"accepted": 1}}
+    expected = {
+        "sms": {"accepted": 2},
+        "email": {"accepted": 2},
+        "push": {"accepted": 1, "contact_invalid": 1},
+    }
 
     def reported() -> dict[str, Any] | None:
         message = composer.get(f"/v1/messages/{message_id}").json()
         return message if message["deliveries"] == expected else None
 
     message = eventually(reported, what=f"every delivery accepted: {expected}")
-    assert (message["state"], message["recipients"]) == ("sent", 2)
+    assert (message["state"], message["recipients"]) == ("sent", 3)
 
     sms = {e["recipient"]: e["text"] for e in ledger(stack, "sms") if e["message_id"] == message_id}
     assert sms == {
@@ -159,8 +215,33 @@ def test_a_message_to_one_street_reaches_exactly_that_street(stack: Stack, compo
     }
     pushes = [(e["recipient"], e["title"]) for e in ledger(stack, "push") if e["message_id"] == message_id]
     assert pushes == [("push-token-jana", "Odstávka vody")]
-    nobody_else = {"+420777100003", "marie@example.cz", "push-token-marie"}
-    assert nobody_else.isdisjoint(e["recipient"] for c in ("sms", "email", "push") for e in ledger(stack, c))
+    nobody_else = {"+420777100003", "marie@example.cz", "push-token-marie", "+420777100004"}
+    reached = {
+        e["recipient"]
+        for c in ("sms", "email", "push")
+        for e in ledger(stack, c)
+        if e["message_id"] == message_id
+    }
+    assert nobody_else.isdisjoint(reached)
+
+
+def test_a_token_fcm_no_longer_knows_is_deactivated_everywhere(
+    composer: httpx.Client, registry: httpx.Client
+) -> None:
+    karel = CITIZENS["karel"]
+
+    def deactivated() -> bool:
+        contacts = registry.get(f"/v1/subscribers/{karel['id']}", headers=bearer(karel)).json()["contacts"]
+        return not next(c for c in contacts if c["channel"] == "push")["active"]
+
+    eventually(deactivated, what="the registry deactivated the token dispatch-push reported invalid")
+    eventually(
+        lambda: (
+            composer.post("/v1/targets/preview", json={"target": {"city": True}}).json()["deliveries"]["push"]
+            == 2
+        ),
+        what="the composer stopped counting the dead token",
+    )
 
 
 def test_approving_twice_is_refused_and_sends_nothing_more(stack: Stack, composer: httpx.Client) -> None:
@@ -173,6 +254,20 @@ def test_approving_twice_is_refused_and_sends_nothing_more(stack: Stack, compose
         what="the second message delivered",
     )
     assert sum(1 for e in ledger(stack, "sms") if e["message_id"] == message_id) == 2
+
+
+def test_erasure_reaches_the_composers_index(registry: httpx.Client, composer: httpx.Client) -> None:
+    petr = CITIZENS["petr"]
+    exported = registry.get(f"/v1/subscribers/{petr['id']}/export", headers=bearer(petr)).json()
+    assert {c["value"] for c in exported["contacts"]} == {"+420777100002", "petr@example.cz"}
+    assert registry.delete(f"/v1/subscribers/{petr['id']}", headers=bearer(petr)).status_code == 204
+    assert registry.get(f"/v1/subscribers/{petr['id']}", headers=bearer(petr)).status_code == 401
+    eventually(
+        lambda: (
+            composer.post("/v1/targets/preview", json={"target": {"city": True}}).json()["subscribers"] == 3
+        ),
+        what="the tombstone reached the composer",
+    )
 
 
 def test_services_drain_on_sigterm_and_report_an_absent_broker(stack: Stack) -> None:

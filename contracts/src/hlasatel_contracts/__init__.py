@@ -1,6 +1,7 @@
 """Hlasatel's bus contract: event schemas and topic names."""
 
 from hlasatel_contracts.events import (
+    CATEGORIES,
     DELIVERY_REQUEST_BY_CHANNEL,
     AddressPoint,
     AddressRole,
@@ -36,6 +37,7 @@ from hlasatel_contracts.topics import (
 
 __all__ = [
     "ALL_TOPICS",
+    "CATEGORIES",
     "DEAD_LETTER",
     "DELIVERY_REQUEST_BY_CHANNEL",
     "DELIVERY_STATUS",

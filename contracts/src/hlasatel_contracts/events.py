@@ -35,6 +35,21 @@ class AddressRole(StrEnum):
     CAREGIVER = "caregiver"
 
 
+CATEGORIES: tuple[str, ...] = (
+    "water",
+    "electricity",
+    "gas",
+    "heating",
+    "traffic",
+    "waste",
+    "culture",
+    "city-council",
+    "weather",
+    "safety",
+)
+"""What a city message can be about; a subscriber chooses among these, a message has one."""
+
+
 class IdentityLevel(StrEnum):
     SELF_DECLARED = "self_declared"
     VERIFIED = "verified"
@@ -100,10 +115,13 @@ class SubscriberChanged(Event):
     occurred_at: datetime
     language: Language
     identity_level: IdentityLevel
-    categories: list[str] = Field(description="Chosen categories; empty means every category")
+    categories: list[str] = Field(description="Chosen categories; emergencies reach everyone regardless")
     quiet_hours: QuietHours | None = None
     addresses: list[SubscribedAddress]
     contacts: list[Contact]
+    unsubscribe_token: str | None = Field(
+        default=None, description="Signed by the registry; the composer puts it in unsubscribe links"
+    )
 
 
 class SubscriberErased(Event):

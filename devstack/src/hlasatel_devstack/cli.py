@@ -1,6 +1,7 @@
 """``hlasatel-dev run``: the whole system on this machine, on embedded defaults."""
 
 import argparse
+import json
 import logging
 import signal
 import sys
@@ -19,7 +20,9 @@ def _banner(stack: Stack, started_s: float, imported: str) -> str:
     lines = [
         "",
         f"Hlasatel is up in {started_s:.1f} s.",
-        f"Gazetteer: {imported}; {len(DEMO_SUBSCRIBERS)} demo subscribers registered.",
+        f"Gazetteer: {imported.splitlines()[-1]}",
+        f"{len(DEMO_SUBSCRIBERS)} demo subscribers registered, verified with the codes the fakes received;",
+        f"their ids and access tokens are in {config.var_dir / 'demo-subscribers.json'}.",
         "",
         f"  composer        {stack.url('composer')}/docs   (press office and utilities API)",
         f"  registry        {stack.url('registry')}/docs   (citizens and addresses)",
@@ -47,7 +50,10 @@ def run(var_dir: Path) -> None:
         print("starting the broker, the provider fakes and the five services…", flush=True)
         stack.start()
         imported = stack.run_cli("registry", "import-addresses", str(GAZETTEER))
-        register_demo_subscribers(stack.url("registry"))
+        demo = register_demo_subscribers(stack.url("registry"), stack.config.ledger_dir)
+        (stack.config.var_dir / "demo-subscribers.json").write_text(
+            json.dumps(demo, indent=2), encoding="utf-8"
+        )
         print(_banner(stack, time.monotonic() - started, imported), flush=True)
         while not (exited := [name for name, p in stack.processes.items() if p.poll() is not None]):
             time.sleep(1.0)

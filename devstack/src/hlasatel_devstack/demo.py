@@ -1,8 +1,13 @@
-"""Demo subscribers that `make run` registers, at real Liberec address points."""
+"""Demo subscribers that `make run` registers at real Liberec address points, verified as a citizen would."""
 
+import re
+import time
+from pathlib import Path
 from typing import Any
 
 import httpx
+
+from hlasatel_devstack.fakes.ledger import read_ledger
 
 # Masarykova 522/12 and 451/10, Jablonecká 7/6 (all Liberec I-Staré Město).
 DEMO_SUBSCRIBERS: list[dict[str, Any]] = [
@@ -33,13 +38,42 @@ DEMO_SUBSCRIBERS: list[dict[str, Any]] = [
     },
 ]
 
+_CODE = re.compile(r"\b(\d{6})\b")
 
-def register_demo_subscribers(registry_url: str) -> list[str]:
-    """Register the demo subscribers; returns their ids."""
-    ids = []
+
+def code_sent_to(ledger_dir: Path, channel: str, recipient: str, *, timeout_s: float = 30.0) -> str:
+    """The newest verification code a fake received for one recipient, waiting until it arrives."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        entries = [e for e in read_ledger(ledger_dir / f"{channel}.jsonl") if e["recipient"] == recipient]
+        for entry in reversed(entries):
+            if match := _CODE.search(entry.get("text") or ""):
+                return match.group(1)
+        time.sleep(0.2)
+    raise TimeoutError(f"no code reached the {channel} fake in {timeout_s:.0f} s")
+
+
+def verify_contacts(registry_url: str, ledger_dir: Path, created: dict[str, Any]) -> None:
+    """Type each code that the SMS and e-mail fakes received, as the citizen would."""
+    with httpx.Client(base_url=registry_url, timeout=10) as client:
+        for contact in created["contacts"]:
+            if contact["verified"]:
+                continue
+            code = code_sent_to(ledger_dir, contact["channel"], contact["value"])
+            response = client.post(
+                f"/v1/subscribers/{created['id']}/contacts/{contact['id']}/verify", json={"code": code}
+            )
+            response.raise_for_status()
+
+
+def register_demo_subscribers(registry_url: str, ledger_dir: Path) -> list[dict[str, Any]]:
+    """Register the demo subscribers and verify their contacts; returns them with their access tokens."""
+    created = []
     with httpx.Client(base_url=registry_url, timeout=10) as client:
         for subscriber in DEMO_SUBSCRIBERS:
             response = client.post("/v1/subscribers", json=subscriber)
             response.raise_for_status()
-            ids.append(response.json()["id"])
-    return ids
+            created.append(response.json())
+    for subscriber in created:
+        verify_contacts(registry_url, ledger_dir, subscriber)
+    return created

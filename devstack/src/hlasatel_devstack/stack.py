@@ -58,7 +58,11 @@ def service_environment(config: StackConfig, service: str) -> dict[str, str]:
         f"{prefix}KAFKA__SESSION_TIMEOUT_MS": str(config.session_timeout_ms),
         f"{prefix}KAFKA__HEARTBEAT_INTERVAL_MS": str(config.heartbeat_interval_ms),
     }
-    if service == "dispatch-sms":
+    if service == "registry":
+        env["REGISTRY_PUBLIC_URL"] = f"http://127.0.0.1:{ports.registry}"
+    elif service == "composer":
+        env["COMPOSER_UNSUBSCRIBE_BASE_URL"] = f"http://127.0.0.1:{ports.registry}"
+    elif service == "dispatch-sms":
         env |= {
             "DISPATCH_SMS_GATEWAY_URL": f"http://127.0.0.1:{ports.sms_gateway}",
             "DISPATCH_SMS_ACCOUNT_SID": SMS_ACCOUNT_SID,

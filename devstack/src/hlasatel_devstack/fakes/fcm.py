@@ -93,6 +93,9 @@ def fcm_app(*, ledger: Ledger, service_account: dict[str, Any]) -> FastAPI:
         token = message.get("token")
         if not token:
             return _error(400, "INVALID_ARGUMENT", "Invalid registration token", "INVALID_ARGUMENT")
+        if token.startswith("unregistered-"):
+            # how FCM answers for an app that was uninstalled
+            return _error(404, "NOT_FOUND", "Requested entity was not found.", "UNREGISTERED")
         notification = message.get("notification") or {}
         data = message.get("data") or {}
         name = f"projects/{project}/messages/{uuid.uuid4().hex}"

@@ -58,6 +58,7 @@ def bootstrap(settings: Settings | None = None) -> FastAPI:
         publish=publish_request,
         batch_size=settings.fanout_batch_size,
         idle_poll_s=settings.fanout_idle_poll_s,
+        unsubscribe_base_url=settings.unsubscribe_base_url,
     )
     runtime = Runtime(
         name="composer",

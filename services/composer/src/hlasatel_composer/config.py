@@ -12,3 +12,5 @@ class Settings(ServiceSettings):
     database_url: str = "sqlite:///var/composer.db"
     fanout_batch_size: int = 500
     fanout_idle_poll_s: float = 0.5
+    # The registry's public address: e-mails carry its signed unsubscribe links (List-Unsubscribe).
+    unsubscribe_base_url: str | None = "http://127.0.0.1:8001"

@@ -1,12 +1,13 @@
 """The composer's HTTP API schemas."""
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from hlasatel_composer.domain.messages import Content, MessageState, Severity, Target
+from hlasatel_contracts import CATEGORIES
 
 
 class MessageCreate(BaseModel):
@@ -30,7 +31,7 @@ class MessageCreate(BaseModel):
     )
 
     severity: Severity
-    category: Annotated[str, Field(pattern=r"^[a-z][a-z-]{1,39}$", examples=["water"])]
+    category: Annotated[Literal[CATEGORIES], Field(examples=["water"])]  # type: ignore[valid-type]
     content: Content
     target: Target
     expires_at: datetime | None = None
@@ -55,7 +56,7 @@ class MessageRead(BaseModel):
 
 class PreviewRequest(BaseModel):
     target: Target
-    category: Annotated[str, Field(pattern=r"^[a-z][a-z-]{1,39}$")] | None = Field(
+    category: Literal[CATEGORIES] | None = Field(  # type: ignore[valid-type]
         default=None, description="Counts only subscribers who chose this category (everyone when absent)"
     )
 

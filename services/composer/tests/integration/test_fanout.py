@@ -17,6 +17,7 @@ from hlasatel_composer.adapters.index import apply_subscriber_event
 from hlasatel_composer.adapters.orm import Base, DeliveryRow
 from hlasatel_composer.schemas import MessageCreate, PreviewRequest
 from hlasatel_contracts import (
+    CATEGORIES,
     AddressPoint,
     AddressRole,
     BuildingKind,
@@ -61,7 +62,12 @@ async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncS
 
 
 def subscriber(
-    *points: AddressPoint, version: int = 1, subscriber_id: UUID | None = None
+    *points: AddressPoint,
+    version: int = 1,
+    subscriber_id: UUID | None = None,
+    verified: bool = True,
+    identity: IdentityLevel = IdentityLevel.SELF_DECLARED,
+    role: AddressRole = AddressRole.RESIDENT,
 ) -> SubscriberChanged:
     sid = subscriber_id or uuid4()
     return SubscriberChanged(
@@ -69,15 +75,15 @@ def subscriber(
         version=version,
         occurred_at=datetime.now(UTC),
         language=Language.CS,
-        identity_level=IdentityLevel.SELF_DECLARED,
-        categories=[],
-        addresses=[SubscribedAddress(address=p, role=AddressRole.RESIDENT) for p in points],
+        identity_level=identity,
+        categories=list(CATEGORIES),
+        addresses=[SubscribedAddress(address=p, role=role) for p in points],
         contacts=[
             Contact(
-                contact_id=uuid4(), channel=Channel.SMS, value="+420777000001", verified=False, active=True
+                contact_id=uuid4(), channel=Channel.SMS, value="+420777000001", verified=verified, active=True
             ),
             Contact(
-                contact_id=uuid4(), channel=Channel.PUSH, value=f"token-{sid}", verified=False, active=True
+                contact_id=uuid4(), channel=Channel.PUSH, value=f"token-{sid}", verified=True, active=True
             ),
         ],
     )
@@ -257,3 +263,31 @@ class TestPreview:
         assert (preview.address_points, preview.subscribers) == (2, 2)
         assert preview.deliveries == {"sms": 2, "email": 0, "push": 2}
         assert preview.streets == [f"Masarykova ({masarykova[0].district})"]
+
+
+class TestWhoIsReached:
+    async def test_unverified_contacts_receive_nothing(
+        self, sessions: async_sessionmaker[AsyncSession], addresses: dict[str, list[AddressPoint]]
+    ) -> None:
+        await index(sessions, subscriber(addresses["Masarykova"][0], verified=False))
+        publish = Published()
+        await FanOut(sessions=sessions, publish=publish).fan_out(
+            await approved_message(sessions, {"streets": [{"name": "Masarykova"}]})
+        )
+        assert [r.channel for _, r in publish.requests] == [Channel.PUSH]
+
+    async def test_verified_residents_only(
+        self, sessions: async_sessionmaker[AsyncSession], addresses: dict[str, list[AddressPoint]]
+    ) -> None:
+        house = addresses["Masarykova"][0]
+        resident = subscriber(house, identity=IdentityLevel.VERIFIED)
+        owner = subscriber(house, identity=IdentityLevel.VERIFIED, role=AddressRole.OWNER)
+        self_declared = subscriber(house)
+        await index(sessions, resident, owner, self_declared)
+        publish = Published()
+        target = {
+            "address_points": [house.code],
+            "filters": {"identity_level": "verified", "roles": ["resident"]},
+        }
+        await FanOut(sessions=sessions, publish=publish).fan_out(await approved_message(sessions, target))
+        assert publish.subscribers() == {resident.subscriber_id}

@@ -22,7 +22,7 @@ CONTENT = Content.model_validate(
 
 
 def _recipient(
-    language: Language = Language.CS, categories: tuple[str, ...] = (), **contacts: str
+    language: Language = Language.CS, categories: tuple[str, ...] = ("water",), **contacts: str
 ) -> Recipient:
     return Recipient(
         subscriber_id=uuid4(),
@@ -92,6 +92,29 @@ class TestDeliveryRequests:
             expires_at=None,
         )
 
+    def test_emails_carry_the_registrys_unsubscribe_link_for_the_category(self) -> None:
+        recipient = Recipient(
+            subscriber_id=uuid4(),
+            language=Language.CS,
+            categories=("water",),
+            contacts={Channel.EMAIL: (uuid4(), "a@b.cz")},
+            unsubscribe_token="signed.token",
+        )
+        (email,) = delivery_requests(
+            message_id=uuid4(),
+            content=CONTENT,
+            severity=Severity.INFO,
+            category="water",
+            recipient=recipient,
+            requested_at=datetime.now(UTC),
+            expires_at=None,
+            unsubscribe_base_url="https://hlasatel.liberec.cz/",
+        )
+        assert isinstance(email, SendEmail)
+        assert (
+            email.unsubscribe_url == "https://hlasatel.liberec.cz/v1/unsubscribe/signed.token?category=water"
+        )
+
     def test_one_request_per_channel_the_subscriber_has(self) -> None:
         requests = self._requests(_recipient(sms="+420777000001", push="tok"))
         assert sorted(type(r).__name__ for r in requests) == ["SendPush", "SendSms"]
@@ -112,3 +135,5 @@ class TestDeliveryRequests:
         assert not wants(culture_only, category="water", severity=Severity.WARNING)
         assert wants(culture_only, category="water", severity=Severity.EMERGENCY)
         assert wants(_recipient(sms="+420777000001"), category="water", severity=Severity.INFO)
+        nothing = _recipient(categories=(), sms="+420777000001")
+        assert not wants(nothing, category="water", severity=Severity.INFO)

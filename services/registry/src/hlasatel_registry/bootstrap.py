@@ -1,4 +1,4 @@
-"""Builds the registry: engine, broker, outbox relay, HTTP app."""
+"""Builds the registry: engine, broker, outbox relay, portal verifier, HTTP app."""
 
 from collections.abc import Awaitable
 from dataclasses import dataclass
@@ -6,13 +6,15 @@ from dataclasses import dataclass
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from hlasatel_contracts import DELIVERY_STATUS, DeliveryStatusChanged
 from hlasatel_registry.adapters.address_search import AddressSearch
 from hlasatel_registry.adapters.orm import Base
 from hlasatel_registry.adapters.outbox import OutboxRelay
+from hlasatel_registry.adapters.portal import PortalVerifier
 from hlasatel_registry.config import Settings
 from hlasatel_runtime.database import build_engine, session_factory
 from hlasatel_runtime.deadletter import dead_letter_middleware
-from hlasatel_runtime.kafka import build_broker
+from hlasatel_runtime.kafka import build_broker, consumer_options
 from hlasatel_runtime.service import Runtime, build_app
 
 
@@ -21,11 +23,14 @@ class Registry:
     sessions: async_sessionmaker[AsyncSession]
     relay: OutboxRelay
     search: AddressSearch
+    portal: PortalVerifier
+    settings: Settings
 
 
 def bootstrap(settings: Settings | None = None) -> FastAPI:
     """Build the registry from its settings; nothing is created at import time."""
-    from hlasatel_registry.entrypoints.api import router
+    from hlasatel_registry.entrypoints.api import install_error_handlers, router
+    from hlasatel_registry.handlers.subscribers import deactivate_invalid_contact
 
     settings = settings or Settings()
     engine = build_engine(settings.database_url)
@@ -45,6 +50,11 @@ def bootstrap(settings: Settings | None = None) -> FastAPI:
         batch_size=settings.outbox_batch_size,
         idle_poll_s=settings.outbox_idle_poll_s,
     )
+
+    @broker.subscriber(DELIVERY_STATUS, **consumer_options(settings.kafka, group_id="registry.contacts"))
+    async def on_delivery_status(status: DeliveryStatusChanged) -> None:
+        await deactivate_invalid_contact(sessions=sessions, relay=relay, status=status, settings=settings)
+
     runtime = Runtime(
         name="registry",
         settings=settings,
@@ -57,8 +67,19 @@ def bootstrap(settings: Settings | None = None) -> FastAPI:
     app = build_app(
         runtime,
         title="Hlasatel registry",
-        description=("Citizens, their verified contacts and RÚIAN address points; source of the changelog."),
+        description=(
+            "Citizens, their verified contacts and RÚIAN address points; the source of the changelog."
+        ),
         routers=[router],
     )
-    app.state.registry = Registry(sessions=sessions, relay=relay, search=AddressSearch(sessions))
+    install_error_handlers(app)
+    portal = PortalVerifier(
+        issuer=settings.portal_issuer,
+        audience=settings.portal_audience,
+        public_key=settings.portal_public_key,
+        jwks_url=settings.portal_jwks_url,
+    )
+    app.state.registry = Registry(
+        sessions=sessions, relay=relay, search=AddressSearch(sessions), portal=portal, settings=settings
+    )
     return app

@@ -4,10 +4,25 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from hlasatel_contracts import AddressRole, Channel, IdentityLevel, Language, QuietHours
+from hlasatel_contracts import CATEGORIES, AddressRole, Channel, IdentityLevel, Language, QuietHours
 from hlasatel_registry.domain.contacts import normalise
+
+
+def _known_category(value: str) -> str:
+    if value not in CATEGORIES:
+        raise ValueError(f"unknown category; one of {', '.join(CATEGORIES)}")
+    return value
+
+
+Category = Annotated[str, AfterValidator(_known_category)]
+
+
+def _distinct_addresses(value: list["AddressLink"]) -> list["AddressLink"]:
+    if len({a.address_point for a in value}) != len(value):
+        raise ValueError("an address point is listed twice")
+    return value
 
 
 class AddressLink(BaseModel):
@@ -47,17 +62,16 @@ class SubscriberCreate(BaseModel):
     addresses: Annotated[list[AddressLink], Field(min_length=1, max_length=10)]
     contacts: Annotated[list[ContactCreate], Field(min_length=1, max_length=10)]
     language: Language = Language.CS
-    categories: list[Annotated[str, Field(pattern=r"^[a-z][a-z-]{1,39}$")]] = Field(
-        default_factory=list, description="Chosen categories; empty means every category"
+    categories: list[Category] = Field(
+        default_factory=lambda: list(CATEGORIES),
+        description="Categories of city messages to receive (all by default); emergencies reach everyone",
     )
     quiet_hours: QuietHours | None = None
 
     @field_validator("addresses")
     @classmethod
-    def _distinct_addresses(cls, value: list[AddressLink]) -> list[AddressLink]:
-        if len({a.address_point for a in value}) != len(value):
-            raise ValueError("an address point is listed twice")
-        return value
+    def _distinct(cls, value: list[AddressLink]) -> list[AddressLink]:
+        return _distinct_addresses(value)
 
     @field_validator("contacts")
     @classmethod
@@ -152,3 +166,34 @@ class StreetRead(BaseModel):
     district_code: int
     district: str
     address_points: int
+
+
+class SubscriberCreated(SubscriberRead):
+    access_token: str = Field(
+        description="Shown once: the bearer token for managing this subscription (Authorization: Bearer …)"
+    )
+
+
+class SubscriberUpdate(BaseModel):
+    """Only what is given changes; addresses, when given, replace the old ones."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"categories": ["water", "traffic"], "language": "en"}]}
+    )
+
+    language: Language | None = None
+    categories: list[Category] | None = None
+    quiet_hours: QuietHours | None = None
+    addresses: Annotated[list[AddressLink], Field(min_length=1, max_length=10)] | None = None
+    add_contacts: Annotated[list[ContactCreate], Field(max_length=10)] | None = None
+
+    @field_validator("addresses")
+    @classmethod
+    def _distinct(cls, value: list[AddressLink] | None) -> list[AddressLink] | None:
+        return None if value is None else _distinct_addresses(value)
+
+
+class CodeCheck(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"code": "123456"}]})
+
+    code: Annotated[str, Field(pattern=r"^\s*\d{6}\s*$")]

@@ -2,9 +2,8 @@
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 from pydantic import TypeAdapter, ValidationError
@@ -12,27 +11,16 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hlasatel_contracts import SUBSCRIBERS, SubscriberChanged, SubscriberEvent
-from hlasatel_devstack.testing import sessions_on
-from hlasatel_registry import handlers
 from hlasatel_registry.adapters.address_search import AddressSearch
 from hlasatel_registry.adapters.gazetteer_store import import_records
-from hlasatel_registry.adapters.orm import AddressPointRow, Base, OutboxRow
+from hlasatel_registry.adapters.orm import AddressPointRow, OutboxRow
 from hlasatel_registry.adapters.outbox import OutboxRelay
-from hlasatel_registry.domain.gazetteer import AddressRecord, read_file
-from hlasatel_registry.schemas import SubscriberCreate
+from hlasatel_registry.domain.gazetteer import AddressRecord
+from hlasatel_registry.handlers import addresses, subscribers
+from hlasatel_registry.schemas import SubscriberCreate, SubscriberCreated
 
 MASARYKOVA_12 = 23657235
-
-
-@pytest.fixture(scope="module")
-def records(liberec_csv: Path) -> list[AddressRecord]:
-    return read_file(liberec_csv)
-
-
-@pytest.fixture
-async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    async with sessions_on(database_url, Base.metadata) as sessions:
-        yield sessions
+Register = Callable[..., Awaitable[SubscriberCreated]]  # the conftest's register fixture
 
 
 async def _import(sessions: async_sessionmaker[AsyncSession], records: list[AddressRecord]) -> str:
@@ -77,11 +65,10 @@ class TestGazetteerImport:
 
 class TestRegistration:
     async def test_registration_writes_the_full_state_to_the_outbox(
-        self, sessions: async_sessionmaker[AsyncSession], records: list[AddressRecord]
+        self, sessions: async_sessionmaker[AsyncSession], records: list[AddressRecord], register: Register
     ) -> None:
         await _import(sessions, records)
-        relay = OutboxRelay(sessions=sessions, publish=_never_called)
-        data = SubscriberCreate.model_validate(
+        created = await register(
             {
                 "addresses": [{"address_point": MASARYKOVA_12, "role": "owner"}],
                 "contacts": [
@@ -91,30 +78,27 @@ class TestRegistration:
                 "language": "en",
             }
         )
-        created = await handlers.register_subscriber(sessions=sessions, relay=relay, data=data)
         async with sessions() as session:
-            (row,) = (await session.scalars(select(OutboxRow))).all()
-        assert (row.topic, row.key, row.published_at) == (SUBSCRIBERS, str(created.id), None)
+            (row,) = (await session.scalars(select(OutboxRow).where(OutboxRow.topic == SUBSCRIBERS))).all()
+        assert (row.key, row.published_at) == (str(created.id), None)
         event = TypeAdapter(SubscriberEvent).validate_json(row.payload)
         assert isinstance(event, SubscriberChanged)
         assert event.version == 1
         assert event.addresses[0].address.street == "Masarykova"
         assert event.addresses[0].address.orientation_number == 12
-        assert [(c.channel.value, c.value) for c in event.contacts] == [
-            ("sms", "+420777123456"),
-            ("email", "a@b.cz"),
+        assert [(c.channel.value, c.value, c.verified) for c in event.contacts] == [
+            ("sms", "+420777123456", False),
+            ("email", "a@b.cz", False),
         ]
+        assert event.unsubscribe_token
 
     async def test_unknown_address_point_is_refused_and_nothing_is_stored(
-        self, sessions: async_sessionmaker[AsyncSession], records: list[AddressRecord]
+        self, sessions: async_sessionmaker[AsyncSession], records: list[AddressRecord], register: Register
     ) -> None:
         await _import(sessions, records[:10])
-        data = SubscriberCreate.model_validate(
-            {"addresses": [{"address_point": 1}], "contacts": [{"channel": "push", "value": "tok"}]}
-        )
-        with pytest.raises(handlers.UnknownAddressPoints, match="unknown address points: 1"):
-            await handlers.register_subscriber(
-                sessions=sessions, relay=OutboxRelay(sessions=sessions, publish=_never_called), data=data
+        with pytest.raises(subscribers.UnknownAddressPoints, match="unknown address points: 1"):
+            await register(
+                {"addresses": [{"address_point": 1}], "contacts": [{"channel": "push", "value": "tok"}]}
             )
         async with sessions() as session:
             assert await session.scalar(select(func.count()).select_from(OutboxRow)) == 0
@@ -126,10 +110,25 @@ class TestRegistration:
             )
         assert caught.value.errors()[0]["loc"] == ("contacts", 0)
 
+    def test_unknown_category_names_the_field(self) -> None:
+        with pytest.raises(ValidationError) as caught:
+            SubscriberCreate.model_validate(
+                {
+                    "addresses": [{"address_point": 1}],
+                    "contacts": [{"channel": "push", "value": "t"}],
+                    "categories": ["football"],
+                }
+            )
+        assert caught.value.errors()[0]["loc"] == ("categories", 0)
+
+
+def _push_only(code: int, token: str) -> dict[str, object]:
+    return {"addresses": [{"address_point": code}], "contacts": [{"channel": "push", "value": token}]}
+
 
 class TestOutboxRelay:
     async def test_relay_publishes_in_order_once_and_marks_rows(
-        self, sessions: async_sessionmaker[AsyncSession], records: list[AddressRecord]
+        self, sessions: async_sessionmaker[AsyncSession], records: list[AddressRecord], register: Register
     ) -> None:
         await _import(sessions, records[:50])
         published: list[tuple[str, bytes, bytes]] = []
@@ -138,43 +137,26 @@ class TestOutboxRelay:
             published.append((topic, key, payload))
             return _done()
 
-        relay = OutboxRelay(sessions=sessions, publish=publish, batch_size=2)
         for code in [r.code for r in records[:3]]:
-            data = SubscriberCreate.model_validate(
-                {
-                    "addresses": [{"address_point": code}],
-                    "contacts": [{"channel": "push", "value": f"t{code}"}],
-                }
-            )
-            await handlers.register_subscriber(sessions=sessions, relay=relay, data=data)
+            await register(_push_only(code, f"t{code}"))
+        relay = OutboxRelay(sessions=sessions, publish=publish, batch_size=2)
         assert [await relay.relay_once() for _ in range(3)] == [2, 1, 0]
         tokens = [json.loads(p)["contacts"][0]["value"] for _, _, p in published]
         assert tokens == [f"t{r.code}" for r in records[:3]]
 
     async def test_a_failed_publish_leaves_rows_for_the_next_attempt(
-        self, sessions: async_sessionmaker[AsyncSession], records: list[AddressRecord]
+        self, sessions: async_sessionmaker[AsyncSession], records: list[AddressRecord], register: Register
     ) -> None:
         await _import(sessions, records[:5])
 
         async def broker_down(topic: str, key: bytes, payload: bytes) -> object:
             raise ConnectionError("broker down")
 
-        relay = OutboxRelay(sessions=sessions, publish=broker_down)
-        data = SubscriberCreate.model_validate(
-            {
-                "addresses": [{"address_point": records[0].code}],
-                "contacts": [{"channel": "push", "value": "t"}],
-            }
-        )
-        await handlers.register_subscriber(sessions=sessions, relay=relay, data=data)
+        await register(_push_only(records[0].code, "t"))
         with pytest.raises(ConnectionError):
-            await relay.relay_once()
+            await OutboxRelay(sessions=sessions, publish=broker_down).relay_once()
         async with sessions() as session:
             assert await session.scalar(select(func.count()).where(OutboxRow.published_at.is_(None))) == 1
-
-
-async def _never_called(topic: str, key: bytes, payload: bytes) -> object:
-    raise AssertionError("nothing is published in the transaction")
 
 
 def _done() -> "asyncio.Future[None]":
@@ -191,10 +173,10 @@ class TestAddressSearch:
         search = AddressSearch(sessions)
         without_masarykova = [r for r in records if r.street != "Masarykova"]
         await _import(sessions, without_masarykova)
-        with pytest.raises(handlers.NoAddressMatches):
-            await handlers.search_addresses(sessions=sessions, search=search, text="Masarykova 12", limit=5)
+        with pytest.raises(addresses.NoAddressMatches):
+            await addresses.search_addresses(sessions=sessions, search=search, text="Masarykova 12", limit=5)
         await _import(sessions, records)
-        found = await handlers.search_addresses(
+        found = await addresses.search_addresses(
             sessions=sessions, search=search, text="Masarykova 12", limit=5
         )
         assert found.results[0].label == "Masarykova 522/12, Liberec I-Staré Město, 460 01"
@@ -204,8 +186,8 @@ class TestAddressSearch:
     ) -> None:
         await _import(sessions, records)
         search = AddressSearch(sessions)
-        with pytest.raises(handlers.NoAddressMatches) as caught:
-            await handlers.search_addresses(sessions=sessions, search=search, text="Masarykova 47", limit=5)
+        with pytest.raises(addresses.NoAddressMatches) as caught:
+            await addresses.search_addresses(sessions=sessions, search=search, text="Masarykova 47", limit=5)
         assert caught.value.suggestions[0].label.startswith("Masarykova 988/46,")
 
     async def test_streets_of_a_district(
@@ -213,7 +195,7 @@ class TestAddressSearch:
     ) -> None:
         await _import(sessions, records)
         rochlice = next(r.district_code for r in records if r.district == "Liberec VI-Rochlice")
-        streets = await handlers.list_streets(sessions=sessions, district_code=rochlice)
+        streets = await addresses.list_streets(sessions=sessions, district_code=rochlice)
         kubelikova = [s for s in streets if s.name == "Kubelíkova"]  # crosses five districts
         assert [s.address_points for s in kubelikova] == [7]
         assert sum(s.address_points for s in streets) == sum(

@@ -35,10 +35,12 @@ class FanOut:
         publish: PublishRequest,
         batch_size: int = 500,
         idle_poll_s: float = 0.5,
+        unsubscribe_base_url: str | None = None,
     ) -> None:
         self._sessions = sessions
         self._publish = publish
         self._batch_size = batch_size
+        self._unsubscribe_base_url = unsubscribe_base_url
         self._worker = Worker(name="fan-out", step=self._step, idle_poll_s=idle_poll_s)
         # wake() starts fanning out a message approved just now
         self.wake = self._worker.wake
@@ -98,6 +100,7 @@ class FanOut:
                     category=message.category,
                     recipient=recipient,
                     requested_at=now,
+                    unsubscribe_base_url=self._unsubscribe_base_url,
                     expires_at=message.expires_at,
                 )
             ]

@@ -21,13 +21,14 @@ async def apply_subscriber_event(session: AsyncSession, event: SubscriberChanged
     if isinstance(event, SubscriberErased):
         current.erased = True
         current.language = current.identity_level = None
-        current.categories = current.quiet_hours = None
+        current.categories = current.quiet_hours = current.unsubscribe_token = None
         return True
     current.erased = False
     current.language = event.language.value
     current.identity_level = event.identity_level.value
     current.categories = list(event.categories)
     current.quiet_hours = event.quiet_hours.model_dump(mode="json") if event.quiet_hours else None
+    current.unsubscribe_token = event.unsubscribe_token
     session.add_all(
         IndexedAddress(
             subscriber_id=event.subscriber_id,

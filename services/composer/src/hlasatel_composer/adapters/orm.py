@@ -24,6 +24,7 @@ class IndexedSubscriber(Base):
     identity_level: Mapped[str | None] = mapped_column(String(16))
     categories: Mapped[list[str] | None] = mapped_column(JSON)
     quiet_hours: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    unsubscribe_token: Mapped[str | None] = mapped_column(String(300))
 
 
 class IndexedAddress(Base):

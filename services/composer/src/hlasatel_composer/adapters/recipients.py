@@ -29,18 +29,42 @@ def target_clause(target: Target) -> ColumnElement[bool]:
     return or_(*clauses)
 
 
+def address_conditions(target: Target) -> list[ColumnElement[bool]]:
+    """The addresses a target selects, in the roles it asks for."""
+    conditions: list[ColumnElement[bool]] = [target_clause(target)]
+    if target.filters.roles:
+        conditions.append(IndexedAddress.role.in_([role.value for role in target.filters.roles]))
+    return conditions
+
+
+def person_conditions(target: Target) -> list[ColumnElement[bool]]:
+    """The subscribers a target may reach: not erased, at the identity level it asks for."""
+    conditions: list[ColumnElement[bool]] = [IndexedSubscriber.erased.is_(False)]
+    if target.filters.identity_level is not None:
+        conditions.append(IndexedSubscriber.identity_level == target.filters.identity_level.value)
+    return conditions
+
+
+def subscriber_conditions(target: Target) -> list[ColumnElement[bool]]:
+    """Who a target reaches: someone with a matching address, in the role and at the identity level asked."""
+    at_address = select(IndexedAddress.subscriber_id).where(
+        IndexedAddress.subscriber_id == IndexedSubscriber.subscriber_id, *address_conditions(target)
+    )
+    return [*person_conditions(target), at_address.exists()]
+
+
 async def recipients_after(
     session: AsyncSession, *, target: Target, after: UUID | None, limit: int
 ) -> list[Recipient]:
     """The next batch of subscribers the target reaches, each once however many of its addresses match."""
-    matches = (
-        select(IndexedAddress.subscriber_id)
-        .where(IndexedAddress.subscriber_id == IndexedSubscriber.subscriber_id, target_clause(target))
-        .exists()
-    )
     query = (
-        select(IndexedSubscriber.subscriber_id, IndexedSubscriber.language, IndexedSubscriber.categories)
-        .where(IndexedSubscriber.erased.is_(False), matches)
+        select(
+            IndexedSubscriber.subscriber_id,
+            IndexedSubscriber.language,
+            IndexedSubscriber.categories,
+            IndexedSubscriber.unsubscribe_token,
+        )
+        .where(*subscriber_conditions(target))
         .order_by(IndexedSubscriber.subscriber_id)
         .limit(limit)
     )
@@ -54,6 +78,7 @@ async def recipients_after(
             language=Language(row.language),
             categories=tuple(row.categories or ()),
             contacts=contacts.get(row.subscriber_id, {}),
+            unsubscribe_token=row.unsubscribe_token,
         )
         for row in subscribers
     ]
@@ -62,7 +87,7 @@ async def recipients_after(
 async def _contacts(
     session: AsyncSession, subscriber_ids: Sequence[UUID]
 ) -> dict[UUID, dict[Channel, tuple[UUID, str]]]:
-    """The first active contact of each channel: one message per channel and subscriber."""
+    """The first verified, active contact of each channel: one message per channel and subscriber."""
     if not subscriber_ids:
         return {}
     rows = (
@@ -73,7 +98,11 @@ async def _contacts(
                 IndexedContact.contact_id,
                 IndexedContact.value,
             )
-            .where(IndexedContact.subscriber_id.in_(subscriber_ids), IndexedContact.active.is_(True))
+            .where(
+                IndexedContact.subscriber_id.in_(subscriber_ids),
+                IndexedContact.active.is_(True),
+                IndexedContact.verified.is_(True),
+            )
             .order_by(IndexedContact.subscriber_id, IndexedContact.position)
         )
     ).all()
@@ -87,12 +116,11 @@ async def preview_counts(
     session: AsyncSession, *, target: Target, category: str | None
 ) -> tuple[int, int, dict[Channel, int], list[str]]:
     """Address points, subscribers, reachable subscribers per channel and streets a target covers."""
-    active = IndexedSubscriber.erased.is_(False)
     points = (
         await session.execute(
             select(IndexedAddress.address_point_code, IndexedAddress.street, IndexedAddress.district)
             .join(IndexedSubscriber, IndexedSubscriber.subscriber_id == IndexedAddress.subscriber_id)
-            .where(active, target_clause(target))
+            .where(*person_conditions(target), *address_conditions(target))
             .distinct()
         )
     ).all()
@@ -103,7 +131,7 @@ async def preview_counts(
         after = batch[-1].subscriber_id
         for recipient in batch:
             # a subscriber's categories are a short JSON list, filtered here rather than in portable SQL
-            if category is not None and recipient.categories and category not in recipient.categories:
+            if category is not None and category not in recipient.categories:
                 continue
             subscribers += 1
             for channel in recipient.contacts:

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, model_validator
 
-from hlasatel_contracts import Channel, Lane, Language
+from hlasatel_contracts import AddressRole, Channel, IdentityLevel, Lane, Language
 
 
 class Severity(StrEnum):
@@ -78,13 +78,21 @@ class StreetSelector(BaseModel):
     district: str | None = Field(default=None, description="Only the part of the street in this část obce")
 
 
+class TargetFilters(BaseModel):
+    identity_level: IdentityLevel | None = Field(
+        default=None, description="'verified': only citizens whose address the city's portal confirmed"
+    )
+    roles: list[AddressRole] | None = Field(default=None, description="Only these relations to the address")
+
+
 class Target(BaseModel):
-    """A union of selectors; at least one must be given."""
+    """A union of selectors; at least one must be given. Filters narrow who at those addresses is reached."""
 
     city: bool = Field(default=False, description="The whole city")
     districts: list[str] = Field(default_factory=list, description="Části obce by name")
     streets: list[StreetSelector] = Field(default_factory=list)
     address_points: list[int] = Field(default_factory=list, description="RÚIAN address point codes")
+    filters: TargetFilters = Field(default_factory=TargetFilters)
 
     @model_validator(mode="after")
     def _something_selected(self) -> "Target":

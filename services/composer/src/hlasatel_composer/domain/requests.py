@@ -16,11 +16,19 @@ class Recipient:
     language: Language
     categories: tuple[str, ...]
     contacts: dict[Channel, tuple[UUID, str]]
+    unsubscribe_token: str | None = None
+
+
+def unsubscribe_url(base_url: str | None, token: str | None, category: str) -> str | None:
+    """The registry's signed link that unsubscribes from this message's category without signing in."""
+    if not base_url or not token:
+        return None
+    return f"{base_url.rstrip('/')}/v1/unsubscribe/{token}?category={category}"
 
 
 def wants(recipient: Recipient, *, category: str, severity: Severity) -> bool:
     """Emergencies reach everyone at the address; otherwise the subscriber's categories decide."""
-    return severity is Severity.EMERGENCY or not recipient.categories or category in recipient.categories
+    return severity is Severity.EMERGENCY or category in recipient.categories
 
 
 def delivery_requests(
@@ -32,6 +40,7 @@ def delivery_requests(
     recipient: Recipient,
     requested_at: datetime,
     expires_at: datetime | None,
+    unsubscribe_base_url: str | None = None,
 ) -> list[DeliveryRequest]:
     """One request per channel the message has and the recipient can be reached on."""
     requests: list[DeliveryRequest] = []
@@ -60,6 +69,9 @@ def delivery_requests(
                     subject=localized.email.subject,
                     text=localized.email.text,
                     html=localized.email.html,
+                    unsubscribe_url=unsubscribe_url(
+                        unsubscribe_base_url, recipient.unsubscribe_token, category
+                    ),
                 )
             )
         else:

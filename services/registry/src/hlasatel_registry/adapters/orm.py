@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Integer, MetaData, String, Text, Uuid
+from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, Integer, MetaData, String, Text, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from hlasatel_runtime.database import UtcDateTime
@@ -47,6 +47,10 @@ class SubscriberRow(Base):
     quiet_hours: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # keyed hash of the bearer token the citizen manages the subscription with
+    access_token_hash: Mapped[str] = mapped_column(String(64), index=True)
+    portal_subject: Mapped[str | None] = mapped_column(String(200))
+    portal_address_point: Mapped[int | None] = mapped_column(BigInteger)
 
     addresses: Mapped[list["SubscriberAddressRow"]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="SubscriberAddressRow.position"
@@ -79,6 +83,7 @@ class ContactRow(Base):
     value: Mapped[str] = mapped_column(String(4096))
     verified_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     active: Mapped[bool]
+    deactivated_reason: Mapped[str | None] = mapped_column(String(200))
     position: Mapped[int] = mapped_column(Integer)
 
 
@@ -107,3 +112,43 @@ class GazetteerImportRow(Base):
     updated: Mapped[int] = mapped_column(Integer)
     retired: Mapped[int] = mapped_column(Integer)
     unchanged: Mapped[int] = mapped_column(Integer)
+
+
+class VerificationCodeRow(Base):
+    """A code sent to a contact; only its keyed hash is kept."""
+
+    __tablename__ = "verification_codes"
+
+    id: Mapped[UUID] = mapped_column(Uuid, primary_key=True)
+    contact_id: Mapped[UUID] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class RateEventRow(Base):
+    """One counted attempt; the key (a phone number, an IP) is stored only as a keyed hash."""
+
+    __tablename__ = "rate_events"
+    __table_args__ = (Index("ix_rate_events_scope_key_at", "scope", "key_hash", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    scope: Mapped[str] = mapped_column(String(40))
+    key_hash: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ConsentRow(Base):
+    """What the citizen agreed to, when, and through which channel: one row per change."""
+
+    __tablename__ = "consents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    subscriber_id: Mapped[UUID] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    action: Mapped[str] = mapped_column(String(40))
+    via: Mapped[str] = mapped_column(String(40))
+    terms: Mapped[str] = mapped_column(String(40))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)

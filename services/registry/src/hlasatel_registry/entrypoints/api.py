@@ -1,21 +1,28 @@
-"""The registry's HTTP routes: they only call handlers."""
+"""The registry's HTTP routes: they only call handlers; errors become 4xx answers with a reason."""
 
-from typing import Annotated
+import html
+from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request, Response, status
+from fastapi.responses import HTMLResponse, JSONResponse
 
-from hlasatel_registry import handlers
+from hlasatel_registry.adapters.limits import RateLimited
+from hlasatel_registry.adapters.portal import InvalidAssertion
 from hlasatel_registry.bootstrap import Registry
+from hlasatel_registry.handlers import addresses, subscribers, verification
+from hlasatel_registry.handlers.common import NotAuthorized, NotFound
 from hlasatel_registry.schemas import (
     AddressNotFound,
     AddressRead,
     AddressSearchRead,
+    CodeCheck,
     DistrictRead,
     StreetRead,
     SubscriberCreate,
+    SubscriberCreated,
     SubscriberRead,
+    SubscriberUpdate,
 )
 
 
@@ -24,52 +31,257 @@ def _registry(request: Request) -> Registry:
     return registry
 
 
+def _bearer(
+    authorization: Annotated[str | None, Header(description="Bearer <access_token>")] = None,
+) -> str | None:
+    if authorization and authorization.lower().startswith("bearer "):
+        return authorization[7:].strip()
+    return None
+
+
+def _ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
 RegistryDep = Annotated[Registry, Depends(_registry)]
+TokenDep = Annotated[str | None, Depends(_bearer)]
+IpDep = Annotated[str | None, Depends(_ip)]
 
 router = APIRouter(prefix="/v1")
 
+Responses = dict[int | str, dict[str, Any]]
+_AUTH: Responses = {401: {"description": "Missing or wrong access token"}}
+_LIMITED: Responses = {429: {"description": "Too many attempts; Retry-After says when to try again"}}
+_INVALID: Responses = {422: {"description": "Invalid input: the field and the reason are named"}}
+_NOT_FOUND: Responses = {404: {"description": "No such subscriber, contact or link"}}
+_NO_MATCH: Responses = {
+    404: {"model": AddressNotFound, "description": "Nothing matches; the nearest addresses are suggested"}
+}
+
+
+def _problem(status_code: int, loc: list[str], msg: str, kind: str, **extra: Any) -> JSONResponse:
+    return JSONResponse(
+        {"detail": [{"loc": loc, "msg": msg, "type": kind, **extra}]}, status_code=status_code
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Every refusal of the registry's handlers as an HTTP answer with its reason."""
+
+    async def rate_limited(_: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RateLimited)
+        return JSONResponse(
+            {"detail": str(exc)}, status_code=429, headers={"Retry-After": str(exc.retry_after)}
+        )
+
+    async def unknown_addresses(_: Request, exc: Exception) -> Response:
+        assert isinstance(exc, subscribers.UnknownAddressPoints)
+        return _problem(422, ["body", "addresses"], str(exc), "unknown_address_point", codes=exc.codes)
+
+    async def bad_assertion(_: Request, exc: Exception) -> Response:
+        return _problem(422, ["header", "x-portal-assertion"], str(exc), "invalid_assertion")
+
+    async def code_problem(_: Request, exc: Exception) -> Response:
+        return _problem(422, ["body", "code"], str(exc), "invalid_code")
+
+    async def not_authorized(_: Request, exc: Exception) -> Response:
+        return JSONResponse({"detail": str(exc)}, status_code=401, headers={"WWW-Authenticate": "Bearer"})
+
+    async def not_found(_: Request, exc: Exception) -> Response:
+        return JSONResponse({"detail": str(exc)}, status_code=404)
+
+    app.add_exception_handler(RateLimited, rate_limited)
+    app.add_exception_handler(subscribers.UnknownAddressPoints, unknown_addresses)
+    app.add_exception_handler(InvalidAssertion, bad_assertion)
+    app.add_exception_handler(subscribers.AssertionMismatch, bad_assertion)
+    app.add_exception_handler(verification.WrongCode, code_problem)
+    app.add_exception_handler(verification.NoValidCode, code_problem)
+    app.add_exception_handler(NotAuthorized, not_authorized)
+    app.add_exception_handler(NotFound, not_found)
+
+
+@router.post("/subscribers", status_code=201, tags=["subscribers"], responses={**_INVALID, **_LIMITED})
+async def register_subscriber(
+    data: SubscriberCreate,
+    registry: RegistryDep,
+    ip: IpDep,
+    x_portal_assertion: Annotated[
+        str | None, Header(description="The citizen portal's signed JWT: makes the identity 'verified'")
+    ] = None,
+) -> SubscriberCreated:
+    """Register a citizen at address points with contacts; phones and e-mail addresses get a code."""
+    return await subscribers.register_subscriber(
+        sessions=registry.sessions,
+        relay=registry.relay,
+        settings=registry.settings,
+        portal=registry.portal,
+        data=data,
+        assertion=x_portal_assertion,
+        ip=ip,
+    )
+
+
+@router.get("/subscribers/{subscriber_id}", tags=["subscribers"], responses=_AUTH)
+async def get_subscriber(subscriber_id: UUID, registry: RegistryDep, token: TokenDep) -> SubscriberRead:
+    """The subscription, for its owner."""
+    return await subscribers.get_subscriber(
+        sessions=registry.sessions, settings=registry.settings, subscriber_id=subscriber_id, token=token
+    )
+
+
+@router.patch(
+    "/subscribers/{subscriber_id}", tags=["subscribers"], responses={**_AUTH, **_INVALID, **_LIMITED}
+)
+async def update_subscriber(
+    subscriber_id: UUID, data: SubscriberUpdate, registry: RegistryDep, token: TokenDep, ip: IpDep
+) -> SubscriberRead:
+    """Change language, categories, quiet hours or addresses, or add contacts."""
+    return await subscribers.update_subscriber(
+        sessions=registry.sessions,
+        relay=registry.relay,
+        settings=registry.settings,
+        subscriber_id=subscriber_id,
+        token=token,
+        data=data,
+        ip=ip,
+    )
+
+
+@router.delete("/subscribers/{subscriber_id}", status_code=204, tags=["subscribers"], responses=_AUTH)
+async def erase_subscriber(subscriber_id: UUID, registry: RegistryDep, token: TokenDep) -> Response:
+    """Erase everything held about the subscriber; the city's systems are told by a tombstone."""
+    await subscribers.erase_subscriber(
+        sessions=registry.sessions,
+        relay=registry.relay,
+        settings=registry.settings,
+        subscriber_id=subscriber_id,
+        token=token,
+    )
+    return Response(status_code=204)
+
+
+@router.get("/subscribers/{subscriber_id}/export", tags=["subscribers"], responses=_AUTH)
+async def export_subscriber(subscriber_id: UUID, registry: RegistryDep, token: TokenDep) -> dict[str, Any]:
+    """Everything the registry holds about the subscriber, as JSON."""
+    return await subscribers.export_subscriber(
+        sessions=registry.sessions, settings=registry.settings, subscriber_id=subscriber_id, token=token
+    )
+
+
+@router.delete(
+    "/subscribers/{subscriber_id}/contacts/{contact_id}",
+    tags=["subscribers"],
+    responses={**_AUTH, **_NOT_FOUND},
+)
+async def remove_contact(
+    subscriber_id: UUID, contact_id: UUID, registry: RegistryDep, token: TokenDep
+) -> SubscriberRead:
+    """Remove one phone number, e-mail address or push token."""
+    return await subscribers.remove_contact(
+        sessions=registry.sessions,
+        relay=registry.relay,
+        settings=registry.settings,
+        subscriber_id=subscriber_id,
+        token=token,
+        contact_id=contact_id,
+    )
+
 
 @router.post(
-    "/subscribers",
-    status_code=status.HTTP_201_CREATED,
-    tags=["subscribers"],
-    responses={422: {"description": "Invalid contact, unknown address point or malformed body"}},
+    "/subscribers/{subscriber_id}/contacts/{contact_id}/code",
+    status_code=202,
+    tags=["verification"],
+    responses={**_AUTH, **_LIMITED, **_INVALID},
 )
-async def register_subscriber(data: SubscriberCreate, registry: RegistryDep) -> SubscriberRead:
-    """Register a citizen at one or more address points with their contacts."""
-    try:
-        return await handlers.register_subscriber(sessions=registry.sessions, relay=registry.relay, data=data)
-    except handlers.UnknownAddressPoints as exc:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_ENTITY,
-            detail=[
-                {
-                    "loc": ["body", "addresses"],
-                    "msg": str(exc),
-                    "type": "unknown_address_point",
-                    "codes": exc.codes,
-                }
-            ],
-        ) from None
+async def request_code(
+    subscriber_id: UUID, contact_id: UUID, registry: RegistryDep, token: TokenDep, ip: IpDep
+) -> dict[str, str]:
+    """Send a new verification code to a phone number or e-mail address."""
+    await verification.request_code(
+        sessions=registry.sessions,
+        relay=registry.relay,
+        settings=registry.settings,
+        subscriber_id=subscriber_id,
+        contact_id=contact_id,
+        token=token,
+        ip=ip,
+    )
+    return {"status": "sent"}
 
 
-@router.get(
-    "/subscribers/{subscriber_id}",
-    tags=["subscribers"],
-    responses={404: {"description": "No such subscriber"}},
+@router.post(
+    "/subscribers/{subscriber_id}/contacts/{contact_id}/verify",
+    tags=["verification"],
+    responses={**_INVALID, **_LIMITED, **_NOT_FOUND},
 )
-async def get_subscriber(subscriber_id: UUID, registry: RegistryDep) -> SubscriberRead:
-    """Everything the registry holds about one subscriber."""
-    found = await handlers.get_subscriber(sessions=registry.sessions, subscriber_id=subscriber_id)
-    if found is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no such subscriber")
-    return found
+async def verify_code(
+    subscriber_id: UUID, contact_id: UUID, data: CodeCheck, registry: RegistryDep, ip: IpDep
+) -> SubscriberRead:
+    """Confirm a contact with the code it received."""
+    return await verification.verify_code(
+        sessions=registry.sessions,
+        relay=registry.relay,
+        settings=registry.settings,
+        subscriber_id=subscriber_id,
+        contact_id=contact_id,
+        code=data.code,
+        ip=ip,
+    )
 
 
-@router.get("/districts", tags=["addresses"])
-async def list_districts(registry: RegistryDep) -> list[DistrictRead]:
-    """The city's districts (části obce) with their address point counts."""
-    return await handlers.list_districts(sessions=registry.sessions)
+def _page(title: str, body: str, *, form_action: str | None = None, button: str = "") -> HTMLResponse:
+    form = (
+        f'<form method="post" action="{html.escape(form_action)}"><button type="submit">{html.escape(button)}'
+        "</button></form>"
+        if form_action
+        else ""
+    )
+    return HTMLResponse(
+        f'<!doctype html><html lang="cs"><meta charset="utf-8"><title>{html.escape(title)}</title>'
+        f"<h1>{html.escape(title)}</h1><p>{html.escape(body)}</p>{form}</html>"
+    )
+
+
+@router.get("/verify/email", tags=["verification"], response_class=HTMLResponse)
+async def email_link_page(token: str) -> HTMLResponse:
+    """The page behind the e-mail's link: a button, so that link scanners verify nothing."""
+    return _page(
+        "Ověření e-mailu",
+        "Potvrďte, že tato e-mailová adresa je vaše.",
+        form_action=f"/v1/verify/email?token={token}",
+        button="Potvrdit",
+    )
+
+
+@router.post("/verify/email", tags=["verification"], response_class=HTMLResponse, responses=_INVALID)
+async def verify_email_link(token: str, registry: RegistryDep) -> HTMLResponse:
+    """Verify an e-mail address through the signed link it received."""
+    await verification.verify_email_link(
+        sessions=registry.sessions, relay=registry.relay, settings=registry.settings, token=token
+    )
+    return _page("E-mail ověřen", "Děkujeme, zprávy města vám budou chodit i e-mailem.")
+
+
+@router.get("/unsubscribe/{token}", tags=["unsubscribe"], response_class=HTMLResponse)
+async def unsubscribe_page(token: str, category: str | None = None) -> HTMLResponse:
+    """The page behind an unsubscribe link: a button, so that link scanners unsubscribe nobody."""
+    what = f"zprávy v kategorii {category}" if category else "všechny zprávy města"
+    action = f"/v1/unsubscribe/{token}" + (f"?category={category}" if category else "")
+    return _page("Odhlášení", f"Odhlásit {what}?", form_action=action, button="Odhlásit")
+
+
+@router.post("/unsubscribe/{token}", tags=["unsubscribe"], response_class=HTMLResponse, responses=_NOT_FOUND)
+async def unsubscribe(token: str, registry: RegistryDep, category: str | None = None) -> HTMLResponse:
+    """Unsubscribe without signing in; also the RFC 8058 one-click target of List-Unsubscribe."""
+    done = await subscribers.unsubscribe(
+        sessions=registry.sessions,
+        relay=registry.relay,
+        settings=registry.settings,
+        token=token,
+        category=category,
+        via="unsubscribe_link",
+    )
+    return _page("Odhlášeno", done)
 
 
 @router.get(
@@ -87,18 +299,24 @@ async def search_addresses(
 ) -> AddressSearchRead | JSONResponse:
     """Find address points as people type them: with or without diacritics, 'č.p./č.o.', letters."""
     try:
-        return await handlers.search_addresses(
+        return await addresses.search_addresses(
             sessions=registry.sessions, search=registry.search, text=q, limit=limit
         )
-    except handlers.NoAddressMatches as exc:
+    except addresses.NoAddressMatches as exc:
         body = AddressNotFound(detail=f"no address matches {q!r}", suggestions=exc.suggestions)
         return JSONResponse(body.model_dump(mode="json"), status_code=status.HTTP_404_NOT_FOUND)
+
+
+@router.get("/districts", tags=["addresses"])
+async def list_districts(registry: RegistryDep) -> list[DistrictRead]:
+    """The city's districts (části obce) with their address point counts."""
+    return await addresses.list_districts(sessions=registry.sessions)
 
 
 @router.get("/districts/{district_code}/streets", tags=["addresses"])
 async def list_streets(district_code: int, registry: RegistryDep) -> list[StreetRead]:
     """The streets of one district (část obce), for the composer's target picker."""
-    return await handlers.list_streets(sessions=registry.sessions, district_code=district_code)
+    return await addresses.list_streets(sessions=registry.sessions, district_code=district_code)
 
 
 # after /addresses/search, which it would otherwise shadow
@@ -107,7 +325,7 @@ async def list_streets(district_code: int, registry: RegistryDep) -> list[Street
 )
 async def get_address(code: int, registry: RegistryDep) -> AddressRead:
     """One RÚIAN address point of the gazetteer."""
-    found = await handlers.get_address(sessions=registry.sessions, code=code)
+    found = await addresses.get_address(sessions=registry.sessions, code=code)
     if found is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no such address point")
+        raise NotFound("no such address point")
     return found

@@ -1,0 +1,92 @@
+"""Use cases of the address gazetteer."""
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hlasatel_registry.adapters.address_search import AddressSearch
+from hlasatel_registry.adapters.orm import AddressPointRow
+from hlasatel_registry.handlers.common import address_read
+from hlasatel_registry.schemas import AddressRead, AddressSearchRead, DistrictRead, StreetRead
+from hlasatel_runtime.errors import SafeError
+
+
+async def get_address(*, sessions: async_sessionmaker[AsyncSession], code: int) -> AddressRead | None:
+    async with sessions() as session:
+        row = await session.get(AddressPointRow, code)
+    if row is None or row.retired_at is not None:
+        return None
+    return address_read(row)
+
+
+async def list_districts(*, sessions: async_sessionmaker[AsyncSession]) -> list[DistrictRead]:
+    async with sessions() as session:
+        rows = (
+            await session.execute(
+                select(AddressPointRow.district_code, AddressPointRow.district, func.count())
+                .where(AddressPointRow.retired_at.is_(None))
+                .group_by(AddressPointRow.district_code, AddressPointRow.district)
+                .order_by(AddressPointRow.district_code)
+            )
+        ).all()
+    return [DistrictRead(code=code, name=name, address_points=count) for code, name, count in rows]
+
+
+async def _addresses(sessions: async_sessionmaker[AsyncSession], codes: list[int]) -> list[AddressRead]:
+    async with sessions() as session:
+        rows = {
+            r.code: r
+            for r in await session.scalars(select(AddressPointRow).where(AddressPointRow.code.in_(codes)))
+        }
+    return [address_read(rows[code]) for code in codes if code in rows]
+
+
+class NoAddressMatches(SafeError):
+    """Nothing in the gazetteer matches what was typed."""
+
+    def __init__(self, suggestions: list[AddressRead]) -> None:
+        super().__init__("no address matches; the nearest are suggested")
+        self.suggestions = suggestions
+
+
+async def search_addresses(
+    *, sessions: async_sessionmaker[AsyncSession], search: AddressSearch, text: str, limit: int
+) -> AddressSearchRead:
+    """Address points matching what a person typed, best first."""
+    index = await search.index()
+    matches = index.search(text, limit=limit)
+    if not matches:
+        raise NoAddressMatches(await _addresses(sessions, [e.code for e in index.suggest(text)]))
+    return AddressSearchRead(query=text, results=await _addresses(sessions, [m.entry.code for m in matches]))
+
+
+async def list_streets(*, sessions: async_sessionmaker[AsyncSession], district_code: int) -> list[StreetRead]:
+    """The streets of one district (část obce); a street crossing districts is listed in each."""
+    async with sessions() as session:
+        rows = (
+            await session.execute(
+                select(
+                    AddressPointRow.street_code,
+                    AddressPointRow.street,
+                    AddressPointRow.district_code,
+                    AddressPointRow.district,
+                    func.count(),
+                )
+                .where(
+                    AddressPointRow.district_code == district_code,
+                    AddressPointRow.street_code.is_not(None),
+                    AddressPointRow.retired_at.is_(None),
+                )
+                .group_by(
+                    AddressPointRow.street_code,
+                    AddressPointRow.street,
+                    AddressPointRow.district_code,
+                    AddressPointRow.district,
+                )
+                .order_by(AddressPointRow.street)
+            )
+        ).all()
+    return [
+        StreetRead(code=code, name=name, district_code=dcode, district=district, address_points=count)
+        for code, name, dcode, district, count in rows
+        if code is not None and name is not None
+    ]

@@ -1,0 +1,171 @@
+"""What the registry's use cases share: snapshots for the changelog, API views, announcing a change."""
+
+from datetime import UTC, datetime
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hlasatel_contracts import (
+    SUBSCRIBERS,
+    AddressPoint,
+    AddressRole,
+    BuildingKind,
+    Channel,
+    Contact,
+    IdentityLevel,
+    Language,
+    QuietHours,
+    SubscribedAddress,
+    SubscriberChanged,
+)
+from hlasatel_registry.adapters import outbox
+from hlasatel_registry.adapters.orm import AddressPointRow, ContactRow, SubscriberRow
+from hlasatel_registry.domain.codes import keyed_hash, sign
+from hlasatel_registry.domain.gazetteer import label
+from hlasatel_registry.schemas import AddressRead, ContactRead, SubscribedAddressRead, SubscriberRead
+from hlasatel_runtime.errors import SafeError
+
+
+def address_label(row: AddressPointRow) -> str:
+    return label(
+        street=row.street,
+        district=row.district,
+        building_kind=BuildingKind(row.building_kind),
+        building_number=row.building_number,
+        orientation_number=row.orientation_number,
+        orientation_letter=row.orientation_letter,
+        postcode=row.postcode,
+    )
+
+
+def address_snapshot(row: AddressPointRow) -> AddressPoint:
+    return AddressPoint(
+        code=row.code,
+        district_code=row.district_code,
+        district=row.district,
+        street_code=row.street_code,
+        street=row.street,
+        building_kind=BuildingKind(row.building_kind),
+        building_number=row.building_number,
+        orientation_number=row.orientation_number,
+        orientation_letter=row.orientation_letter,
+        postcode=row.postcode,
+        latitude=row.latitude,
+        longitude=row.longitude,
+    )
+
+
+def unsubscribe_token(secret: str, subscriber_id: UUID) -> str:
+    """Signed, without expiry: links in e-mails must keep working."""
+    return sign(secret, "unsubscribe", {"s": str(subscriber_id)})
+
+
+def changelog_event(subscriber: SubscriberRow, *, secret: str) -> SubscriberChanged:
+    """The subscriber's full current state as the changelog carries it."""
+    return SubscriberChanged(
+        subscriber_id=subscriber.id,
+        version=subscriber.version,
+        occurred_at=subscriber.updated_at,
+        language=Language(subscriber.language),
+        identity_level=IdentityLevel(subscriber.identity_level),
+        categories=list(subscriber.categories),
+        quiet_hours=QuietHours.model_validate(subscriber.quiet_hours) if subscriber.quiet_hours else None,
+        addresses=[
+            SubscribedAddress(address=address_snapshot(link.address), role=AddressRole(link.role))
+            for link in subscriber.addresses
+        ],
+        contacts=[
+            Contact(
+                contact_id=c.id,
+                channel=Channel(c.channel),
+                value=c.value,
+                verified=c.verified_at is not None,
+                active=c.active,
+            )
+            for c in subscriber.contacts
+        ],
+        unsubscribe_token=unsubscribe_token(secret, subscriber.id),
+    )
+
+
+def subscriber_read(subscriber: SubscriberRow) -> SubscriberRead:
+    return SubscriberRead(
+        id=subscriber.id,
+        version=subscriber.version,
+        language=Language(subscriber.language),
+        identity_level=IdentityLevel(subscriber.identity_level),
+        categories=list(subscriber.categories),
+        quiet_hours=QuietHours.model_validate(subscriber.quiet_hours) if subscriber.quiet_hours else None,
+        addresses=[
+            SubscribedAddressRead(
+                address_point=link.address_point_code,
+                role=AddressRole(link.role),
+                label=address_label(link.address),
+            )
+            for link in subscriber.addresses
+        ],
+        contacts=[
+            ContactRead(
+                id=c.id,
+                channel=Channel(c.channel),
+                value=c.value,
+                verified=c.verified_at is not None,
+                active=c.active,
+            )
+            for c in subscriber.contacts
+        ],
+        created_at=subscriber.created_at,
+        updated_at=subscriber.updated_at,
+    )
+
+
+def address_read(row: AddressPointRow) -> AddressRead:
+    return AddressRead(
+        code=row.code,
+        label=address_label(row),
+        district_code=row.district_code,
+        district=row.district,
+        street=row.street,
+        building_kind=row.building_kind,
+        building_number=row.building_number,
+        orientation_number=row.orientation_number,
+        orientation_letter=row.orientation_letter,
+        postcode=row.postcode,
+        latitude=row.latitude,
+        longitude=row.longitude,
+    )
+
+
+class NotAuthorized(SafeError):
+    """The subscriber does not exist or the token is not theirs."""
+
+
+class NotFound(SafeError):
+    """No such subscriber or contact."""
+
+
+async def authorized_subscriber(
+    session: AsyncSession, *, secret: str, subscriber_id: UUID, token: str | None
+) -> SubscriberRow:
+    """The subscriber whose access token this is; the same error whether the id or the token is wrong."""
+    subscriber = await session.get(SubscriberRow, subscriber_id, with_for_update=True)
+    if subscriber is None or not token or keyed_hash(secret, "access", token) != subscriber.access_token_hash:
+        raise NotAuthorized("not authorized for this subscriber")
+    return subscriber
+
+
+def contact_of(subscriber: SubscriberRow, contact_id: UUID) -> ContactRow:
+    for contact in subscriber.contacts:
+        if contact.id == contact_id:
+            return contact
+    raise NotFound("no such contact")
+
+
+async def announce(session: AsyncSession, subscriber: SubscriberRow, *, secret: str) -> None:
+    """Record a change: a new version, and its full state on the changelog in the same transaction."""
+    subscriber.version += 1
+    subscriber.updated_at = datetime.now(UTC)
+    await session.flush()
+    outbox.enqueue(
+        session, topic=SUBSCRIBERS, key=str(subscriber.id), event=changelog_event(subscriber, secret=secret)
+    )

@@ -1,0 +1,382 @@
+"""Use cases of subscribers: registration, self-service, unsubscribing, export and erasure."""
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hlasatel_contracts import (
+    CATEGORIES,
+    SUBSCRIBERS,
+    Channel,
+    DeliveryState,
+    DeliveryStatusChanged,
+    IdentityLevel,
+    SubscriberErased,
+)
+from hlasatel_registry.adapters import outbox
+from hlasatel_registry.adapters.orm import (
+    AddressPointRow,
+    ConsentRow,
+    ContactRow,
+    SubscriberAddressRow,
+    SubscriberRow,
+    VerificationCodeRow,
+)
+from hlasatel_registry.adapters.portal import PortalVerifier
+from hlasatel_registry.config import Settings
+from hlasatel_registry.domain.codes import BadSignature, keyed_hash, new_token, unsign
+from hlasatel_registry.handlers.common import (
+    NotFound,
+    address_label,
+    announce,
+    authorized_subscriber,
+    contact_of,
+    subscriber_read,
+)
+from hlasatel_registry.handlers.verification import VERIFIABLE, issue_code
+from hlasatel_registry.schemas import (
+    AddressLink,
+    ContactCreate,
+    SubscriberCreate,
+    SubscriberCreated,
+    SubscriberRead,
+    SubscriberUpdate,
+)
+from hlasatel_runtime.errors import SafeError
+
+TERMS = "hlasatel-2026"
+
+
+class UnknownAddressPoints(SafeError):
+    """Some address point codes are not in the gazetteer (or were retired)."""
+
+    def __init__(self, codes: Sequence[int]) -> None:
+        super().__init__(f"unknown address points: {', '.join(map(str, codes))}")
+        self.codes = list(codes)
+
+
+class AssertionMismatch(SafeError):
+    """The portal verified a different address point than those registered."""
+
+
+async def _address_points(session: AsyncSession, links: Sequence[AddressLink]) -> dict[int, AddressPointRow]:
+    codes = [link.address_point for link in links]
+    found = {
+        row.code: row
+        for row in await session.scalars(
+            select(AddressPointRow).where(
+                AddressPointRow.code.in_(codes), AddressPointRow.retired_at.is_(None)
+            )
+        )
+    }
+    missing = [code for code in codes if code not in found]
+    if missing:
+        raise UnknownAddressPoints(missing)
+    return found
+
+
+def _consent(subscriber_id: UUID, action: str, via: str, **details: Any) -> ConsentRow:
+    return ConsentRow(
+        subscriber_id=subscriber_id,
+        at=datetime.now(UTC),
+        action=action,
+        via=via,
+        terms=TERMS,
+        details=details,
+    )
+
+
+def _new_contact(contact: ContactCreate, position: int) -> ContactRow:
+    # the app that registers a push token proves it; phones and e-mail addresses prove themselves by a code
+    verified = datetime.now(UTC) if contact.channel is Channel.PUSH else None
+    return ContactRow(
+        id=uuid4(),
+        channel=contact.channel.value,
+        value=contact.value,
+        verified_at=verified,
+        active=True,
+        position=position,
+    )
+
+
+async def register_subscriber(
+    *,
+    sessions: async_sessionmaker[AsyncSession],
+    relay: outbox.OutboxRelay,
+    settings: Settings,
+    portal: PortalVerifier,
+    data: SubscriberCreate,
+    assertion: str | None,
+    ip: str | None,
+) -> SubscriberCreated:
+    """Store a new subscriber, send codes to their phone and e-mail, and announce them on the changelog."""
+    identity = await portal.verify(assertion) if assertion else None
+    if identity and identity.address_point not in {link.address_point for link in data.addresses}:
+        raise AssertionMismatch("the portal verified an address point that is not among the addresses")
+    now, token = datetime.now(UTC), new_token()
+    secret = settings.secret_key.get_secret_value()
+    async with sessions() as session, session.begin():
+        found = await _address_points(session, data.addresses)
+        subscriber = SubscriberRow(
+            id=uuid4(),
+            version=0,
+            language=data.language.value,
+            identity_level=(IdentityLevel.VERIFIED if identity else IdentityLevel.SELF_DECLARED).value,
+            categories=data.categories,
+            created_at=now,
+            updated_at=now,
+            quiet_hours=data.quiet_hours.model_dump(mode="json") if data.quiet_hours else None,
+            access_token_hash=keyed_hash(secret, "access", token),
+            portal_subject=identity.subject if identity else None,
+            portal_address_point=identity.address_point if identity else None,
+            addresses=[
+                SubscriberAddressRow(
+                    address_point_code=link.address_point,
+                    role=link.role.value,
+                    position=i,
+                    address=found[link.address_point],
+                )
+                for i, link in enumerate(data.addresses)
+            ],
+            contacts=[_new_contact(c, i) for i, c in enumerate(data.contacts)],
+        )
+        session.add(subscriber)
+        await session.flush()
+        session.add(
+            _consent(
+                subscriber.id,
+                "registered",
+                "portal" if identity else "api",
+                categories=data.categories,
+                channels=sorted({c.channel.value for c in data.contacts}),
+                addresses=len(data.addresses),
+            )
+        )
+        for contact in subscriber.contacts:
+            if Channel(contact.channel) in VERIFIABLE:
+                await issue_code(session, settings=settings, subscriber=subscriber, contact=contact, ip=ip)
+        await announce(session, subscriber, secret=settings.secret_key.get_secret_value())
+    relay.wake()
+    return SubscriberCreated(**subscriber_read(subscriber).model_dump(), access_token=token)
+
+
+async def get_subscriber(
+    *, sessions: async_sessionmaker[AsyncSession], settings: Settings, subscriber_id: UUID, token: str | None
+) -> SubscriberRead:
+    """The subscription, for its owner."""
+    async with sessions() as session:
+        subscriber = await authorized_subscriber(
+            session, secret=settings.secret_key.get_secret_value(), subscriber_id=subscriber_id, token=token
+        )
+        return subscriber_read(subscriber)
+
+
+async def update_subscriber(
+    *,
+    sessions: async_sessionmaker[AsyncSession],
+    relay: outbox.OutboxRelay,
+    settings: Settings,
+    subscriber_id: UUID,
+    token: str | None,
+    data: SubscriberUpdate,
+    ip: str | None,
+) -> SubscriberRead:
+    """Change language, categories, quiet hours, addresses, or add contacts (each gets a code)."""
+    async with sessions() as session, session.begin():
+        subscriber = await authorized_subscriber(
+            session, secret=settings.secret_key.get_secret_value(), subscriber_id=subscriber_id, token=token
+        )
+        changed = data.model_dump(exclude_unset=True, mode="json")
+        if data.language is not None:
+            subscriber.language = data.language.value
+        if "categories" in data.model_fields_set and data.categories is not None:
+            subscriber.categories = list(data.categories)
+        if "quiet_hours" in data.model_fields_set:
+            subscriber.quiet_hours = data.quiet_hours.model_dump(mode="json") if data.quiet_hours else None
+        if data.addresses is not None:
+            found = await _address_points(session, data.addresses)
+            subscriber.addresses = [
+                SubscriberAddressRow(
+                    address_point_code=link.address_point,
+                    role=link.role.value,
+                    position=i,
+                    address=found[link.address_point],
+                )
+                for i, link in enumerate(data.addresses)
+            ]
+            if subscriber.portal_address_point not in {link.address_point for link in data.addresses}:
+                # the portal vouched for one address point; without it the identity is only self-declared
+                subscriber.identity_level = IdentityLevel.SELF_DECLARED.value
+        for contact in data.add_contacts or []:
+            if any(c.channel == contact.channel and c.value == contact.value for c in subscriber.contacts):
+                continue
+            row = _new_contact(contact, len(subscriber.contacts))
+            subscriber.contacts.append(row)
+            await session.flush()
+            if contact.channel in VERIFIABLE:
+                await issue_code(session, settings=settings, subscriber=subscriber, contact=row, ip=ip)
+        session.add(_consent(subscriber.id, "preferences_changed", "api", changed=sorted(changed)))
+        await announce(session, subscriber, secret=settings.secret_key.get_secret_value())
+    relay.wake()
+    return subscriber_read(subscriber)
+
+
+async def remove_contact(
+    *,
+    sessions: async_sessionmaker[AsyncSession],
+    relay: outbox.OutboxRelay,
+    settings: Settings,
+    subscriber_id: UUID,
+    token: str | None,
+    contact_id: UUID,
+) -> SubscriberRead:
+    """Remove one contact; the subscription stays."""
+    async with sessions() as session, session.begin():
+        subscriber = await authorized_subscriber(
+            session, secret=settings.secret_key.get_secret_value(), subscriber_id=subscriber_id, token=token
+        )
+        contact = contact_of(subscriber, contact_id)
+        subscriber.contacts.remove(contact)
+        session.add(_consent(subscriber.id, "contact_removed", "api", channel=contact.channel))
+        await announce(session, subscriber, secret=settings.secret_key.get_secret_value())
+    relay.wake()
+    return subscriber_read(subscriber)
+
+
+async def unsubscribe(
+    *,
+    sessions: async_sessionmaker[AsyncSession],
+    relay: outbox.OutboxRelay,
+    settings: Settings,
+    token: str,
+    category: str | None,
+    via: str,
+) -> str:
+    """Leave one category, or everything, through a signed link; returns what was done, for the page."""
+    try:
+        subscriber_id = UUID(unsign(settings.secret_key.get_secret_value(), "unsubscribe", token)["s"])
+    except (BadSignature, KeyError, ValueError):
+        raise NotFound("this unsubscribe link is not valid") from None
+    if category is not None and category not in CATEGORIES:
+        raise NotFound(f"unknown category {category!r}")
+    async with sessions() as session, session.begin():
+        subscriber = await session.get(SubscriberRow, subscriber_id, with_for_update=True)
+        if subscriber is None:
+            return "you are no longer subscribed"
+        if category is None:
+            for contact in subscriber.contacts:
+                contact.active, contact.deactivated_reason = False, "unsubscribed"
+            done = "you will receive no more messages from the city"
+        else:
+            subscriber.categories = [c for c in subscriber.categories if c != category]
+            done = f"you will receive no more messages about {category}"
+        session.add(_consent(subscriber.id, "unsubscribed", via, category=category or "all"))
+        await announce(session, subscriber, secret=settings.secret_key.get_secret_value())
+    relay.wake()
+    return done
+
+
+async def deactivate_invalid_contact(
+    *,
+    sessions: async_sessionmaker[AsyncSession],
+    relay: outbox.OutboxRelay,
+    settings: Settings,
+    status: DeliveryStatusChanged,
+) -> bool:
+    """A provider said the number, address or token does not exist: stop using it. Safe to run twice."""
+    if status.state is not DeliveryState.CONTACT_INVALID:
+        return False
+    async with sessions() as session, session.begin():
+        contact = await session.get(ContactRow, status.contact_id)
+        if contact is None or not contact.active:
+            return False
+        subscriber = await session.get(SubscriberRow, contact.subscriber_id, with_for_update=True)
+        assert subscriber is not None
+        contact.active = False
+        contact.deactivated_reason = f"reported invalid by {status.provider or 'the provider'}"
+        await announce(session, subscriber, secret=settings.secret_key.get_secret_value())
+    relay.wake()
+    return True
+
+
+async def export_subscriber(
+    *, sessions: async_sessionmaker[AsyncSession], settings: Settings, subscriber_id: UUID, token: str | None
+) -> dict[str, Any]:
+    """Everything the registry holds about one subscriber (GDPR article 15)."""
+    async with sessions() as session:
+        subscriber = await authorized_subscriber(
+            session, secret=settings.secret_key.get_secret_value(), subscriber_id=subscriber_id, token=token
+        )
+        consents = await session.scalars(
+            select(ConsentRow).where(ConsentRow.subscriber_id == subscriber_id).order_by(ConsentRow.id)
+        )
+        contact_ids = [c.id for c in subscriber.contacts]
+        codes = await session.scalars(
+            select(VerificationCodeRow).where(VerificationCodeRow.contact_id.in_(contact_ids))
+        )
+        return {
+            "subscriber": subscriber_read(subscriber).model_dump(mode="json"),
+            "portal_subject": subscriber.portal_subject,
+            "addresses": [
+                {
+                    "address_point": link.address_point_code,
+                    "role": link.role,
+                    "label": address_label(link.address),
+                }
+                for link in subscriber.addresses
+            ],
+            "contacts": [
+                {
+                    "id": str(c.id),
+                    "channel": c.channel,
+                    "value": c.value,
+                    "active": c.active,
+                    "verified_at": c.verified_at.isoformat() if c.verified_at else None,
+                    "deactivated_reason": c.deactivated_reason,
+                }
+                for c in subscriber.contacts
+            ],
+            "consents": [
+                {
+                    "at": c.at.isoformat(),
+                    "action": c.action,
+                    "via": c.via,
+                    "terms": c.terms,
+                    "details": c.details,
+                }
+                for c in consents
+            ],
+            "verification_codes_sent": [
+                {
+                    "contact_id": str(c.contact_id),
+                    "sent_at": c.created_at.isoformat(),
+                    "used_at": c.used_at.isoformat() if c.used_at else None,
+                }
+                for c in codes
+            ],
+        }
+
+
+async def erase_subscriber(
+    *,
+    sessions: async_sessionmaker[AsyncSession],
+    relay: outbox.OutboxRelay,
+    settings: Settings,
+    subscriber_id: UUID,
+    token: str | None,
+) -> None:
+    """Delete everything about the subscriber and publish a tombstone (GDPR article 17)."""
+    async with sessions() as session, session.begin():
+        subscriber = await authorized_subscriber(
+            session, secret=settings.secret_key.get_secret_value(), subscriber_id=subscriber_id, token=token
+        )
+        tombstone = SubscriberErased(
+            subscriber_id=subscriber.id, version=subscriber.version + 1, occurred_at=datetime.now(UTC)
+        )
+        await session.delete(subscriber)
+        outbox.enqueue(session, topic=SUBSCRIBERS, key=str(subscriber_id), event=tombstone)
+    relay.wake()

@@ -1,0 +1,220 @@
+"""Self-service, unsubscribe links, GDPR export and erasure, invalid contacts: handlers on a real database."""
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from uuid import uuid4
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hlasatel_contracts import SUBSCRIBERS, Channel, DeliveryState, DeliveryStatusChanged, SubscriberChanged
+from hlasatel_registry.adapters.gazetteer_store import import_records
+from hlasatel_registry.adapters.orm import (
+    ConsentRow,
+    ContactRow,
+    OutboxRow,
+    SubscriberRow,
+    VerificationCodeRow,
+)
+from hlasatel_registry.adapters.outbox import OutboxRelay
+from hlasatel_registry.config import Settings
+from hlasatel_registry.domain.gazetteer import AddressRecord
+from hlasatel_registry.handlers import subscribers
+from hlasatel_registry.handlers.common import NotAuthorized, NotFound
+from hlasatel_registry.schemas import SubscriberCreated, SubscriberUpdate
+
+Register = Callable[..., Awaitable[SubscriberCreated]]
+MASARYKOVA_12, JABLONECKA_6 = 23657235, 23653141
+JANA = {
+    "addresses": [{"address_point": MASARYKOVA_12}],
+    "contacts": [
+        {"channel": "email", "value": "jana@example.cz"},
+        {"channel": "push", "value": "push-token"},
+    ],
+    "categories": ["water", "traffic"],
+}
+
+
+@pytest.fixture(autouse=True)
+async def streets(sessions: async_sessionmaker[AsyncSession], records: list[AddressRecord]) -> None:
+    async with sessions() as session, session.begin():
+        await import_records(session, [r for r in records if r.street in ("Masarykova", "Jablonecká")])
+
+
+async def latest_state(sessions: async_sessionmaker[AsyncSession]) -> str:
+    async with sessions() as session:
+        row = await session.scalar(
+            select(OutboxRow).where(OutboxRow.topic == SUBSCRIBERS).order_by(OutboxRow.id.desc()).limit(1)
+        )
+    assert row is not None
+    return row.payload
+
+
+class TestSelfService:
+    async def test_preferences_and_addresses_change_and_each_change_is_consented(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        register: Register,
+        relay: OutboxRelay,
+        settings: Settings,
+    ) -> None:
+        created = await register(JANA)
+        update = SubscriberUpdate.model_validate(
+            {
+                "language": "en",
+                "categories": ["weather"],
+                "addresses": [{"address_point": JABLONECKA_6, "role": "owner"}],
+                "add_contacts": [{"channel": "sms", "value": "777 123 456"}],
+            }
+        )
+        changed = await subscribers.update_subscriber(
+            sessions=sessions,
+            relay=relay,
+            settings=settings,
+            subscriber_id=created.id,
+            token=created.access_token,
+            data=update,
+            ip=None,
+        )
+        assert (changed.language, changed.categories, changed.version) == ("en", ["weather"], 2)
+        assert [(a.address_point, a.role) for a in changed.addresses] == [(JABLONECKA_6, "owner")]
+        assert [c.channel for c in changed.contacts] == ["email", "push", "sms"]
+        state = SubscriberChanged.model_validate_json(await latest_state(sessions))
+        assert state.addresses[0].address.street == "Jablonecká" and state.version == 2
+        async with sessions() as session:
+            actions = list(await session.scalars(select(ConsentRow.action).order_by(ConsentRow.id)))
+        assert actions == ["registered", "preferences_changed"]
+
+    async def test_a_stranger_cannot_change_anything(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        register: Register,
+        relay: OutboxRelay,
+        settings: Settings,
+    ) -> None:
+        created = await register(JANA)
+        with pytest.raises(NotAuthorized):
+            await subscribers.update_subscriber(
+                sessions=sessions,
+                relay=relay,
+                settings=settings,
+                subscriber_id=created.id,
+                token="nope",
+                data=SubscriberUpdate(language=None, categories=[]),
+                ip=None,
+            )
+
+
+class TestUnsubscribeLinks:
+    async def test_a_category_link_and_an_everything_link(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        register: Register,
+        relay: OutboxRelay,
+        settings: Settings,
+    ) -> None:
+        await register(JANA)
+        token = SubscriberChanged.model_validate_json(await latest_state(sessions)).unsubscribe_token
+        assert token
+        done = await subscribers.unsubscribe(
+            sessions=sessions, relay=relay, settings=settings, token=token, category="water", via="email_link"
+        )
+        assert "water" in done
+        assert SubscriberChanged.model_validate_json(await latest_state(sessions)).categories == ["traffic"]
+        await subscribers.unsubscribe(
+            sessions=sessions, relay=relay, settings=settings, token=token, category=None, via="email_link"
+        )
+        state = SubscriberChanged.model_validate_json(await latest_state(sessions))
+        assert [c.active for c in state.contacts] == [False, False]
+
+    async def test_a_forged_link_does_nothing(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        register: Register,
+        relay: OutboxRelay,
+        settings: Settings,
+    ) -> None:
+        await register(JANA)
+        token = SubscriberChanged.model_validate_json(await latest_state(sessions)).unsubscribe_token
+        assert token
+        forged = token.split(".")[0] + ".AAAA"
+        with pytest.raises(NotFound):
+            await subscribers.unsubscribe(
+                sessions=sessions,
+                relay=relay,
+                settings=settings,
+                token=forged,
+                category=None,
+                via="email_link",
+            )
+
+
+class TestGdpr:
+    async def test_export_holds_everything(
+        self, sessions: async_sessionmaker[AsyncSession], register: Register, settings: Settings
+    ) -> None:
+        created = await register(JANA)
+        exported = await subscribers.export_subscriber(
+            sessions=sessions, settings=settings, subscriber_id=created.id, token=created.access_token
+        )
+        assert exported["addresses"][0]["label"] == "Masarykova 522/12, Liberec I-Staré Město, 460 01"
+        assert {c["value"] for c in exported["contacts"]} == {"jana@example.cz", "push-token"}
+        assert [c["action"] for c in exported["consents"]] == ["registered"]
+        assert len(exported["verification_codes_sent"]) == 1
+
+    async def test_erasure_deletes_everything_and_leaves_a_tombstone_without_personal_data(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        register: Register,
+        relay: OutboxRelay,
+        settings: Settings,
+    ) -> None:
+        created = await register(JANA)
+        await subscribers.erase_subscriber(
+            sessions=sessions,
+            relay=relay,
+            settings=settings,
+            subscriber_id=created.id,
+            token=created.access_token,
+        )
+        async with sessions() as session:
+            for table in (SubscriberRow, ContactRow, ConsentRow, VerificationCodeRow):
+                assert await session.scalar(select(func.count()).select_from(table)) == 0, table.__name__
+        tombstone = await latest_state(sessions)
+        assert '"subscriber.erased"' in tombstone and '"version":2' in tombstone
+        assert "jana" not in tombstone and "push-token" not in tombstone
+
+
+class TestInvalidContacts:
+    async def test_a_token_the_provider_does_not_know_is_deactivated_once(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        register: Register,
+        relay: OutboxRelay,
+        settings: Settings,
+    ) -> None:
+        created = await register(JANA)
+        push = next(c for c in created.contacts if c.channel == "push")
+        status = DeliveryStatusChanged(
+            delivery_id=uuid4(),
+            message_id=uuid4(),
+            subscriber_id=created.id,
+            contact_id=push.id,
+            channel=Channel.PUSH,
+            state=DeliveryState.CONTACT_INVALID,
+            occurred_at=datetime.now(UTC),
+            provider="fcm",
+        )
+        applied = [
+            await subscribers.deactivate_invalid_contact(
+                sessions=sessions, relay=relay, settings=settings, status=status
+            )
+            for _ in range(2)
+        ]
+        assert applied == [True, False]
+        state = SubscriberChanged.model_validate_json(await latest_state(sessions))
+        assert [(c.channel, c.active) for c in state.contacts] == [
+            (Channel.EMAIL, True),
+            (Channel.PUSH, False),
+        ]
