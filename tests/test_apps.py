@@ -47,3 +47,31 @@ def test_every_api_operation_says_what_it_does(openapi: dict[str, dict[str, Any]
         for path, operations in openapi[name]["paths"].items():
             for method, operation in operations.items():
                 assert operation.get("description") or operation.get("summary"), f"{name} {method} {path}"
+
+
+def _has_example(document: dict[str, Any], media: dict[str, Any]) -> bool:
+    if "example" in media or "examples" in media:
+        return True
+    schema = media.get("schema", {})
+    if "$ref" in schema:
+        schema = document["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    elif schema.get("type") == "array" and "$ref" in schema.get("items", {}):
+        schema = document["components"]["schemas"][schema["items"]["$ref"].rsplit("/", 1)[1]]
+    return "examples" in schema or "example" in schema
+
+
+def test_every_registry_endpoint_has_examples(openapi: dict[str, dict[str, Any]]) -> None:
+    document = openapi["registry"]
+    missing = []
+    for path, operations in document["paths"].items():
+        if not path.startswith("/v1/"):
+            continue
+        for method, operation in operations.items():
+            body = operation.get("requestBody", {}).get("content", {}).get("application/json")
+            if body is not None and not _has_example(document, body):
+                missing.append(f"{method.upper()} {path} request")
+            success = next((r for code, r in operation["responses"].items() if code.startswith("2")), {})
+            for media in success.get("content", {}).values():
+                if not _has_example(document, media):
+                    missing.append(f"{method.upper()} {path} response")
+    assert missing == []

@@ -4,6 +4,8 @@ A citizen registers at a real Liberec address; the press office sends a message 
 that street hears it on each of their channels through the real adapters, and nobody else hears anything.
 """
 
+import asyncio
+import json
 import re
 import signal
 import time
@@ -13,7 +15,9 @@ from typing import Any
 
 import httpx
 import pytest
+from aiokafka import AIOKafkaConsumer
 
+from hlasatel_contracts import SUBSCRIBERS
 from hlasatel_devstack.demo import code_sent_to, verify_contacts
 from hlasatel_devstack.fakes.ledger import read_ledger
 from hlasatel_devstack.stack import Stack
@@ -267,6 +271,69 @@ def test_erasure_reaches_the_composers_index(registry: httpx.Client, composer: h
             composer.post("/v1/targets/preview", json={"target": {"city": True}}).json()["subscribers"] == 3
         ),
         what="the tombstone reached the composer",
+    )
+
+
+async def _changelog(bootstrap: str) -> dict[str, dict[str, Any]]:
+    """The latest record of every key of the changelog, read from the very beginning."""
+    consumer = AIOKafkaConsumer(
+        SUBSCRIBERS,
+        bootstrap_servers=bootstrap,
+        group_id=f"replay-{time.time_ns()}",
+        auto_offset_reset="earliest",
+        session_timeout_ms=2000,
+        heartbeat_interval_ms=500,
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    latest: dict[str, dict[str, Any]] = {}
+    quiet_since = time.monotonic()
+    try:
+        # the embedded broker's end offsets cannot be trusted, so the end is where records stop coming
+        while time.monotonic() - quiet_since < 3 or not latest:
+            batches = await consumer.getmany(timeout_ms=500)
+            for record in (r for records in batches.values() for r in records):
+                value = json.loads(record.value)
+                if value["version"] > latest.get(record.key.decode(), {"version": 0})["version"]:
+                    latest[record.key.decode()] = value
+                quiet_since = time.monotonic()
+    finally:
+        await consumer.stop()
+    return latest
+
+
+def test_a_replay_of_the_changelog_reaches_the_registrys_state(stack: Stack, registry: httpx.Client) -> None:
+    replayed = asyncio.run(_changelog(f"127.0.0.1:{stack.config.ports.broker}"))
+    assert set(replayed) == {c["id"] for c in CITIZENS.values()}
+    assert replayed[CITIZENS["petr"]["id"]]["type"] == "subscriber.erased"
+    for name in ("jana", "marie", "karel"):
+        state = registry.get(f"/v1/subscribers/{CITIZENS[name]['id']}", headers=bearer(CITIZENS[name])).json()
+        record = replayed[state["id"]]
+        assert record["version"] == state["version"], name
+        assert [(c["value"], c["verified"], c["active"]) for c in record["contacts"]] == [
+            (c["value"], c["verified"], c["active"]) for c in state["contacts"]
+        ], name
+
+
+def test_a_change_committed_while_the_broker_is_down_arrives_after_a_crash(
+    stack: Stack, registry: httpx.Client, composer: httpx.Client
+) -> None:
+    eva = {
+        "addresses": [{"address_point": MASARYKOVA_12}],
+        "contacts": [{"channel": "push", "value": "push-eva"}],
+    }
+    stack.broker.stop()
+    assert registry.post("/v1/subscribers", json=eva).status_code == 201  # committed with its outbox row
+    stack.stop_service("registry", signal.SIGKILL)  # dies before it could publish
+    stack.broker.start()  # an empty broker: the embedded one keeps nothing
+    stack.start_service("registry")
+    stack.wait_ready("registry")
+    eventually(
+        lambda: (
+            composer.post("/v1/targets/preview", json={"target": {"city": True}}).json()["subscribers"] == 4
+        ),
+        what="Eva's registration reached the composer after the registry's restart",
+        timeout_s=90,
     )
 
 

@@ -5,6 +5,7 @@ from typing import Annotated
 from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.config import JsonDict
 
 from hlasatel_contracts import CATEGORIES, AddressRole, Channel, IdentityLevel, Language, QuietHours
 from hlasatel_registry.domain.contacts import normalise
@@ -131,7 +132,58 @@ class ContactRead(BaseModel):
     active: bool
 
 
+_ADDRESS_EXAMPLE: JsonDict = {
+    "code": 23657235,
+    "label": "Masarykova 522/12, Liberec I-Staré Město, 460 01",
+    "district_code": 408638,
+    "district": "Liberec I-Staré Město",
+    "street": "Masarykova",
+    "building_kind": "cp",
+    "building_number": 522,
+    "orientation_number": 12,
+    "orientation_letter": None,
+    "postcode": "46001",
+    "latitude": 50.7733764,
+    "longitude": 15.0665501,
+}
+_SUBSCRIBER_EXAMPLE: JsonDict = {
+    "id": "0b7d3c52-5d1e-4a43-9a3e-2f5d0c1b7a11",
+    "version": 2,
+    "language": "cs",
+    "identity_level": "self_declared",
+    "categories": ["water", "traffic", "weather"],
+    "quiet_hours": {"start": "22:00:00", "end": "07:00:00", "timezone": "Europe/Prague"},
+    "addresses": [
+        {
+            "address_point": 23657235,
+            "role": "resident",
+            "label": "Masarykova 522/12, Liberec I-Staré Město, 460 01",
+        }
+    ],
+    "contacts": [
+        {
+            "id": "5f0f5f7e-0a55-4b8e-9a9d-7b7f8c2d1e01",
+            "channel": "sms",
+            "value": "+420777123456",
+            "verified": True,
+            "active": True,
+        },
+        {
+            "id": "9c2b8c1e-7d4a-4f4e-8f65-1a2b3c4d5e6f",
+            "channel": "email",
+            "value": "jana@example.cz",
+            "verified": False,
+            "active": True,
+        },
+    ],
+    "created_at": "2026-11-22T08:00:00Z",
+    "updated_at": "2026-11-22T08:05:00Z",
+}
+
+
 class SubscriberRead(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [_SUBSCRIBER_EXAMPLE]})
+
     id: UUID
     version: int
     language: Language
@@ -145,22 +197,52 @@ class SubscriberRead(BaseModel):
 
 
 class DistrictRead(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"code": 408638, "name": "Liberec I-Staré Město", "address_points": 1433}]
+        }
+    )
+
     code: int
     name: str
     address_points: int
 
 
 class AddressSearchRead(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"query": "Masarykova 12, Liberec", "results": [_ADDRESS_EXAMPLE]}]}
+    )
+
     query: str
     results: list[AddressRead] = Field(description="Best first")
 
 
 class AddressNotFound(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"detail": "no address matches 'Masarykova 47'", "suggestions": [_ADDRESS_EXAMPLE]}]
+        }
+    )
+
     detail: str
     suggestions: list[AddressRead] = Field(description="The nearest existing addresses")
 
 
 class StreetRead(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "code": 253031,
+                    "name": "Kubelíkova",
+                    "district_code": 408646,
+                    "district": "Liberec VI-Rochlice",
+                    "address_points": 7,
+                }
+            ]
+        }
+    )
+
     code: int
     name: str
     district_code: int
@@ -169,6 +251,12 @@ class StreetRead(BaseModel):
 
 
 class SubscriberCreated(SubscriberRead):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [_SUBSCRIBER_EXAMPLE | {"version": 1, "access_token": "dGhpcyBpcyBzZWNyZXQ"}]
+        }
+    )
+
     access_token: str = Field(
         description="Shown once: the bearer token for managing this subscription (Authorization: Bearer …)"
     )

@@ -54,6 +54,55 @@ _AUTH: Responses = {401: {"description": "Missing or wrong access token"}}
 _LIMITED: Responses = {429: {"description": "Too many attempts; Retry-After says when to try again"}}
 _INVALID: Responses = {422: {"description": "Invalid input: the field and the reason are named"}}
 _NOT_FOUND: Responses = {404: {"description": "No such subscriber, contact or link"}}
+_HTML = {
+    "content": {"text/html": {"example": '<!doctype html><html lang="cs">…<form method="post">…</html>'}}
+}
+_EXPORT: Responses = {
+    200: {
+        "content": {
+            "application/json": {
+                "example": {
+                    "subscriber": {"id": "0b7d3c52-5d1e-4a43-9a3e-2f5d0c1b7a11", "version": 3},
+                    "portal_subject": None,
+                    "addresses": [
+                        {
+                            "address_point": 23657235,
+                            "role": "resident",
+                            "label": "Masarykova 522/12, Liberec I-Staré Město, 460 01",
+                        }
+                    ],
+                    "contacts": [
+                        {
+                            "id": "5f0f5f7e-0a55-4b8e-9a9d-7b7f8c2d1e01",
+                            "channel": "sms",
+                            "value": "+420777123456",
+                            "active": True,
+                            "verified_at": "2026-11-22T08:01:00+00:00",
+                            "deactivated_reason": None,
+                        }
+                    ],
+                    "consents": [
+                        {
+                            "at": "2026-11-22T08:00:00+00:00",
+                            "action": "registered",
+                            "via": "api",
+                            "terms": "hlasatel-2026",
+                            "details": {"categories": ["water"]},
+                        }
+                    ],
+                    "verification_codes_sent": [
+                        {
+                            "contact_id": "5f0f5f7e-0a55-4b8e-9a9d-7b7f8c2d1e01",
+                            "sent_at": "2026-11-22T08:00:00+00:00",
+                            "used_at": "2026-11-22T08:01:00+00:00",
+                        }
+                    ],
+                }
+            }
+        }
+    }
+}
+_SENT: Responses = {202: {"content": {"application/json": {"example": {"status": "sent"}}}}}
 _NO_MATCH: Responses = {
     404: {"model": AddressNotFound, "description": "Nothing matches; the nearest addresses are suggested"}
 }
@@ -160,7 +209,7 @@ async def erase_subscriber(subscriber_id: UUID, registry: RegistryDep, token: To
     return Response(status_code=204)
 
 
-@router.get("/subscribers/{subscriber_id}/export", tags=["subscribers"], responses=_AUTH)
+@router.get("/subscribers/{subscriber_id}/export", tags=["subscribers"], responses={**_AUTH, **_EXPORT})
 async def export_subscriber(subscriber_id: UUID, registry: RegistryDep, token: TokenDep) -> dict[str, Any]:
     """Everything the registry holds about the subscriber, as JSON."""
     return await subscribers.export_subscriber(
@@ -191,7 +240,7 @@ async def remove_contact(
     "/subscribers/{subscriber_id}/contacts/{contact_id}/code",
     status_code=202,
     tags=["verification"],
-    responses={**_AUTH, **_LIMITED, **_INVALID},
+    responses={**_AUTH, **_LIMITED, **_INVALID, **_SENT},
 )
 async def request_code(
     subscriber_id: UUID, contact_id: UUID, registry: RegistryDep, token: TokenDep, ip: IpDep
@@ -242,7 +291,7 @@ def _page(title: str, body: str, *, form_action: str | None = None, button: str 
     )
 
 
-@router.get("/verify/email", tags=["verification"], response_class=HTMLResponse)
+@router.get("/verify/email", tags=["verification"], response_class=HTMLResponse, responses={200: _HTML})
 async def email_link_page(token: str) -> HTMLResponse:
     """The page behind the e-mail's link: a button, so that link scanners verify nothing."""
     return _page(
@@ -253,7 +302,9 @@ async def email_link_page(token: str) -> HTMLResponse:
     )
 
 
-@router.post("/verify/email", tags=["verification"], response_class=HTMLResponse, responses=_INVALID)
+@router.post(
+    "/verify/email", tags=["verification"], response_class=HTMLResponse, responses={**_INVALID, 200: _HTML}
+)
 async def verify_email_link(token: str, registry: RegistryDep) -> HTMLResponse:
     """Verify an e-mail address through the signed link it received."""
     await verification.verify_email_link(
@@ -262,7 +313,7 @@ async def verify_email_link(token: str, registry: RegistryDep) -> HTMLResponse:
     return _page("E-mail ověřen", "Děkujeme, zprávy města vám budou chodit i e-mailem.")
 
 
-@router.get("/unsubscribe/{token}", tags=["unsubscribe"], response_class=HTMLResponse)
+@router.get("/unsubscribe/{token}", tags=["unsubscribe"], response_class=HTMLResponse, responses={200: _HTML})
 async def unsubscribe_page(token: str, category: str | None = None) -> HTMLResponse:
     """The page behind an unsubscribe link: a button, so that link scanners unsubscribe nobody."""
     what = f"zprávy v kategorii {category}" if category else "všechny zprávy města"
@@ -270,7 +321,12 @@ async def unsubscribe_page(token: str, category: str | None = None) -> HTMLRespo
     return _page("Odhlášení", f"Odhlásit {what}?", form_action=action, button="Odhlásit")
 
 
-@router.post("/unsubscribe/{token}", tags=["unsubscribe"], response_class=HTMLResponse, responses=_NOT_FOUND)
+@router.post(
+    "/unsubscribe/{token}",
+    tags=["unsubscribe"],
+    response_class=HTMLResponse,
+    responses={**_NOT_FOUND, 200: _HTML},
+)
 async def unsubscribe(token: str, registry: RegistryDep, category: str | None = None) -> HTMLResponse:
     """Unsubscribe without signing in; also the RFC 8058 one-click target of List-Unsubscribe."""
     done = await subscribers.unsubscribe(
