@@ -115,6 +115,38 @@ class TestDeliveryRequests:
             email.unsubscribe_url == "https://hlasatel.liberec.cz/v1/unsubscribe/signed.token?category=water"
         )
 
+    def test_an_sms_carries_a_short_unsubscribe_link_in_its_language_except_in_an_emergency(self) -> None:
+        def text(language: Language, severity: Severity) -> str:
+            recipient = Recipient(
+                subscriber_id=uuid4(),
+                language=language,
+                categories=("water",),
+                contacts={Channel.SMS: (uuid4(), "+420777000001")},
+                unsubscribe_token="Ab3dE9xQk2Lm",
+            )
+            (sms,) = delivery_requests(
+                message_id=uuid4(),
+                content=CONTENT,
+                severity=severity,
+                category="water",
+                recipient=recipient,
+                requested_at=datetime.now(UTC),
+                expires_at=None,
+                unsubscribe_base_url="https://hlasatel.liberec.cz",
+            )
+            assert isinstance(sms, SendSms)
+            return sms.text
+
+        assert (
+            text(Language.CS, Severity.INFO)
+            == "Odstávka vody\nOdhlásit: https://hlasatel.liberec.cz/u/Ab3dE9xQk2Lm"
+        )
+        assert text(Language.EN, Severity.INFO).startswith("Water off\nUnsubscribe: ")
+        assert text(Language.DE, Severity.INFO).startswith(
+            "Odstávka vody\nOdhlásit: "
+        )  # Czech text, Czech footer
+        assert text(Language.CS, Severity.EMERGENCY) == "Odstávka vody"
+
     def test_one_request_per_channel_the_subscriber_has(self) -> None:
         requests = self._requests(_recipient(sms="+420777000001", push="tok"))
         assert sorted(type(r).__name__ for r in requests) == ["SendPush", "SendSms"]

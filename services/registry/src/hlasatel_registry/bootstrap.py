@@ -29,7 +29,7 @@ class Registry:
 
 def bootstrap(settings: Settings | None = None) -> FastAPI:
     """Build the registry from its settings; nothing is created at import time."""
-    from hlasatel_registry.entrypoints.api import install_error_handlers, router
+    from hlasatel_registry.entrypoints.api import install_error_handlers, router, short_links
     from hlasatel_registry.handlers.subscribers import deactivate_invalid_contact
 
     settings = settings or Settings()
@@ -70,7 +70,7 @@ def bootstrap(settings: Settings | None = None) -> FastAPI:
         description=(
             "Citizens, their verified contacts and RÚIAN address points; the source of the changelog."
         ),
-        routers=[router],
+        routers=[router, short_links],
     )
     install_error_handlers(app)
     portal = PortalVerifier(

@@ -19,6 +19,24 @@ class Recipient:
     unsubscribe_token: str | None = None
 
 
+_SMS_UNSUBSCRIBE = {
+    Language.CS: "Odhlásit:",
+    Language.EN: "Unsubscribe:",
+    Language.DE: "Abmelden:",
+    Language.PL: "Wypisz:",
+    Language.UK: "Відписатися:",
+}
+
+
+def sms_text(
+    text: str, *, language: Language, severity: Severity, base_url: str | None, token: str | None
+) -> str:
+    """The SMS with the registry's short unsubscribe link as a footer; an emergency carries none."""
+    if severity is Severity.EMERGENCY or not base_url or not token:
+        return text
+    return f"{text}\n{_SMS_UNSUBSCRIBE[language]} {base_url.rstrip('/')}/u/{token}"
+
+
 def unsubscribe_url(base_url: str | None, token: str | None, category: str) -> str | None:
     """The registry's signed link that unsubscribes from this message's category without signing in."""
     if not base_url or not token:
@@ -59,7 +77,14 @@ def delivery_requests(
         }
         if channel is Channel.SMS:
             assert localized.sms is not None
-            requests.append(SendSms(**common, to=value, text=localized.sms))
+            text = sms_text(
+                localized.sms,
+                language=recipient.language if localized is not content.cs else Language.CS,
+                severity=severity,
+                base_url=unsubscribe_base_url,
+                token=recipient.unsubscribe_token,
+            )
+            requests.append(SendSms(**common, to=value, text=text))
         elif channel is Channel.EMAIL:
             assert localized.email is not None
             requests.append(

@@ -51,6 +51,8 @@ class SubscriberRow(Base):
     access_token_hash: Mapped[str] = mapped_column(String(64), index=True)
     portal_subject: Mapped[str | None] = mapped_column(String(200))
     portal_address_point: Mapped[int | None] = mapped_column(BigInteger)
+    # short enough for an SMS footer, random enough (72 bits) not to be guessed
+    unsubscribe_code: Mapped[str] = mapped_column(String(16), unique=True)
 
     addresses: Mapped[list["SubscriberAddressRow"]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="SubscriberAddressRow.position"

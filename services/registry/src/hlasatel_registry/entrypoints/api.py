@@ -313,12 +313,16 @@ async def verify_email_link(token: str, registry: RegistryDep) -> HTMLResponse:
     return _page("E-mail ověřen", "Děkujeme, zprávy města vám budou chodit i e-mailem.")
 
 
+def _unsubscribe_page(token: str, category: str | None, action: str) -> HTMLResponse:
+    what = f"zprávy v kategorii {category}" if category else "všechny zprávy města"
+    target = action + (f"?category={category}" if category else "")
+    return _page("Odhlášení", f"Odhlásit {what}?", form_action=target, button="Odhlásit")
+
+
 @router.get("/unsubscribe/{token}", tags=["unsubscribe"], response_class=HTMLResponse, responses={200: _HTML})
 async def unsubscribe_page(token: str, category: str | None = None) -> HTMLResponse:
-    """The page behind an unsubscribe link: a button, so that link scanners unsubscribe nobody."""
-    what = f"zprávy v kategorii {category}" if category else "všechny zprávy města"
-    action = f"/v1/unsubscribe/{token}" + (f"?category={category}" if category else "")
-    return _page("Odhlášení", f"Odhlásit {what}?", form_action=action, button="Odhlásit")
+    """The page behind an e-mail's unsubscribe link: a button, so that link scanners unsubscribe nobody."""
+    return _unsubscribe_page(token, category, f"/v1/unsubscribe/{token}")
 
 
 @router.post(
@@ -335,7 +339,31 @@ async def unsubscribe(token: str, registry: RegistryDep, category: str | None = 
         settings=registry.settings,
         token=token,
         category=category,
-        via="unsubscribe_link",
+        via="email_link",
+    )
+    return _page("Odhlášeno", done)
+
+
+# The short form that fits an SMS footer: https://…/u/<code>
+short_links = APIRouter(tags=["unsubscribe"])
+
+
+@short_links.get("/u/{token}", response_class=HTMLResponse, responses={200: _HTML})
+async def sms_unsubscribe_page(token: str, category: str | None = None) -> HTMLResponse:
+    """The page behind an SMS footer's link: a button, so that link previews unsubscribe nobody."""
+    return _unsubscribe_page(token, category, f"/u/{token}")
+
+
+@short_links.post("/u/{token}", response_class=HTMLResponse, responses={**_NOT_FOUND, 200: _HTML})
+async def sms_unsubscribe(token: str, registry: RegistryDep, category: str | None = None) -> HTMLResponse:
+    """Unsubscribe through the link in an SMS footer."""
+    done = await subscribers.unsubscribe(
+        sessions=registry.sessions,
+        relay=registry.relay,
+        settings=registry.settings,
+        token=token,
+        category=category,
+        via="sms_link",
     )
     return _page("Odhlášeno", done)
 

@@ -20,7 +20,7 @@ from hlasatel_contracts import (
 )
 from hlasatel_registry.adapters import outbox
 from hlasatel_registry.adapters.orm import AddressPointRow, ContactRow, SubscriberRow
-from hlasatel_registry.domain.codes import keyed_hash, sign
+from hlasatel_registry.domain.codes import keyed_hash
 from hlasatel_registry.domain.gazetteer import label
 from hlasatel_registry.schemas import AddressRead, ContactRead, SubscribedAddressRead, SubscriberRead
 from hlasatel_runtime.errors import SafeError
@@ -55,12 +55,7 @@ def address_snapshot(row: AddressPointRow) -> AddressPoint:
     )
 
 
-def unsubscribe_token(secret: str, subscriber_id: UUID) -> str:
-    """Signed, without expiry: links in e-mails must keep working."""
-    return sign(secret, "unsubscribe", {"s": str(subscriber_id)})
-
-
-def changelog_event(subscriber: SubscriberRow, *, secret: str) -> SubscriberChanged:
+def changelog_event(subscriber: SubscriberRow) -> SubscriberChanged:
     """The subscriber's full current state as the changelog carries it."""
     return SubscriberChanged(
         subscriber_id=subscriber.id,
@@ -84,7 +79,7 @@ def changelog_event(subscriber: SubscriberRow, *, secret: str) -> SubscriberChan
             )
             for c in subscriber.contacts
         ],
-        unsubscribe_token=unsubscribe_token(secret, subscriber.id),
+        unsubscribe_token=subscriber.unsubscribe_code,
     )
 
 
@@ -161,11 +156,9 @@ def contact_of(subscriber: SubscriberRow, contact_id: UUID) -> ContactRow:
     raise NotFound("no such contact")
 
 
-async def announce(session: AsyncSession, subscriber: SubscriberRow, *, secret: str) -> None:
+async def announce(session: AsyncSession, subscriber: SubscriberRow) -> None:
     """Record a change: a new version, and its full state on the changelog in the same transaction."""
     subscriber.version += 1
     subscriber.updated_at = datetime.now(UTC)
     await session.flush()
-    outbox.enqueue(
-        session, topic=SUBSCRIBERS, key=str(subscriber.id), event=changelog_event(subscriber, secret=secret)
-    )
+    outbox.enqueue(session, topic=SUBSCRIBERS, key=str(subscriber.id), event=changelog_event(subscriber))

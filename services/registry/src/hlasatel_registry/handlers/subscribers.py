@@ -28,7 +28,7 @@ from hlasatel_registry.adapters.orm import (
 )
 from hlasatel_registry.adapters.portal import PortalVerifier
 from hlasatel_registry.config import Settings
-from hlasatel_registry.domain.codes import BadSignature, keyed_hash, new_token, unsign
+from hlasatel_registry.domain.codes import keyed_hash, new_token
 from hlasatel_registry.handlers.common import (
     NotFound,
     address_label,
@@ -131,6 +131,7 @@ async def register_subscriber(
             updated_at=now,
             quiet_hours=data.quiet_hours.model_dump(mode="json") if data.quiet_hours else None,
             access_token_hash=keyed_hash(secret, "access", token),
+            unsubscribe_code=new_token()[:12],
             portal_subject=identity.subject if identity else None,
             portal_address_point=identity.address_point if identity else None,
             addresses=[
@@ -159,7 +160,7 @@ async def register_subscriber(
         for contact in subscriber.contacts:
             if Channel(contact.channel) in VERIFIABLE:
                 await issue_code(session, settings=settings, subscriber=subscriber, contact=contact, ip=ip)
-        await announce(session, subscriber, secret=settings.secret_key.get_secret_value())
+        await announce(session, subscriber)
     relay.wake()
     return SubscriberCreated(**subscriber_read(subscriber).model_dump(), access_token=token)
 
@@ -220,7 +221,7 @@ async def update_subscriber(
             if contact.channel in VERIFIABLE:
                 await issue_code(session, settings=settings, subscriber=subscriber, contact=row, ip=ip)
         session.add(_consent(subscriber.id, "preferences_changed", "api", changed=sorted(changed)))
-        await announce(session, subscriber, secret=settings.secret_key.get_secret_value())
+        await announce(session, subscriber)
     relay.wake()
     return subscriber_read(subscriber)
 
@@ -242,7 +243,7 @@ async def remove_contact(
         contact = contact_of(subscriber, contact_id)
         subscriber.contacts.remove(contact)
         session.add(_consent(subscriber.id, "contact_removed", "api", channel=contact.channel))
-        await announce(session, subscriber, secret=settings.secret_key.get_secret_value())
+        await announce(session, subscriber)
     relay.wake()
     return subscriber_read(subscriber)
 
@@ -256,17 +257,15 @@ async def unsubscribe(
     category: str | None,
     via: str,
 ) -> str:
-    """Leave one category, or everything, through a signed link; returns what was done, for the page."""
-    try:
-        subscriber_id = UUID(unsign(settings.secret_key.get_secret_value(), "unsubscribe", token)["s"])
-    except (BadSignature, KeyError, ValueError):
-        raise NotFound("this unsubscribe link is not valid") from None
+    """Leave one category, or everything, through the link in a message; returns what was done."""
     if category is not None and category not in CATEGORIES:
         raise NotFound(f"unknown category {category!r}")
     async with sessions() as session, session.begin():
-        subscriber = await session.get(SubscriberRow, subscriber_id, with_for_update=True)
+        subscriber = await session.scalar(
+            select(SubscriberRow).where(SubscriberRow.unsubscribe_code == token).with_for_update()
+        )
         if subscriber is None:
-            return "you are no longer subscribed"
+            raise NotFound("this unsubscribe link is not valid, or the subscription no longer exists")
         if category is None:
             for contact in subscriber.contacts:
                 contact.active, contact.deactivated_reason = False, "unsubscribed"
@@ -275,7 +274,7 @@ async def unsubscribe(
             subscriber.categories = [c for c in subscriber.categories if c != category]
             done = f"you will receive no more messages about {category}"
         session.add(_consent(subscriber.id, "unsubscribed", via, category=category or "all"))
-        await announce(session, subscriber, secret=settings.secret_key.get_secret_value())
+        await announce(session, subscriber)
     relay.wake()
     return done
 
@@ -298,7 +297,7 @@ async def deactivate_invalid_contact(
         assert subscriber is not None
         contact.active = False
         contact.deactivated_reason = f"reported invalid by {status.provider or 'the provider'}"
-        await announce(session, subscriber, secret=settings.secret_key.get_secret_value())
+        await announce(session, subscriber)
     relay.wake()
     return True
 

@@ -137,7 +137,7 @@ async def request_code(
 
 
 async def _mark_verified(
-    session: AsyncSession, subscriber: SubscriberRow, contact: ContactRow, *, via: str, secret: str
+    session: AsyncSession, subscriber: SubscriberRow, contact: ContactRow, *, via: str
 ) -> None:
     now = datetime.now(UTC)
     contact.verified_at = now
@@ -151,7 +151,7 @@ async def _mark_verified(
             details={"channel": contact.channel, "contact_id": str(contact.id)},
         )
     )
-    await announce(session, subscriber, secret=secret)
+    await announce(session, subscriber)
 
 
 async def verify_code(
@@ -187,9 +187,7 @@ async def verify_code(
             row = await _current_code(session, contact.id)
             if keyed_hash(secret, str(contact.id), code.strip()) == row.code_hash:
                 row.used_at = datetime.now(UTC)
-                await _mark_verified(
-                    session, subscriber, contact, via=f"{contact.channel}_code", secret=secret
-                )
+                await _mark_verified(session, subscriber, contact, via=f"{contact.channel}_code")
                 result = subscriber_read(subscriber)
             else:
                 result = None
@@ -227,9 +225,7 @@ async def verify_email_link(
             if code.used_at is not None or code.expires_at <= datetime.now(UTC):
                 raise NoValidCode("the link has expired or a newer code was sent")
             code.used_at = datetime.now(UTC)
-            await _mark_verified(
-                session, subscriber, contact, via="email_link", secret=settings.secret_key.get_secret_value()
-            )
+            await _mark_verified(session, subscriber, contact, via="email_link")
         result = subscriber_read(subscriber)
     relay.wake()
     return result
