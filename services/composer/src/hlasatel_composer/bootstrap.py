@@ -59,6 +59,7 @@ def bootstrap(settings: Settings | None = None) -> FastAPI:
         batch_size=settings.fanout_batch_size,
         idle_poll_s=settings.fanout_idle_poll_s,
         unsubscribe_base_url=settings.unsubscribe_base_url,
+        contact_secret=settings.secret_key.get_secret_value(),
     )
     runtime = Runtime(
         name="composer",

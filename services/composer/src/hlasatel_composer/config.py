@@ -1,6 +1,9 @@
+from pydantic import SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from hlasatel_runtime.settings import ServiceSettings
+
+DEVELOPMENT_SECRET = "development-only-secret-change-me"
 
 
 class Settings(ServiceSettings):
@@ -14,3 +17,11 @@ class Settings(ServiceSettings):
     fanout_idle_poll_s: float = 0.5
     # The registry's public address: e-mails carry its signed unsubscribe links (List-Unsubscribe).
     unsubscribe_base_url: str | None = "http://127.0.0.1:8001"
+    # Keys the contact's hash inside delivery ids, so that an id in a log cannot be traced to a phone number.
+    secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET)
+
+    @model_validator(mode="after")
+    def _production_needs_a_secret(self) -> "Settings":
+        if self.environment == "production" and self.secret_key.get_secret_value() == DEVELOPMENT_SECRET:
+            raise ValueError("production needs COMPOSER_SECRET_KEY set to a secret of its own")
+        return self

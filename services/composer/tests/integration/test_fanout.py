@@ -2,6 +2,7 @@
 
 import asyncio
 import csv
+import itertools
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,6 +34,9 @@ from hlasatel_contracts import (
     SubscriberErased,
 )
 from hlasatel_devstack.testing import sessions_on
+
+SECRET = "test-secret"
+_phones = itertools.count(1)
 
 
 @pytest.fixture(scope="module")
@@ -68,8 +72,10 @@ def subscriber(
     verified: bool = True,
     identity: IdentityLevel = IdentityLevel.SELF_DECLARED,
     role: AddressRole = AddressRole.RESIDENT,
+    phone: str | None = None,
 ) -> SubscriberChanged:
     sid = subscriber_id or uuid4()
+    phone = phone or f"+420777{next(_phones):06d}"
     return SubscriberChanged(
         subscriber_id=sid,
         version=version,
@@ -79,9 +85,7 @@ def subscriber(
         categories=list(CATEGORIES),
         addresses=[SubscribedAddress(address=p, role=role) for p in points],
         contacts=[
-            Contact(
-                contact_id=uuid4(), channel=Channel.SMS, value="+420777000001", verified=verified, active=True
-            ),
+            Contact(contact_id=uuid4(), channel=Channel.SMS, value=phone, verified=verified, active=True),
             Contact(
                 contact_id=uuid4(), channel=Channel.PUSH, value=f"token-{sid}", verified=True, active=True
             ),
@@ -130,7 +134,9 @@ async def approved_message(sessions: async_sessionmaker[AsyncSession], target: d
     )
     message = await handlers.create_message(sessions=sessions, data=data)
     await handlers.approve_message(
-        sessions=sessions, fan_out=FanOut(sessions=sessions, publish=Published()), message_id=message.id
+        sessions=sessions,
+        fan_out=FanOut(contact_secret=SECRET, sessions=sessions, publish=Published()),
+        message_id=message.id,
     )
     return message.id
 
@@ -145,7 +151,7 @@ class TestTargetingIndex:
         await index(sessions, subscriber(addresses["Masarykova"][0], subscriber_id=sid), moved)  # replay
         publish = Published()
         message_id = await approved_message(sessions, {"streets": [{"name": "Masarykova"}]})
-        await FanOut(sessions=sessions, publish=publish).fan_out(message_id)
+        await FanOut(contact_secret=SECRET, sessions=sessions, publish=publish).fan_out(message_id)
         assert publish.requests == []
 
     async def test_an_erased_subscriber_is_never_targeted(
@@ -159,7 +165,7 @@ class TestTargetingIndex:
             sessions, kept, erased, tombstone, erased
         )  # the older change replayed after the tombstone
         publish = Published()
-        await FanOut(sessions=sessions, publish=publish).fan_out(
+        await FanOut(contact_secret=SECRET, sessions=sessions, publish=publish).fan_out(
             await approved_message(sessions, {"streets": [{"name": "Masarykova"}]})
         )
         assert publish.subscribers() == {kept.subscriber_id}
@@ -175,7 +181,12 @@ class TestFanOut:
         await index(sessions, *on_street, two_houses, *elsewhere)
         publish = Published()
         message_id = await approved_message(sessions, {"streets": [{"name": "Masarykova"}]})
-        assert await FanOut(sessions=sessions, publish=publish, batch_size=2).fan_out(message_id) == 12
+        assert (
+            await FanOut(contact_secret=SECRET, sessions=sessions, publish=publish, batch_size=2).fan_out(
+                message_id
+            )
+            == 12
+        )
         assert publish.subscribers() == {s.subscriber_id for s in [*on_street, two_houses]}
         assert sorted({topic for topic, _ in publish.requests}) == [
             "deliveries.push.bulk.v1",
@@ -197,7 +208,7 @@ class TestFanOut:
         message_id = await approved_message(
             sessions, {"streets": [{"name": "Kubelíkova", "district": districts[0]}]}
         )
-        await FanOut(sessions=sessions, publish=publish).fan_out(message_id)
+        await FanOut(contact_secret=SECRET, sessions=sessions, publish=publish).fan_out(message_id)
         expected = {s.subscriber_id for s in subscribers if s.addresses[0].address.district == districts[0]}
         assert publish.subscribers() == expected
 
@@ -209,9 +220,13 @@ class TestFanOut:
         message_id = await approved_message(sessions, {"streets": [{"name": "Masarykova"}]})
         crashed = Published(fail_after=5)
         with pytest.raises(ConnectionError):
-            await FanOut(sessions=sessions, publish=crashed, batch_size=2).fan_out(message_id)
+            await FanOut(contact_secret=SECRET, sessions=sessions, publish=crashed, batch_size=2).fan_out(
+                message_id
+            )
         resumed = Published()
-        await FanOut(sessions=sessions, publish=resumed, batch_size=2).fan_out(message_id)
+        await FanOut(contact_secret=SECRET, sessions=sessions, publish=resumed, batch_size=2).fan_out(
+            message_id
+        )
         every_id = {r.delivery_id for _, r in crashed.requests + resumed.requests}
         assert len(every_id) == 18
         assert resumed.subscribers() | crashed.subscribers() == {s.subscriber_id for s in subscribers}
@@ -226,7 +241,7 @@ class TestStatuses:
         await index(sessions, subscriber(addresses["Masarykova"][0]))
         publish = Published()
         message_id = await approved_message(sessions, {"address_points": [addresses["Masarykova"][0].code]})
-        await FanOut(sessions=sessions, publish=publish).fan_out(message_id)
+        await FanOut(contact_secret=SECRET, sessions=sessions, publish=publish).fan_out(message_id)
         sms = next(r for _, r in publish.requests if r.channel is Channel.SMS)
 
         def status(state: DeliveryState) -> DeliveryStatusChanged:
@@ -271,7 +286,7 @@ class TestWhoIsReached:
     ) -> None:
         await index(sessions, subscriber(addresses["Masarykova"][0], verified=False))
         publish = Published()
-        await FanOut(sessions=sessions, publish=publish).fan_out(
+        await FanOut(contact_secret=SECRET, sessions=sessions, publish=publish).fan_out(
             await approved_message(sessions, {"streets": [{"name": "Masarykova"}]})
         )
         assert [r.channel for _, r in publish.requests] == [Channel.PUSH]
@@ -289,5 +304,26 @@ class TestWhoIsReached:
             "address_points": [house.code],
             "filters": {"identity_level": "verified", "roles": ["resident"]},
         }
-        await FanOut(sessions=sessions, publish=publish).fan_out(await approved_message(sessions, target))
+        await FanOut(contact_secret=SECRET, sessions=sessions, publish=publish).fan_out(
+            await approved_message(sessions, target)
+        )
         assert publish.subscribers() == {resident.subscriber_id}
+
+
+class TestOnePersonOnce:
+    async def test_a_phone_in_two_subscriptions_gets_one_sms(
+        self, sessions: async_sessionmaker[AsyncSession], addresses: dict[str, list[AddressPoint]]
+    ) -> None:
+        first = subscriber(addresses["Masarykova"][0], phone="+420777123456")
+        second = subscriber(addresses["Masarykova"][1], phone="+420777123456")
+        await index(sessions, first, second)
+        for batch_size in (500, 1):  # in one batch and across batches
+            publish = Published()
+            message_id = await approved_message(sessions, {"streets": [{"name": "Masarykova"}]})
+            await FanOut(
+                contact_secret=SECRET, sessions=sessions, publish=publish, batch_size=batch_size
+            ).fan_out(message_id)
+            sms_ids = {r.delivery_id for _, r in publish.requests if r.channel is Channel.SMS}
+            assert len(sms_ids) == 1
+            message = await handlers.get_message(sessions=sessions, message_id=message_id)
+            assert message.deliveries["sms"] == {"queued": 1} and message.deliveries["push"] == {"queued": 2}

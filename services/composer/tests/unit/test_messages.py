@@ -33,15 +33,23 @@ def _recipient(
 
 
 class TestDeliveryIds:
-    def test_the_same_message_subscriber_and_channel_give_the_same_id(self) -> None:
-        message, subscriber = uuid4(), uuid4()
-        assert delivery_id(message, subscriber, Channel.SMS) == delivery_id(message, subscriber, Channel.SMS)
+    def test_the_same_message_to_the_same_contact_has_the_same_id(self) -> None:
+        message = uuid4()
+        first = delivery_id(message, Channel.SMS, "+420777000001", secret="s")
+        assert first == delivery_id(message, Channel.SMS, "+420777000001", secret="s")
 
-    def test_each_channel_and_message_has_its_own_id(self) -> None:
-        message, subscriber = uuid4(), uuid4()
-        ids = {delivery_id(message, subscriber, channel) for channel in Channel}
-        ids.add(delivery_id(uuid4(), subscriber, Channel.SMS))
-        assert len(ids) == 4
+    def test_each_contact_channel_and_message_has_its_own_id(self) -> None:
+        message = uuid4()
+        ids = {delivery_id(message, channel, "+420777000001", secret="s") for channel in Channel}
+        ids.add(delivery_id(uuid4(), Channel.SMS, "+420777000001", secret="s"))
+        ids.add(delivery_id(message, Channel.SMS, "+420777000002", secret="s"))
+        assert len(ids) == 5
+
+    def test_an_id_cannot_be_traced_to_the_number_without_the_secret(self) -> None:
+        message = uuid4()
+        assert delivery_id(message, Channel.SMS, "+420777000001", secret="a") != delivery_id(
+            message, Channel.SMS, "+420777000001", secret="b"
+        )
 
 
 class TestStatusOrder:
@@ -90,6 +98,7 @@ class TestDeliveryRequests:
             recipient=recipient,
             requested_at=datetime.now(UTC),
             expires_at=None,
+            contact_secret="s",
         )
 
     def test_emails_carry_the_registrys_unsubscribe_link_for_the_category(self) -> None:
@@ -108,6 +117,7 @@ class TestDeliveryRequests:
             recipient=recipient,
             requested_at=datetime.now(UTC),
             expires_at=None,
+            contact_secret="s",
             unsubscribe_base_url="https://hlasatel.liberec.cz/",
         )
         assert isinstance(email, SendEmail)
@@ -132,6 +142,7 @@ class TestDeliveryRequests:
                 recipient=recipient,
                 requested_at=datetime.now(UTC),
                 expires_at=None,
+                contact_secret="s",
                 unsubscribe_base_url="https://hlasatel.liberec.cz",
             )
             assert isinstance(sms, SendSms)

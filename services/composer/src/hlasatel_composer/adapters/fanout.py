@@ -35,12 +35,14 @@ class FanOut:
         publish: PublishRequest,
         batch_size: int = 500,
         idle_poll_s: float = 0.5,
+        contact_secret: str,
         unsubscribe_base_url: str | None = None,
     ) -> None:
         self._sessions = sessions
         self._publish = publish
         self._batch_size = batch_size
         self._unsubscribe_base_url = unsubscribe_base_url
+        self._contact_secret = contact_secret
         self._worker = Worker(name="fan-out", step=self._step, idle_poll_s=idle_poll_s)
         # wake() starts fanning out a message approved just now
         self.wake = self._worker.wake
@@ -101,9 +103,11 @@ class FanOut:
                     recipient=recipient,
                     requested_at=now,
                     unsubscribe_base_url=self._unsubscribe_base_url,
+                    contact_secret=self._contact_secret,
                     expires_at=message.expires_at,
                 )
             ]
+            requests = _first_per_delivery(requests)
             await self._record(session, requests, now)
             confirmations = [
                 await self._publish(
@@ -136,3 +140,14 @@ class FanOut:
             for request in requests
             if request.delivery_id not in known
         )
+
+
+def _first_per_delivery(requests: list[DeliveryRequest]) -> list[DeliveryRequest]:
+    """Two subscriptions with the same phone, address or token: one delivery, for the first of them."""
+    seen: set[UUID] = set()
+    unique = []
+    for request in requests:
+        if request.delivery_id not in seen:
+            seen.add(request.delivery_id)
+            unique.append(request)
+    return unique

@@ -1,5 +1,7 @@
 """Delivery ids and the order in which statuses may replace each other."""
 
+import hashlib
+import hmac
 import uuid
 from uuid import UUID
 
@@ -17,9 +19,16 @@ _RANK = {
 }
 
 
-def delivery_id(message_id: UUID, subscriber_id: UUID, channel: Channel) -> UUID:
-    """The same message, subscriber and channel always give the same id, so nobody is told twice."""
-    return uuid.uuid5(_NAMESPACE, f"{message_id}/{subscriber_id}/{channel.value}")
+def delivery_id(message_id: UUID, channel: Channel, contact_value: str, *, secret: str) -> UUID:
+    """The same message to the same phone, address or token always has the same id, so nobody is told twice.
+
+    It is keyed by the contact itself, not by the subscription: a phone registered by two subscriptions
+    still gets one SMS. The contact is hashed with a secret so that an id in a log cannot be traced back.
+    """
+    contact = hmac.new(
+        secret.encode(), f"{channel.value}:{contact_value}".encode(), hashlib.sha256
+    ).hexdigest()
+    return uuid.uuid5(_NAMESPACE, f"{message_id}/{channel.value}/{contact}")
 
 
 def rank(state: DeliveryState, *, retryable: bool) -> int:

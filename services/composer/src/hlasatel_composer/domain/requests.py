@@ -58,6 +58,7 @@ def delivery_requests(
     recipient: Recipient,
     requested_at: datetime,
     expires_at: datetime | None,
+    contact_secret: str,
     unsubscribe_base_url: str | None = None,
 ) -> list[DeliveryRequest]:
     """One request per channel the message has and the recipient can be reached on."""
@@ -66,7 +67,7 @@ def delivery_requests(
         contact_id, value = recipient.contacts[channel]
         localized = content.for_language(recipient.language, channel)
         common: dict[str, Any] = {
-            "delivery_id": delivery_id(message_id, recipient.subscriber_id, channel),
+            "delivery_id": delivery_id(message_id, channel, value, secret=contact_secret),
             "message_id": message_id,
             "subscriber_id": recipient.subscriber_id,
             "contact_id": contact_id,
