@@ -120,7 +120,8 @@ class SubscriberChanged(Event):
     addresses: list[SubscribedAddress]
     contacts: list[Contact]
     unsubscribe_token: str | None = Field(
-        default=None, description="Signed by the registry; the composer puts it in unsubscribe links"
+        default=None,
+        description="The registry's MAC of the subscriber id; the composer puts it in unsubscribe links",
     )
 
 

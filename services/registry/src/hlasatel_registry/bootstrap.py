@@ -1,13 +1,16 @@
 """Builds the registry: engine, broker, outbox relay, portal verifier, HTTP app."""
 
+import asyncio
 from collections.abc import Awaitable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hlasatel_contracts import DELIVERY_STATUS, DeliveryStatusChanged
 from hlasatel_registry.adapters.address_search import AddressSearch
+from hlasatel_registry.adapters.limits import forget_old_attempts
 from hlasatel_registry.adapters.orm import Base
 from hlasatel_registry.adapters.outbox import OutboxRelay
 from hlasatel_registry.adapters.portal import PortalVerifier
@@ -16,6 +19,7 @@ from hlasatel_runtime.database import build_engine, session_factory
 from hlasatel_runtime.deadletter import dead_letter_middleware
 from hlasatel_runtime.kafka import build_broker, consumer_options
 from hlasatel_runtime.service import Runtime, build_app
+from hlasatel_runtime.worker import Worker
 
 
 @dataclass
@@ -55,6 +59,12 @@ def bootstrap(settings: Settings | None = None) -> FastAPI:
     async def on_delivery_status(status: DeliveryStatusChanged) -> None:
         await deactivate_invalid_contact(sessions=sessions, relay=relay, status=status, settings=settings)
 
+    async def forget_attempts(_stopping: asyncio.Event) -> bool:
+        async with sessions() as session, session.begin():
+            await forget_old_attempts(session, older_than=timedelta(days=1))
+        return False
+
+    janitor = Worker(name="rate-limit janitor", step=forget_attempts, idle_poll_s=3600)
     runtime = Runtime(
         name="registry",
         settings=settings,
@@ -62,7 +72,7 @@ def bootstrap(settings: Settings | None = None) -> FastAPI:
         sessions=sessions,
         broker=broker,
         metadata=Base.metadata,
-        background=[relay.run],
+        background=[relay.run, janitor.run],
     )
     app = build_app(
         runtime,

@@ -51,7 +51,7 @@ class SubscriberRow(Base):
     access_token_hash: Mapped[str] = mapped_column(String(64), index=True)
     portal_subject: Mapped[str | None] = mapped_column(String(200))
     portal_address_point: Mapped[int | None] = mapped_column(BigInteger)
-    # short enough for an SMS footer, random enough (72 bits) not to be guessed
+    # a MAC of the id (72 bits): short enough for an SMS footer, and only the registry can make one
     unsubscribe_code: Mapped[str] = mapped_column(String(16), unique=True)
 
     addresses: Mapped[list["SubscriberAddressRow"]] = relationship(

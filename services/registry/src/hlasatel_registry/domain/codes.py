@@ -23,6 +23,12 @@ def keyed_hash(secret: str, *parts: str) -> str:
     return hmac.new(secret.encode(), "\x1f".join(parts).encode(), hashlib.sha256).hexdigest()
 
 
+def short_mac(secret: str, *parts: str, length: int = 12) -> str:
+    """A MAC short enough for an SMS link: 12 base64 characters are 72 bits."""
+    digest = hmac.new(secret.encode(), "\x1f".join(parts).encode(), hashlib.sha256).digest()
+    return _b64(digest)[:length]
+
+
 def _b64(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 

@@ -1,5 +1,6 @@
 """Use cases of subscribers: registration, self-service, unsubscribing, export and erasure."""
 
+import hmac
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -28,7 +29,7 @@ from hlasatel_registry.adapters.orm import (
 )
 from hlasatel_registry.adapters.portal import PortalVerifier
 from hlasatel_registry.config import Settings
-from hlasatel_registry.domain.codes import keyed_hash, new_token
+from hlasatel_registry.domain.codes import keyed_hash, new_token, short_mac
 from hlasatel_registry.handlers.common import (
     NotFound,
     address_label,
@@ -117,12 +118,12 @@ async def register_subscriber(
     identity = await portal.verify(assertion) if assertion else None
     if identity and identity.address_point not in {link.address_point for link in data.addresses}:
         raise AssertionMismatch("the portal verified an address point that is not among the addresses")
-    now, token = datetime.now(UTC), new_token()
+    now, token, subscriber_id = datetime.now(UTC), new_token(), uuid4()
     secret = settings.secret_key.get_secret_value()
     async with sessions() as session, session.begin():
         found = await _address_points(session, data.addresses)
         subscriber = SubscriberRow(
-            id=uuid4(),
+            id=subscriber_id,
             version=0,
             language=data.language.value,
             identity_level=(IdentityLevel.VERIFIED if identity else IdentityLevel.SELF_DECLARED).value,
@@ -131,7 +132,7 @@ async def register_subscriber(
             updated_at=now,
             quiet_hours=data.quiet_hours.model_dump(mode="json") if data.quiet_hours else None,
             access_token_hash=keyed_hash(secret, "access", token),
-            unsubscribe_code=new_token()[:12],
+            unsubscribe_code=short_mac(secret, "unsubscribe", str(subscriber_id)),
             portal_subject=identity.subject if identity else None,
             portal_address_point=identity.address_point if identity else None,
             addresses=[
@@ -264,7 +265,12 @@ async def unsubscribe(
         subscriber = await session.scalar(
             select(SubscriberRow).where(SubscriberRow.unsubscribe_code == token).with_for_update()
         )
-        if subscriber is None:
+        expected = (
+            short_mac(settings.secret_key.get_secret_value(), "unsubscribe", str(subscriber.id))
+            if subscriber
+            else ""
+        )
+        if subscriber is None or not hmac.compare_digest(expected, token):
             raise NotFound("this unsubscribe link is not valid, or the subscription no longer exists")
         if category is None:
             for contact in subscriber.contacts:
