@@ -82,27 +82,24 @@ class SubscriberCreate(BaseModel):
         return value
 
 
+_ADDRESS_EXAMPLE: JsonDict = {
+    "code": 23657235,
+    "label": "Masarykova 522/12, Liberec I-Staré Město, 460 01",
+    "district_code": 408638,
+    "district": "Liberec I-Staré Město",
+    "street": "Masarykova",
+    "building_kind": "cp",
+    "building_number": 522,
+    "orientation_number": 12,
+    "orientation_letter": None,
+    "postcode": "46001",
+    "latitude": 50.7733764,
+    "longitude": 15.0665501,
+}
+
+
 class AddressRead(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "code": 23657235,
-                    "label": "Masarykova 522/12, Liberec I-Staré Město, 460 01",
-                    "district_code": 408638,
-                    "district": "Liberec I-Staré Město",
-                    "street": "Masarykova",
-                    "building_kind": "cp",
-                    "building_number": 522,
-                    "orientation_number": 12,
-                    "orientation_letter": None,
-                    "postcode": "46001",
-                    "latitude": 50.7733764,
-                    "longitude": 15.0665501,
-                }
-            ]
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [_ADDRESS_EXAMPLE]})
 
     code: int
     label: str
@@ -132,20 +129,6 @@ class ContactRead(BaseModel):
     active: bool
 
 
-_ADDRESS_EXAMPLE: JsonDict = {
-    "code": 23657235,
-    "label": "Masarykova 522/12, Liberec I-Staré Město, 460 01",
-    "district_code": 408638,
-    "district": "Liberec I-Staré Město",
-    "street": "Masarykova",
-    "building_kind": "cp",
-    "building_number": 522,
-    "orientation_number": 12,
-    "orientation_letter": None,
-    "postcode": "46001",
-    "latitude": 50.7733764,
-    "longitude": 15.0665501,
-}
 _SUBSCRIBER_EXAMPLE: JsonDict = {
     "id": "0b7d3c52-5d1e-4a43-9a3e-2f5d0c1b7a11",
     "version": 2,
