@@ -74,3 +74,33 @@ async def test_bad_records_are_dead_lettered_with_the_reason_and_the_consumer_go
     assert base64.b64decode(letters[0].value) == b"not json at all"
     assert letters[1].reason.startswith("invalid record: reading.house: Input should be a valid integer")
     assert "jana" not in letters[1].reason
+
+
+async def test_a_transient_failure_is_retried_and_the_record_is_processed_once(kafka_bootstrap: str) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    settings = KafkaSettings(
+        bootstrap_servers=kafka_bootstrap, session_timeout_ms=2000, heartbeat_interval_ms=500
+    )
+    topic = f"test.transient.{uuid.uuid4().hex[:8]}"
+    broker = build_broker(
+        settings, client_id="test", middlewares=[dead_letter_middleware("test-service", base_delay_s=0.05)]
+    )
+    calls: list[int] = []
+    done: list[int] = []
+
+    @broker.subscriber(topic, **consumer_options(settings, group_id="test-transient"))
+    async def on_reading(reading: Reading) -> None:
+        calls.append(reading.house)
+        if len(calls) <= 2:
+            raise OperationalError("SELECT 1", {}, ConnectionError("database restarting"))
+        done.append(reading.house)
+
+    async with broker:
+        await broker.start()
+        await broker.publish({"house": 7}, topic, key=b"k", partition=0)
+        await broker.publish({"house": 8}, topic, key=b"k", partition=0)
+        async with asyncio.timeout(30):
+            while done != [7, 8]:
+                await asyncio.sleep(0.05)
+    assert calls == [7, 7, 7, 8]

@@ -1,8 +1,5 @@
 """Builds a dispatcher service: one consumer per lane of its channel, health, ledger."""
 
-import asyncio
-from typing import Any
-
 from fastapi import FastAPI
 
 from hlasatel_contracts import (
@@ -19,7 +16,7 @@ from hlasatel_dispatch.providers import Provider, RequestT
 from hlasatel_runtime.database import build_engine, session_factory
 from hlasatel_runtime.deadletter import dead_letter_middleware
 from hlasatel_runtime.kafka import build_broker, consumer_options
-from hlasatel_runtime.service import BackgroundTask, Runtime, build_app
+from hlasatel_runtime.service import Runtime, build_app
 from hlasatel_runtime.settings import ServiceSettings
 
 
@@ -52,18 +49,10 @@ def build_dispatcher_app(
     runtime = Runtime(
         name=name, settings=settings, engine=engine, sessions=sessions, broker=broker, metadata=Base.metadata
     )
-    runtime.background.append(_closing(provider))
+    runtime.closers.append(provider.close)
     app = build_app(
         runtime,
         title=f"Hlasatel {name}",
         description=f"Delivers {channel.value} messages from the bus to the provider.",
     )
     return app, dispatcher
-
-
-def _closing(provider: Provider[Any]) -> BackgroundTask:
-    async def close_on_stop(stopping: asyncio.Event) -> None:
-        await stopping.wait()
-        await provider.close()
-
-    return close_on_stop

@@ -1,12 +1,16 @@
 """A consumer never dies on one bad record: it goes to the dead-letter topic with the reason."""
 
+import asyncio
 import base64
 import logging
 from datetime import UTC, datetime
 from typing import Any
 
+from aiokafka.errors import KafkaError
 from faststream import Context, ExceptionMiddleware
 from faststream.kafka import KafkaBroker
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 
 from hlasatel_contracts import DEAD_LETTER, DeadLetter
 from hlasatel_runtime.errors import describe
@@ -34,16 +38,68 @@ async def publish_dead_letter(broker: KafkaBroker, letter: DeadLetter) -> None:
     await broker.publish(letter, DEAD_LETTER, key=letter.key.encode() if letter.key else None)
 
 
-def dead_letter_middleware(service: str) -> ExceptionMiddleware:
-    """Send every record whose handler raised to the dead-letter topic, then carry on."""
+# A database or broker that is away for a moment: the record is tried again, not dead-lettered.
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    OperationalError,
+    InterfaceError,
+    SQLAlchemyTimeoutError,
+    ConnectionError,
+    TimeoutError,
+    OSError,
+    KafkaError,
+)
+
+
+class RetryBudget:
+    """How often each record has failed transiently; forgotten once it is done with."""
+
+    def __init__(self, *, attempts: int, base_delay_s: float, max_delay_s: float = 30.0) -> None:
+        self.attempts, self.base_delay_s, self.max_delay_s = attempts, base_delay_s, max_delay_s
+        self._failures: dict[tuple[str, int, int], int] = {}
+
+    def retry_after(self, record: Any, exc: BaseException) -> float | None:
+        """Seconds to wait before the record comes again, or None when it goes to the dead-letter topic."""
+        key = (record.topic, record.partition, record.offset)
+        failures = self._failures.get(key, 0) + 1
+        if not isinstance(exc, TRANSIENT_ERRORS) or failures > self.attempts:
+            self._failures.pop(key, None)
+            return None
+        if len(self._failures) > 10_000:
+            self._failures.clear()
+        self._failures[key] = failures
+        delay: float = min(self.max_delay_s, self.base_delay_s * 2 ** (failures - 1))
+        return delay
+
+
+def dead_letter_middleware(
+    service: str, *, transient_attempts: int = 8, base_delay_s: float = 0.5
+) -> ExceptionMiddleware:
+    """A record whose handler failed for good goes to the dead-letter topic; a transient failure is retried.
+
+    Retrying raises again, so the consumer seeks back to the record (NACK_ON_ERROR) after a backoff: a
+    database restart delays an erasure, it never drops it.
+    """
     middleware = ExceptionMiddleware()
+    budget = RetryBudget(attempts=transient_attempts, base_delay_s=base_delay_s)
 
     @middleware.add_handler(Exception)
     async def _to_dead_letter(
         exc: Exception, message: Any = Context("message"), broker: Any = Context("broker")
     ) -> None:
-        reason = describe(exc)
         records = message.raw_message if isinstance(message.raw_message, tuple) else (message.raw_message,)
+        delay = budget.retry_after(records[0], exc)
+        if delay is not None:
+            log.warning(
+                "%s[%s]@%s failed (%s); trying again in %.1f s",
+                records[0].topic,
+                records[0].partition,
+                records[0].offset,
+                describe(exc),
+                delay,
+            )
+            await asyncio.sleep(delay)
+            raise exc
+        reason = describe(exc)
         for record in records:
             log.warning("dead-lettering %s[%s]@%s: %s", record.topic, record.partition, record.offset, reason)
             await publish_dead_letter(

@@ -32,6 +32,8 @@ class Runtime:
     broker: KafkaBroker
     metadata: MetaData
     background: list[BackgroundTask] = field(default_factory=list)
+    # run once the broker has stopped, so that no record still being handled finds its client closed
+    closers: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
 
 
 async def _database_ready(engine: AsyncEngine) -> bool:
@@ -95,6 +97,8 @@ def build_app(
             for task in tasks:
                 task.cancel()
             await runtime.broker.stop()
+            for close in runtime.closers:
+                await close()
             await runtime.engine.dispose()
             log.info("%s stopped", runtime.name)
 

@@ -327,3 +327,31 @@ class TestOnePersonOnce:
             assert len(sms_ids) == 1
             message = await handlers.get_message(sessions=sessions, message_id=message_id)
             assert message.deliveries["sms"] == {"queued": 1} and message.deliveries["push"] == {"queued": 2}
+
+
+class TestFastStatuses:
+    async def test_a_status_arriving_while_the_batch_is_still_being_published_is_counted(
+        self, sessions: async_sessionmaker[AsyncSession], addresses: dict[str, list[AddressPoint]]
+    ) -> None:
+        await index(sessions, *(subscriber(p) for p in addresses["Masarykova"][:3]))
+        message_id = await approved_message(sessions, {"streets": [{"name": "Masarykova"}]})
+
+        async def dispatcher_at_once(topic: str, key: bytes, request: DeliveryRequest) -> object:
+            # a dispatcher so fast that its status comes back before the fan-out has finished publishing
+            await handlers.apply_status(
+                sessions=sessions,
+                status=DeliveryStatusChanged(
+                    delivery_id=request.delivery_id,
+                    message_id=request.message_id,
+                    subscriber_id=request.subscriber_id,
+                    contact_id=request.contact_id,
+                    channel=request.channel,
+                    state=DeliveryState.ACCEPTED,
+                    occurred_at=datetime.now(UTC),
+                ),
+            )
+            return _done()
+
+        await FanOut(contact_secret=SECRET, sessions=sessions, publish=dispatcher_at_once).fan_out(message_id)
+        message = await handlers.get_message(sessions=sessions, message_id=message_id)
+        assert message.deliveries == {"sms": {"accepted": 3}, "push": {"accepted": 3}}

@@ -181,7 +181,9 @@ class TestGdpr:
         async with sessions() as session:
             for table in (SubscriberRow, ContactRow, ConsentRow, VerificationCodeRow):
                 assert await session.scalar(select(func.count()).select_from(table)) == 0, table.__name__
-        tombstone = await latest_state(sessions)
+        async with sessions() as session:
+            left = [row.payload for row in await session.scalars(select(OutboxRow))]
+        (tombstone,) = left  # the registration's state and the e-mail's code went with the rest
         assert '"subscriber.erased"' in tombstone and '"version":2' in tombstone
         assert "jana" not in tombstone and "push-token" not in tombstone
 

@@ -22,7 +22,7 @@ PublishRequest = Callable[[str, bytes, DeliveryRequest], Awaitable[Awaitable[obj
 
 
 class FanOut:
-    """Publishes each batch before moving the message's cursor past it, so a crash repeats, never skips.
+    """Records a batch, publishes it, then moves the cursor past it: a crash repeats a batch, never skips one.
 
     A repeated batch carries the same deterministic delivery ids, which the dispatchers' ledgers refuse
     to send twice.
@@ -109,17 +109,20 @@ class FanOut:
             ]
             requests = _first_per_delivery(requests)
             await self._record(session, requests, now)
-            confirmations = [
-                await self._publish(
-                    delivery_topic(request.channel, request.lane),
-                    str(request.subscriber_id).encode(),
-                    request,
-                )
-                for request in requests
-            ]
-            await asyncio.gather(*confirmations)
-            message.fanout_cursor = recipients[-1].subscriber_id
-            return len(requests)
+            cursor = recipients[-1].subscriber_id
+        # the rows are committed first, so that a status coming straight back finds its delivery
+        confirmations = [
+            await self._publish(
+                delivery_topic(request.channel, request.lane), str(request.subscriber_id).encode(), request
+            )
+            for request in requests
+        ]
+        await asyncio.gather(*confirmations)
+        async with self._sessions() as session, session.begin():
+            message = await session.get(MessageRow, message_id, with_for_update=True)
+            if message is not None:
+                message.fanout_cursor = cursor
+        return len(requests)
 
     @staticmethod
     async def _record(session: AsyncSession, requests: list[DeliveryRequest], now: datetime) -> None:

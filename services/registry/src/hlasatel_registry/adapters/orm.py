@@ -99,7 +99,6 @@ class OutboxRow(Base):
     key: Mapped[str] = mapped_column(String(200))
     payload: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    published_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
 
 
 class GazetteerImportRow(Base):

@@ -5,7 +5,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from pydantic import BaseModel
-from sqlalchemy import select, update
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hlasatel_registry.adapters.orm import OutboxRow
@@ -22,7 +22,7 @@ def enqueue(session: AsyncSession, *, topic: str, key: str, event: BaseModel) ->
 
 
 class OutboxRelay:
-    """Publishes committed outbox rows in order and marks them; a crash only means publishing again."""
+    """Publishes committed outbox rows in order and deletes them; a crash only means publishing again."""
 
     def __init__(
         self,
@@ -49,10 +49,10 @@ class OutboxRelay:
             rows = (
                 await session.execute(
                     select(OutboxRow.id, OutboxRow.topic, OutboxRow.key, OutboxRow.payload)
-                    .where(OutboxRow.published_at.is_(None))
                     .order_by(OutboxRow.id)
                     .limit(self._batch_size)
-                    .with_for_update(skip_locked=True)
+                    # blocking, not skip_locked: a second registry waits, so versions reach Kafka in order
+                    .with_for_update()
                 )
             ).all()
             if not rows:
@@ -61,9 +61,6 @@ class OutboxRelay:
                 await self._publish(row.topic, row.key.encode(), row.payload.encode()) for row in rows
             ]
             await asyncio.gather(*confirmations)
-            await session.execute(
-                update(OutboxRow)
-                .where(OutboxRow.id.in_([row.id for row in rows]))
-                .values(published_at=datetime.now(UTC))
-            )
+            # gone once on the bus: the rows hold contacts and codes, which must not outlive their purpose
+            await session.execute(delete(OutboxRow).where(OutboxRow.id.in_([row.id for row in rows])))
         return len(rows)

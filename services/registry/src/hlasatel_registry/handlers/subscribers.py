@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hlasatel_contracts import (
@@ -23,6 +23,7 @@ from hlasatel_registry.adapters.orm import (
     AddressPointRow,
     ConsentRow,
     ContactRow,
+    OutboxRow,
     SubscriberAddressRow,
     SubscriberRow,
     VerificationCodeRow,
@@ -383,5 +384,7 @@ async def erase_subscriber(
             subscriber_id=subscriber.id, version=subscriber.version + 1, occurred_at=datetime.now(UTC)
         )
         await session.delete(subscriber)
+        # states and codes not yet relayed go too: only the tombstone leaves
+        await session.execute(delete(OutboxRow).where(OutboxRow.key == str(subscriber_id)))
         outbox.enqueue(session, topic=SUBSCRIBERS, key=str(subscriber_id), event=tombstone)
     relay.wake()
