@@ -42,6 +42,8 @@ class ServiceSettings(BaseSettings):
     database_url: str
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     log_level: str = "INFO"
+    # reverse proxies whose X-Forwarded-For is believed: per-IP limits need the citizen's own address
+    trusted_proxies: str = "127.0.0.1"
 
     @model_validator(mode="after")
     def _production_needs_real_parts(self) -> "ServiceSettings":

@@ -128,6 +128,36 @@ class TestUnsubscribeLinks:
         state = SubscriberChanged.model_validate_json(await latest_state(sessions))
         assert [c.active for c in state.contacts] == [False, False]
 
+    async def test_adding_an_unsubscribed_contact_again_switches_it_back_on_after_a_new_code(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        register: Register,
+        relay: OutboxRelay,
+        settings: Settings,
+    ) -> None:
+        created = await register(JANA)
+        token = SubscriberChanged.model_validate_json(await latest_state(sessions)).unsubscribe_token
+        assert token
+        await subscribers.unsubscribe(
+            sessions=sessions, relay=relay, settings=settings, token=token, category=None, via="sms_link"
+        )
+        back = await subscribers.update_subscriber(
+            sessions=sessions,
+            relay=relay,
+            settings=settings,
+            subscriber_id=created.id,
+            token=created.access_token,
+            data=SubscriberUpdate.model_validate(
+                {"add_contacts": [{"channel": "email", "value": "jana@example.cz"}]}
+            ),
+            ip=None,
+        )
+        email = next(c for c in back.contacts if c.channel == "email")
+        assert (email.active, email.verified) == (True, False)
+        async with sessions() as session:
+            codes = await session.scalar(select(func.count()).select_from(VerificationCodeRow))
+        assert codes == 2, "a new code was sent"
+
     async def test_a_forged_link_does_nothing(
         self,
         sessions: async_sessionmaker[AsyncSession],

@@ -205,3 +205,29 @@ class TestAddressSearch:
         assert sum(s.address_points for s in streets) == sum(
             1 for r in records if r.district_code == rochlice and r.street
         )
+
+
+class TestReimportReachesTheChangelog:
+    async def test_a_renamed_street_is_announced_for_its_subscribers(
+        self, sessions: async_sessionmaker[AsyncSession], records: list[AddressRecord], register: Register
+    ) -> None:
+        masarykova = [r for r in records if r.street == "Masarykova"]
+        await addresses.import_gazetteer(sessions=sessions, records=masarykova, source="2023-12")
+        created = await register(_push_only(MASARYKOVA_12, "t"))
+        renamed = [
+            replace(r, street="Masarykova třída") if r.code == MASARYKOVA_12 else r for r in masarykova
+        ]
+        counts, announced = await addresses.import_gazetteer(
+            sessions=sessions, records=renamed, source="2024-01"
+        )
+        assert (counts.updated, announced) == (1, 1)
+        async with sessions() as session:
+            payload = await session.scalar(
+                select(OutboxRow.payload)
+                .where(OutboxRow.topic == SUBSCRIBERS)
+                .order_by(OutboxRow.id.desc())
+                .limit(1)
+            )
+        state = SubscriberChanged.model_validate_json(payload or "")
+        assert (state.subscriber_id, state.version) == (created.id, 2)
+        assert state.addresses[0].address.street == "Masarykova třída"

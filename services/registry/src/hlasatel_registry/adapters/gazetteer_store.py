@@ -34,6 +34,8 @@ class ImportCounts:
     updated: int
     retired: int
     unchanged: int
+    # address points updated or retired: their subscribers' changelog states are out of date
+    touched: frozenset[int] = frozenset()
 
     def __str__(self) -> str:
         return (
@@ -104,6 +106,7 @@ async def import_records(
         updated=len(changed),
         retired=len(retired),
         unchanged=len(incoming) - len(added) - len(changed),
+        touched=frozenset(v["code"] for v in changed) | frozenset(retired),
     )
     session.add(
         GazetteerImportRow(

@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hlasatel_registry.adapters.orm import RateEventRow
@@ -22,12 +22,16 @@ async def ensure_below(
     session: AsyncSession, *, secret: str, scope: str, key: str, limit: int, window: timedelta, what: str
 ) -> None:
     """Raise RateLimited when ``limit`` attempts were counted within ``window``."""
+    key_hash = keyed_hash(secret, scope, key)
+    if session.get_bind().dialect.name == "postgresql":
+        # one counter at a time per key, or two registries could both let the fifth request through
+        await session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key_hash})
     now = datetime.now(UTC)
     count, oldest = (
         await session.execute(
             select(func.count(), func.min(RateEventRow.at)).where(
                 RateEventRow.scope == scope,
-                RateEventRow.key_hash == keyed_hash(secret, scope, key),
+                RateEventRow.key_hash == key_hash,
                 RateEventRow.at > now - window,
             )
         )

@@ -5,23 +5,25 @@ import asyncio
 import sys
 from pathlib import Path
 
-from hlasatel_registry.adapters.gazetteer_store import ImportCounts, import_records
+from hlasatel_registry.adapters.gazetteer_store import ImportCounts
 from hlasatel_registry.adapters.orm import Base
 from hlasatel_registry.config import Settings
 from hlasatel_registry.domain.gazetteer import AddressRecord, GazetteerFormatError, read_file
+from hlasatel_registry.handlers.addresses import import_gazetteer
 from hlasatel_runtime.database import build_engine, session_factory
 from hlasatel_runtime.logs import configure_logging
 from hlasatel_runtime.service import serve
 
 
-async def import_addresses(settings: Settings, path: Path, records: list[AddressRecord]) -> ImportCounts:
+async def import_addresses(
+    settings: Settings, path: Path, records: list[AddressRecord]
+) -> tuple[ImportCounts, int]:
     """Load an RÚIAN address-point export into the gazetteer."""
     engine = build_engine(settings.database_url)
     try:
         async with engine.begin() as connection:
             await connection.run_sync(Base.metadata.create_all)
-        async with session_factory(engine)() as session, session.begin():
-            return await import_records(session, records, source=str(path))
+        return await import_gazetteer(sessions=session_factory(engine), records=records, source=str(path))
     finally:
         await engine.dispose()
 
@@ -42,7 +44,7 @@ def main(argv: list[str] | None = None) -> None:
         return
     try:
         records = read_file(args.file)
-        counts = asyncio.run(import_addresses(settings, args.file, records))
+        counts, announced = asyncio.run(import_addresses(settings, args.file, records))
     except (OSError, GazetteerFormatError) as exc:
         print(f"registry import-addresses: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
@@ -50,3 +52,7 @@ def main(argv: list[str] | None = None) -> None:
     streets = len({r.street_code for r in records if r.street_code})
     print(f"{args.file.name}: {len(records)} address points in {districts} districts and {streets} streets")
     print(f"{args.file.name}: {counts}")
+    if announced:
+        print(
+            f"{args.file.name}: {announced} subscribers at changed address points, their new state announced"
+        )

@@ -4,8 +4,10 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hlasatel_registry.adapters.address_search import AddressSearch
-from hlasatel_registry.adapters.orm import AddressPointRow
-from hlasatel_registry.handlers.common import address_read
+from hlasatel_registry.adapters.gazetteer_store import ImportCounts, import_records
+from hlasatel_registry.adapters.orm import AddressPointRow, SubscriberAddressRow, SubscriberRow
+from hlasatel_registry.domain.gazetteer import AddressRecord
+from hlasatel_registry.handlers.common import address_read, announce
 from hlasatel_registry.schemas import AddressRead, AddressSearchRead, DistrictRead, StreetRead
 from hlasatel_runtime.errors import SafeError
 
@@ -90,3 +92,20 @@ async def list_streets(*, sessions: async_sessionmaker[AsyncSession], district_c
         for code, name, dcode, district, count in rows
         if code is not None and name is not None
     ]
+
+
+async def import_gazetteer(
+    *, sessions: async_sessionmaker[AsyncSession], records: list[AddressRecord], source: str
+) -> tuple[ImportCounts, int]:
+    """Load an export; subscribers at changed or retired address points get their new state announced."""
+    async with sessions() as session, session.begin():
+        counts = await import_records(session, records, source=source)
+        affected = (
+            select(SubscriberAddressRow.subscriber_id)
+            .where(SubscriberAddressRow.address_point_code.in_(counts.touched))
+            .distinct()
+        )
+        subscribers = list(await session.scalars(select(SubscriberRow).where(SubscriberRow.id.in_(affected))))
+        for subscriber in subscribers:
+            await announce(session, subscriber)
+    return counts, len(subscribers)

@@ -215,10 +215,20 @@ async def update_subscriber(
                 # the portal vouched for one address point; without it the identity is only self-declared
                 subscriber.identity_level = IdentityLevel.SELF_DECLARED.value
         for contact in data.add_contacts or []:
-            if any(c.channel == contact.channel and c.value == contact.value for c in subscriber.contacts):
+            row = next(
+                (c for c in subscriber.contacts if c.channel == contact.channel and c.value == contact.value),
+                None,
+            )
+            if row is not None and row.active:
                 continue
-            row = _new_contact(contact, len(subscriber.contacts))
-            subscriber.contacts.append(row)
+            if row is not None:
+                # back after unsubscribing, or after a provider called it invalid: prove it again
+                row.active, row.deactivated_reason = True, None
+                if contact.channel in VERIFIABLE:
+                    row.verified_at = None
+            else:
+                row = _new_contact(contact, len(subscriber.contacts))
+                subscriber.contacts.append(row)
             await session.flush()
             if contact.channel in VERIFIABLE:
                 await issue_code(session, settings=settings, subscriber=subscriber, contact=row, ip=ip)
