@@ -77,7 +77,10 @@ def build_document() -> dict[str, Any]:
                 "kafka": {
                     "topic": topic.name,
                     "partitions": topic.partitions,
-                    "topicConfiguration": {"cleanup.policy": ["compact" if topic.compacted else "delete"]},
+                    "topicConfiguration": {
+                        "cleanup.policy": ["compact" if topic.compacted else "delete"],
+                        **({"retention.ms": topic.retention_ms} if topic.retention_ms else {}),
+                    },
                     "bindingVersion": "0.5.0",
                 }
             },

@@ -36,6 +36,7 @@ class TopicSpec:
     partitions: int
     compacted: bool
     description: str
+    retention_ms: int | None = None
 
 
 def _delivery_specs() -> list[TopicSpec]:
@@ -69,6 +70,7 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
         DEAD_LETTER,
         partitions=1,
         compacted=False,
-        description="Records a consumer could not process, with the reason",
+        description="Records a consumer could not process, with the reason; kept 7 days (they hold contacts)",
+        retention_ms=7 * 24 * 3600 * 1000,
     ),
 )
