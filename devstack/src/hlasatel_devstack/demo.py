@@ -74,6 +74,11 @@ def register_demo_subscribers(registry_url: str, ledger_dir: Path) -> list[dict[
             response = client.post("/v1/subscribers", json=subscriber)
             response.raise_for_status()
             created.append(response.json())
-    for subscriber in created:
-        verify_contacts(registry_url, ledger_dir, subscriber)
-    return created
+    verified = []
+    with httpx.Client(base_url=registry_url, timeout=10) as client:
+        for subscriber in created:
+            verify_contacts(registry_url, ledger_dir, subscriber)
+            headers = {"Authorization": f"Bearer {subscriber['access_token']}"}
+            now = client.get(f"/v1/subscribers/{subscriber['id']}", headers=headers).raise_for_status().json()
+            verified.append(now | {"access_token": subscriber["access_token"]})
+    return verified
