@@ -319,6 +319,18 @@ def _unsubscribe_page(token: str, category: str | None, action: str) -> HTMLResp
     return _page("Odhlášení", f"Odhlásit {what}?", form_action=target, button="Odhlásit")
 
 
+async def _unsubscribe(registry: Registry, token: str, category: str | None, *, via: str) -> HTMLResponse:
+    done = await subscribers.unsubscribe(
+        sessions=registry.sessions,
+        relay=registry.relay,
+        settings=registry.settings,
+        token=token,
+        category=category,
+        via=via,
+    )
+    return _page("Odhlášeno", done)
+
+
 @router.get("/unsubscribe/{token}", tags=["unsubscribe"], response_class=HTMLResponse, responses={200: _HTML})
 async def unsubscribe_page(token: str, category: str | None = None) -> HTMLResponse:
     """The page behind an e-mail's unsubscribe link: a button, so that link scanners unsubscribe nobody."""
@@ -333,15 +345,7 @@ async def unsubscribe_page(token: str, category: str | None = None) -> HTMLRespo
 )
 async def unsubscribe(token: str, registry: RegistryDep, category: str | None = None) -> HTMLResponse:
     """Unsubscribe without signing in; also the RFC 8058 one-click target of List-Unsubscribe."""
-    done = await subscribers.unsubscribe(
-        sessions=registry.sessions,
-        relay=registry.relay,
-        settings=registry.settings,
-        token=token,
-        category=category,
-        via="email_link",
-    )
-    return _page("Odhlášeno", done)
+    return await _unsubscribe(registry, token, category, via="email_link")
 
 
 # The short form that fits an SMS footer: https://…/u/<code>
@@ -357,15 +361,7 @@ async def sms_unsubscribe_page(token: str, category: str | None = None) -> HTMLR
 @short_links.post("/u/{token}", response_class=HTMLResponse, responses={**_NOT_FOUND, 200: _HTML})
 async def sms_unsubscribe(token: str, registry: RegistryDep, category: str | None = None) -> HTMLResponse:
     """Unsubscribe through the link in an SMS footer."""
-    done = await subscribers.unsubscribe(
-        sessions=registry.sessions,
-        relay=registry.relay,
-        settings=registry.settings,
-        token=token,
-        category=category,
-        via="sms_link",
-    )
-    return _page("Odhlášeno", done)
+    return await _unsubscribe(registry, token, category, via="sms_link")
 
 
 @router.get(
