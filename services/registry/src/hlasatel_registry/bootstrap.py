@@ -33,7 +33,8 @@ class Registry:
 
 def bootstrap(settings: Settings | None = None) -> FastAPI:
     """Build the registry from its settings; nothing is created at import time."""
-    from hlasatel_registry.entrypoints.api import install_error_handlers, router, short_links
+    from hlasatel_registry.entrypoints.api import router, short_links
+    from hlasatel_registry.entrypoints.errors import install_error_handlers
     from hlasatel_registry.handlers.subscribers import deactivate_invalid_contact
 
     settings = settings or Settings()
