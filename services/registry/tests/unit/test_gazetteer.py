@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from hlasatel_contracts import BuildingKind
+from hlasatel_contracts import AddressPoint, BuildingKind
 from hlasatel_registry.domain.coordinates import to_wgs84
 from hlasatel_registry.domain.gazetteer import GazetteerFormatError, label, parse, read_file
 
@@ -54,37 +54,49 @@ class TestFormat:
 class TestLabel:
     def test_house_with_orientation_number_and_letter(self) -> None:
         text = label(
-            street="Rumjancevova",
-            district="Liberec I-Staré Město",
-            building_kind=BuildingKind.POPISNE,
-            building_number=1362,
-            orientation_number=21,
-            orientation_letter="b",
-            postcode="46001",
+            AddressPoint(
+                code=1,
+                district_code=1,
+                street="Rumjancevova",
+                district="Liberec I-Staré Město",
+                building_kind=BuildingKind.POPISNE,
+                building_number=1362,
+                orientation_number=21,
+                orientation_letter="b",
+                postcode="46001",
+            )
         )
         assert text == "Rumjancevova 1362/21b, Liberec I-Staré Město, 460 01"
 
     def test_address_without_a_street(self) -> None:
         text = label(
-            street=None,
-            district="Liberec XXV-Vesec",
-            building_kind=BuildingKind.POPISNE,
-            building_number=244,
-            orientation_number=None,
-            orientation_letter=None,
-            postcode="46311",
+            AddressPoint(
+                code=1,
+                district_code=1,
+                street=None,
+                district="Liberec XXV-Vesec",
+                building_kind=BuildingKind.POPISNE,
+                building_number=244,
+                orientation_number=None,
+                orientation_letter=None,
+                postcode="46311",
+            )
         )
         assert text == "č.p. 244, Liberec XXV-Vesec, 463 11"
 
     def test_evidencni_number_is_marked(self) -> None:
         text = label(
-            street="Ke Kamenci",
-            district="Liberec XXX-Vratislavice nad Nisou",
-            building_kind=BuildingKind.EVIDENCNI,
-            building_number=12,
-            orientation_number=None,
-            orientation_letter=None,
-            postcode="46311",
+            AddressPoint(
+                code=1,
+                district_code=1,
+                street="Ke Kamenci",
+                district="Liberec XXX-Vratislavice nad Nisou",
+                building_kind=BuildingKind.EVIDENCNI,
+                building_number=12,
+                orientation_number=None,
+                orientation_letter=None,
+                postcode="46311",
+            )
         )
         assert text.startswith("Ke Kamenci č.ev. 12,")
 

@@ -26,18 +26,6 @@ from hlasatel_registry.schemas import AddressRead, ContactRead, SubscribedAddres
 from hlasatel_runtime.errors import SafeError
 
 
-def address_label(row: AddressPointRow) -> str:
-    return label(
-        street=row.street,
-        district=row.district,
-        building_kind=BuildingKind(row.building_kind),
-        building_number=row.building_number,
-        orientation_number=row.orientation_number,
-        orientation_letter=row.orientation_letter,
-        postcode=row.postcode,
-    )
-
-
 def address_snapshot(row: AddressPointRow) -> AddressPoint:
     return AddressPoint(
         code=row.code,
@@ -95,7 +83,7 @@ def subscriber_read(subscriber: SubscriberRow) -> SubscriberRead:
             SubscribedAddressRead(
                 address_point=link.address_point_code,
                 role=AddressRole(link.role),
-                label=address_label(link.address),
+                label=label(link.address),
             )
             for link in subscriber.addresses
         ],
@@ -117,7 +105,7 @@ def subscriber_read(subscriber: SubscriberRow) -> SubscriberRead:
 def address_read(row: AddressPointRow) -> AddressRead:
     return AddressRead(
         code=row.code,
-        label=address_label(row),
+        label=label(row),
         district_code=row.district_code,
         district=row.district,
         street=row.street,

@@ -31,9 +31,9 @@ from hlasatel_registry.adapters.orm import (
 from hlasatel_registry.adapters.portal import PortalVerifier
 from hlasatel_registry.config import Settings
 from hlasatel_registry.domain.codes import keyed_hash, new_token, short_mac
+from hlasatel_registry.domain.gazetteer import label
 from hlasatel_registry.handlers.common import (
     NotFound,
-    address_label,
     announce,
     authorized_subscriber,
     contact_of,
@@ -341,7 +341,7 @@ async def export_subscriber(
                 {
                     "address_point": link.address_point_code,
                     "role": link.role,
-                    "label": address_label(link.address),
+                    "label": label(link.address),
                 }
                 for link in subscriber.addresses
             ],
