@@ -68,16 +68,15 @@ def register(sessions: async_sessionmaker[AsyncSession], relay: OutboxRelay, set
     return _register
 
 
-async def load_gazetteer(sessions: async_sessionmaker[AsyncSession], records: list[AddressRecord]) -> str:
-    async with sessions() as session, session.begin():
-        return str(await import_records(session, records))
+Gazetteer = Callable[..., Awaitable[str]]
 
 
 @pytest.fixture
-def gazetteer(
-    sessions: async_sessionmaker[AsyncSession], records: list[AddressRecord]
-) -> Callable[[list[AddressRecord] | None], Awaitable[str]]:
+def gazetteer(sessions: async_sessionmaker[AsyncSession], records: list[AddressRecord]) -> Gazetteer:
+    """Import address points (the whole Liberec file by default) and say what changed."""
+
     async def _load(subset: list[AddressRecord] | None = None) -> str:
-        return await load_gazetteer(sessions, records if subset is None else subset)
+        async with sessions() as session, session.begin():
+            return str(await import_records(session, records if subset is None else subset))
 
     return _load

@@ -10,10 +10,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hlasatel_devstack.testing import serve_in_thread
-from hlasatel_registry.adapters.gazetteer_store import import_records
 from hlasatel_registry.adapters.portal import InvalidAssertion, PortalVerifier
 from hlasatel_registry.domain.gazetteer import AddressRecord
 from hlasatel_registry.handlers import subscribers
@@ -51,9 +49,8 @@ def assertion(key: rsa.RSAPrivateKey = PORTAL_KEY, *, kid: str | None = None, **
 
 
 @pytest.fixture(autouse=True)
-async def masarykova(sessions: async_sessionmaker[AsyncSession], records: list[AddressRecord]) -> None:
-    async with sessions() as session, session.begin():
-        await import_records(session, [r for r in records if r.street == "Masarykova"])
+async def masarykova(gazetteer: Callable[..., Awaitable[str]], records: list[AddressRecord]) -> None:
+    await gazetteer([r for r in records if r.street in ("Masarykova",)])
 
 
 @pytest.fixture

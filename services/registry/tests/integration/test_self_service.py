@@ -9,7 +9,6 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hlasatel_contracts import SUBSCRIBERS, Channel, DeliveryState, DeliveryStatusChanged, SubscriberChanged
-from hlasatel_registry.adapters.gazetteer_store import import_records
 from hlasatel_registry.adapters.orm import (
     ConsentRow,
     ContactRow,
@@ -37,9 +36,8 @@ JANA = {
 
 
 @pytest.fixture(autouse=True)
-async def streets(sessions: async_sessionmaker[AsyncSession], records: list[AddressRecord]) -> None:
-    async with sessions() as session, session.begin():
-        await import_records(session, [r for r in records if r.street in ("Masarykova", "Jablonecká")])
+async def streets(gazetteer: Callable[..., Awaitable[str]], records: list[AddressRecord]) -> None:
+    await gazetteer([r for r in records if r.street in ("Masarykova", "Jablonecká")])
 
 
 async def latest_state(sessions: async_sessionmaker[AsyncSession]) -> str:

@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hlasatel_contracts import SUBSCRIBERS, SubscriberChanged, SubscriberEvent
 from hlasatel_registry.adapters.address_search import AddressSearch
-from hlasatel_registry.adapters.gazetteer_store import import_records
 from hlasatel_registry.adapters.orm import AddressPointRow, OutboxRow
 from hlasatel_registry.adapters.outbox import OutboxRelay
 from hlasatel_registry.domain.gazetteer import AddressRecord
@@ -21,38 +20,34 @@ from hlasatel_registry.schemas import SubscriberCreate, SubscriberCreated
 
 MASARYKOVA_12 = 23657235
 Register = Callable[..., Awaitable[SubscriberCreated]]  # the conftest's register fixture
-
-
-async def _import(sessions: async_sessionmaker[AsyncSession], records: list[AddressRecord]) -> str:
-    async with sessions() as session, session.begin():
-        return str(await import_records(session, records))
+Gazetteer = Callable[..., Awaitable[str]]  # the conftest's gazetteer fixture
 
 
 class TestGazetteerImport:
     async def test_import_then_reimport_changes_nothing(
-        self, sessions: async_sessionmaker[AsyncSession], records: list[AddressRecord]
+        self, sessions: async_sessionmaker[AsyncSession], records: list[AddressRecord], gazetteer: Gazetteer
     ) -> None:
-        assert await _import(sessions, records) == "added 16140, updated 0, retired 0, unchanged 0"
-        assert await _import(sessions, records) == "added 0, updated 0, retired 0, unchanged 16140"
+        assert await gazetteer(records) == "added 16140, updated 0, retired 0, unchanged 0"
+        assert await gazetteer(records) == "added 0, updated 0, retired 0, unchanged 16140"
 
     async def test_next_months_file_updates_adds_and_retires(
-        self, sessions: async_sessionmaker[AsyncSession], records: list[AddressRecord]
+        self, sessions: async_sessionmaker[AsyncSession], records: list[AddressRecord], gazetteer: Gazetteer
     ) -> None:
-        await _import(sessions, records[:-1])
+        await gazetteer(records[:-1])
         renamed = replace(records[0], postcode="46099")
         next_month = [renamed, *records[2:]]
-        assert await _import(sessions, next_month) == "added 1, updated 1, retired 1, unchanged 16137"
+        assert await gazetteer(next_month) == "added 1, updated 1, retired 1, unchanged 16137"
         async with sessions() as session:
             gone = await session.get(AddressPointRow, records[1].code)
             assert gone is not None and gone.retired_at is not None
             assert (await session.get(AddressPointRow, records[0].code)).postcode == "46099"  # type: ignore[union-attr]
         # the retired point comes back when a later file has it again
-        assert (await _import(sessions, records)).startswith("added 0, updated 2, retired 0")
+        assert (await gazetteer(records)).startswith("added 0, updated 2, retired 0")
 
     async def test_coordinates_are_stored_in_wgs84(
-        self, sessions: async_sessionmaker[AsyncSession], records: list[AddressRecord]
+        self, sessions: async_sessionmaker[AsyncSession], records: list[AddressRecord], gazetteer: Gazetteer
     ) -> None:
-        await _import(sessions, records)
+        await gazetteer(records)
         async with sessions() as session:
             in_liberec = await session.scalar(
                 select(func.count()).where(
@@ -65,9 +60,13 @@ class TestGazetteerImport:
 
 class TestRegistration:
     async def test_registration_writes_the_full_state_to_the_outbox(
-        self, sessions: async_sessionmaker[AsyncSession], records: list[AddressRecord], register: Register
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        records: list[AddressRecord],
+        register: Register,
+        gazetteer: Gazetteer,
     ) -> None:
-        await _import(sessions, records)
+        await gazetteer(records)
         created = await register(
             {
                 "addresses": [{"address_point": MASARYKOVA_12, "role": "owner"}],
@@ -93,9 +92,13 @@ class TestRegistration:
         assert event.unsubscribe_token
 
     async def test_unknown_address_point_is_refused_and_nothing_is_stored(
-        self, sessions: async_sessionmaker[AsyncSession], records: list[AddressRecord], register: Register
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        records: list[AddressRecord],
+        register: Register,
+        gazetteer: Gazetteer,
     ) -> None:
-        await _import(sessions, records[:10])
+        await gazetteer(records[:10])
         with pytest.raises(subscribers.UnknownAddressPoints, match="unknown address points: 1"):
             await register(
                 {"addresses": [{"address_point": 1}], "contacts": [{"channel": "push", "value": "tok"}]}
@@ -128,9 +131,13 @@ def _push_only(code: int, token: str) -> dict[str, object]:
 
 class TestOutboxRelay:
     async def test_relay_publishes_in_order_once_and_marks_rows(
-        self, sessions: async_sessionmaker[AsyncSession], records: list[AddressRecord], register: Register
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        records: list[AddressRecord],
+        register: Register,
+        gazetteer: Gazetteer,
     ) -> None:
-        await _import(sessions, records[:50])
+        await gazetteer(records[:50])
         published: list[tuple[str, bytes, bytes]] = []
 
         async def publish(topic: str, key: bytes, payload: bytes) -> object:
@@ -149,9 +156,13 @@ class TestOutboxRelay:
         assert tokens == [f"t{r.code}" for r in records[:3]]
 
     async def test_a_failed_publish_leaves_rows_for_the_next_attempt(
-        self, sessions: async_sessionmaker[AsyncSession], records: list[AddressRecord], register: Register
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        records: list[AddressRecord],
+        register: Register,
+        gazetteer: Gazetteer,
     ) -> None:
-        await _import(sessions, records[:5])
+        await gazetteer(records[:5])
 
         async def broker_down(topic: str, key: bytes, payload: bytes) -> object:
             raise ConnectionError("broker down")
@@ -172,32 +183,32 @@ def _done() -> "asyncio.Future[None]":
 
 class TestAddressSearch:
     async def test_search_answers_from_the_database_and_follows_a_new_import(
-        self, sessions: async_sessionmaker[AsyncSession], records: list[AddressRecord]
+        self, sessions: async_sessionmaker[AsyncSession], records: list[AddressRecord], gazetteer: Gazetteer
     ) -> None:
         search = AddressSearch(sessions)
         without_masarykova = [r for r in records if r.street != "Masarykova"]
-        await _import(sessions, without_masarykova)
+        await gazetteer(without_masarykova)
         with pytest.raises(addresses.NoAddressMatches):
             await addresses.search_addresses(sessions=sessions, search=search, text="Masarykova 12", limit=5)
-        await _import(sessions, records)
+        await gazetteer(records)
         found = await addresses.search_addresses(
             sessions=sessions, search=search, text="Masarykova 12", limit=5
         )
         assert found.results[0].label == "Masarykova 522/12, Liberec I-Staré Město, 460 01"
 
     async def test_no_match_comes_with_the_nearest_addresses(
-        self, sessions: async_sessionmaker[AsyncSession], records: list[AddressRecord]
+        self, sessions: async_sessionmaker[AsyncSession], records: list[AddressRecord], gazetteer: Gazetteer
     ) -> None:
-        await _import(sessions, records)
+        await gazetteer(records)
         search = AddressSearch(sessions)
         with pytest.raises(addresses.NoAddressMatches) as caught:
             await addresses.search_addresses(sessions=sessions, search=search, text="Masarykova 47", limit=5)
         assert caught.value.suggestions[0].label.startswith("Masarykova 988/46,")
 
     async def test_streets_of_a_district(
-        self, sessions: async_sessionmaker[AsyncSession], records: list[AddressRecord]
+        self, sessions: async_sessionmaker[AsyncSession], records: list[AddressRecord], gazetteer: Gazetteer
     ) -> None:
-        await _import(sessions, records)
+        await gazetteer(records)
         rochlice = next(r.district_code for r in records if r.district == "Liberec VI-Rochlice")
         streets = await addresses.list_streets(sessions=sessions, district_code=rochlice)
         kubelikova = [s for s in streets if s.name == "Kubelíkova"]  # crosses five districts

@@ -33,11 +33,8 @@ JANA = {
 
 
 @pytest.fixture(autouse=True)
-async def masarykova(sessions: async_sessionmaker[AsyncSession], records: list[AddressRecord]) -> None:
-    from hlasatel_registry.adapters.gazetteer_store import import_records
-
-    async with sessions() as session, session.begin():
-        await import_records(session, [r for r in records if r.street in ("Masarykova", "Jablonecká")])
+async def masarykova(gazetteer: Callable[..., Awaitable[str]], records: list[AddressRecord]) -> None:
+    await gazetteer([r for r in records if r.street in ("Masarykova", "Jablonecká")])
 
 
 async def sent(sessions: async_sessionmaker[AsyncSession]) -> list[SendSms | SendEmail]:
