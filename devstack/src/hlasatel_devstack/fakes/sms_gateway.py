@@ -10,23 +10,10 @@ from urllib.parse import parse_qs, urlsplit
 from fastapi import FastAPI, Form, Header
 from fastapi.responses import JSONResponse
 
+from hlasatel_contracts.sms import measure
 from hlasatel_devstack.fakes.ledger import Ledger
 
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
-_GSM7 = set(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§"
-    "¿abcdefghijklmnopqrstuvwxyzäöñüà"
-)
-_GSM7_EXTENDED = set("^{}\\[~]|€\f")
-
-
-def segments(text: str) -> int:
-    """How many SMS a text takes: GSM-7 160/153 characters, UCS-2 70/67."""
-    if all(c in _GSM7 or c in _GSM7_EXTENDED for c in text):
-        units = sum(2 if c in _GSM7_EXTENDED else 1 for c in text)
-        return 1 if units <= 160 else -(-units // 153)
-    units = len(text.encode("utf-16-le")) // 2
-    return 1 if units <= 70 else -(-units // 67)
 
 
 def _error(status: int, code: int, message: str) -> JSONResponse:
@@ -62,7 +49,7 @@ def sms_gateway_app(*, ledger: Ledger, account_sid: str, auth_token: str) -> Fas
             return _error(400, 21602, "Message body is required.")
         message_sid = "SM" + secrets.token_hex(16)
         ids = {k: v[0] for k, v in parse_qs(urlsplit(status_callback or "").query).items()}
-        count = segments(body)
+        count = measure(body).segments
         ledger.append(
             {
                 "recipient": to,
