@@ -15,20 +15,30 @@ from hlasatel_contracts.events import (
     DELIVERY_REQUEST_BY_CHANNEL,
     DeadLetter,
     DeliveryStatusChanged,
+    MessageCancelled,
     SubscriberChanged,
     SubscriberErased,
 )
-from hlasatel_contracts.topics import ALL_TOPICS, DEAD_LETTER, DELIVERY_STATUS, SUBSCRIBERS, TopicSpec
+from hlasatel_contracts.topics import (
+    ALL_TOPICS,
+    DEAD_LETTER,
+    DELIVERY_STATUS,
+    MESSAGE_CANCELLATIONS,
+    SUBSCRIBERS,
+    TopicSpec,
+)
 
 _KEYS = {
     SUBSCRIBERS: "subscriber id",
     DELIVERY_STATUS: "delivery id",
     DEAD_LETTER: "the original record's key",
+    MESSAGE_CANCELLATIONS: "message id",
 }
 _PRODUCERS = {
     SUBSCRIBERS: "registry",
     DELIVERY_STATUS: "dispatch-sms, dispatch-email, dispatch-push",
     DEAD_LETTER: "any consumer",
+    MESSAGE_CANCELLATIONS: "composer",
 }
 
 
@@ -39,6 +49,8 @@ def _models_of(topic: TopicSpec) -> list[type[BaseModel]]:
         return [DeliveryStatusChanged]
     if topic.name == DEAD_LETTER:
         return [DeadLetter]
+    if topic.name == MESSAGE_CANCELLATIONS:
+        return [MessageCancelled]
     channel = topic.name.split(".")[1]
     return [model for ch, model in DELIVERY_REQUEST_BY_CHANNEL.items() if ch.value == channel]
 

@@ -185,6 +185,7 @@ class DeliveryState(StrEnum):
     FAILED = "failed"
     EXPIRED = "expired"
     CONTACT_INVALID = "contact_invalid"
+    CANCELLED = "cancelled"
 
 
 class DeliveryStatusChanged(Event):
@@ -202,6 +203,14 @@ class DeliveryStatusChanged(Event):
     retryable: bool = False
     attempt: int = 1
     segments: int | None = None
+
+
+class MessageCancelled(Event):
+    """The press office stopped a message: deliveries not yet handed to a provider are not sent."""
+
+    type: Literal["message.cancelled"] = "message.cancelled"
+    message_id: UUID
+    cancelled_at: datetime
 
 
 class DeadLetter(Event):

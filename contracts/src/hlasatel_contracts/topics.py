@@ -22,6 +22,7 @@ LANES_BY_PRIORITY: tuple[Lane, ...] = (Lane.EMERGENCY, Lane.TRANSACTIONAL, Lane.
 
 SUBSCRIBERS = "registry.subscribers.v1"
 DELIVERY_STATUS = "delivery.status.v1"
+MESSAGE_CANCELLATIONS = "composer.cancellations.v1"
 DEAD_LETTER = "hlasatel.dead-letter.v1"
 
 
@@ -65,6 +66,13 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
         partitions=4,
         compacted=False,
         description="Outcome of every delivery attempt, keyed by delivery id",
+    ),
+    TopicSpec(
+        MESSAGE_CANCELLATIONS,
+        partitions=1,
+        compacted=True,
+        description="Messages the press office cancelled, keyed by message id; dispatchers stop what they "
+        "have not yet handed to a provider",
     ),
     TopicSpec(
         DEAD_LETTER,

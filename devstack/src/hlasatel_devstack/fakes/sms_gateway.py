@@ -1,5 +1,6 @@
 """A fake SMS gateway in the shape of Twilio's Messages API (2010-04-01)."""
 
+import asyncio
 import base64
 import re
 import secrets
@@ -7,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import parse_qs, urlsplit
 
-from fastapi import FastAPI, Form, Header
+from fastapi import Body, FastAPI, Form, Header
 from fastapi.responses import JSONResponse
 
 from hlasatel_contracts.sms import measure
@@ -31,6 +32,13 @@ def _error(status: int, code: int, message: str) -> JSONResponse:
 def sms_gateway_app(*, ledger: Ledger, account_sid: str, auth_token: str) -> FastAPI:
     app = FastAPI(title="Fake SMS gateway (Twilio Messages API shape)")
     expected_auth = "Basic " + base64.b64encode(f"{account_sid}:{auth_token}".encode()).decode()
+    behaviour = {"delay_ms": 0}
+
+    @app.post("/_fake/behaviour", include_in_schema=False)
+    async def set_behaviour(delay_ms: Annotated[int, Body(embed=True, ge=0, le=60_000)]) -> dict[str, int]:
+        """Answer every later message this much later, like a congested gateway, so a backlog builds."""
+        behaviour["delay_ms"] = delay_ms
+        return behaviour
 
     @app.post("/2010-04-01/Accounts/{sid}/Messages.json", status_code=201, response_model=None)
     async def create_message(
@@ -47,6 +55,8 @@ def sms_gateway_app(*, ledger: Ledger, account_sid: str, auth_token: str) -> Fas
             return _error(400, 21211, "The 'To' number is not a valid phone number.")
         if not body:
             return _error(400, 21602, "Message body is required.")
+        if behaviour["delay_ms"]:
+            await asyncio.sleep(behaviour["delay_ms"] / 1000)
         message_sid = "SM" + secrets.token_hex(16)
         ids = {k: v[0] for k, v in parse_qs(urlsplit(status_callback or "").query).items()}
         count = measure(body).segments

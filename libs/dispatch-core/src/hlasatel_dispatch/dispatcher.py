@@ -7,7 +7,7 @@ from typing import Generic
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from hlasatel_contracts import Channel, DeliveryState, DeliveryStatusChanged
+from hlasatel_contracts import Channel, DeliveryState, DeliveryStatusChanged, MessageCancelled
 from hlasatel_dispatch import ledger
 from hlasatel_dispatch.ledger import LedgerState
 from hlasatel_dispatch.providers import (
@@ -43,6 +43,7 @@ class Dispatcher(Generic[RequestT]):
         """Deliver once; a repeated request re-announces the outcome it already had."""
         async with self.sessions() as session:
             entry = await ledger.find(session, str(request.delivery_id))
+            cancelled = await ledger.is_cancelled(session, request.message_id)
         if entry is not None and entry.state == LedgerState.HANDED:
             log.info(
                 "delivery %s was already handed to %s; not sending again", request.delivery_id, entry.provider
@@ -54,12 +55,23 @@ class Dispatcher(Generic[RequestT]):
                 provider_message_id=entry.provider_message_id,
                 segments=entry.segments,
             )
+        elif cancelled or (entry is not None and entry.state == LedgerState.CANCELLED):
+            status = await self._finish(
+                request, LedgerState.CANCELLED, DeliveryState.CANCELLED, reason="message cancelled"
+            )
         elif request.expires_at is not None and request.expires_at <= datetime.now(UTC):
             status = await self._finish(request, LedgerState.EXPIRED, DeliveryState.EXPIRED, reason="expired")
         else:
             status = await self._attempt(request)
         await self.publish_status(status)
         return status
+
+    async def cancel(self, cancellation: MessageCancelled) -> None:
+        """Stop every delivery of the message not yet handed; a repeated cancellation changes nothing."""
+        async with self.sessions() as session, session.begin():
+            await ledger.mark_cancelled(
+                session, message_id=cancellation.message_id, cancelled_at=cancellation.cancelled_at
+            )
 
     async def _attempt(self, request: RequestT) -> DeliveryStatusChanged:
         try:

@@ -2,8 +2,10 @@
 
 from datetime import UTC, datetime
 from enum import StrEnum
+from uuid import UUID
 
-from sqlalchemy import Integer, MetaData, String, Uuid
+from sqlalchemy import Insert, Integer, MetaData, String, Uuid, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -15,6 +17,7 @@ class LedgerState(StrEnum):
     HANDED = "handed"
     FAILED = "failed"
     EXPIRED = "expired"
+    CANCELLED = "cancelled"
 
 
 class Base(DeclarativeBase):
@@ -34,6 +37,15 @@ class LedgerEntry(Base):
     reason: Mapped[str | None] = mapped_column(String(500))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class CancelledMessage(Base):
+    """A message the press office cancelled: none of its deliveries is handed to a provider any more."""
+
+    __tablename__ = "cancelled_messages"
+
+    message_id: Mapped[str] = mapped_column(Uuid(as_uuid=False), primary_key=True)
+    cancelled_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 async def find(session: AsyncSession, delivery_id: str) -> LedgerEntry | None:
@@ -68,3 +80,21 @@ async def record(
     entry.attempts += 1
     entry.updated_at = datetime.now(UTC)
     return entry
+
+
+async def mark_cancelled(session: AsyncSession, *, message_id: UUID, cancelled_at: datetime) -> None:
+    """Remember a cancelled message; the first cancellation stays, a repeated one changes nothing."""
+    values = {"message_id": str(message_id), "cancelled_at": cancelled_at}
+    insert: Insert
+    if session.get_bind().dialect.name == "postgresql":
+        insert = postgresql.insert(CancelledMessage).values(values).on_conflict_do_nothing()
+    else:
+        insert = sqlite.insert(CancelledMessage).values(values).on_conflict_do_nothing()
+    await session.execute(insert)
+
+
+async def is_cancelled(session: AsyncSession, message_id: UUID) -> bool:
+    found = await session.scalar(
+        select(CancelledMessage.message_id).where(CancelledMessage.message_id == str(message_id))
+    )
+    return found is not None

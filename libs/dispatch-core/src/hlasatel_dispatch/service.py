@@ -1,4 +1,4 @@
-"""Builds a dispatcher service: one consumer per lane of its channel, health, ledger."""
+"""Builds a dispatcher service: a consumer per lane and one for cancellations, health, ledger."""
 
 from fastapi import FastAPI
 
@@ -6,8 +6,10 @@ from hlasatel_contracts import (
     DELIVERY_REQUEST_BY_CHANNEL,
     DELIVERY_STATUS,
     LANES_BY_PRIORITY,
+    MESSAGE_CANCELLATIONS,
     Channel,
     DeliveryStatusChanged,
+    MessageCancelled,
     delivery_topic,
 )
 from hlasatel_dispatch.dispatcher import Dispatcher
@@ -45,6 +47,13 @@ def build_dispatcher_app(
         @subscriber
         async def on_request(request: model) -> None:  # type: ignore[valid-type]
             await dispatcher.handle(request)
+
+    # every replica shares the service's one database, so one group per service writes the cancellations
+    @broker.subscriber(
+        MESSAGE_CANCELLATIONS, **consumer_options(settings.kafka, group_id=f"{name}.cancellations")
+    )
+    async def on_cancellation(cancellation: MessageCancelled) -> None:
+        await dispatcher.cancel(cancellation)
 
     runtime = Runtime(
         name=name, settings=settings, engine=engine, sessions=sessions, broker=broker, metadata=Base.metadata

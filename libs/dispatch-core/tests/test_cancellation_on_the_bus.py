@@ -1,0 +1,192 @@
+"""Cancelling a message through the real broker: the SMS dispatcher, its real adapter, the fake gateway."""
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer
+from faststream.kafka import KafkaBroker
+from pydantic import SecretStr
+
+from hlasatel_contracts import (
+    DELIVERY_STATUS,
+    LANES_BY_PRIORITY,
+    MESSAGE_CANCELLATIONS,
+    Channel,
+    DeliveryState,
+    DeliveryStatusChanged,
+    Lane,
+    MessageCancelled,
+    SendSms,
+    delivery_topic,
+)
+from hlasatel_devstack.fakes.ledger import Ledger, read_ledger
+from hlasatel_devstack.fakes.sms_gateway import sms_gateway_app
+from hlasatel_devstack.testing import serve_in_thread
+from hlasatel_dispatch import ledger
+from hlasatel_dispatch.dispatcher import Dispatcher
+from hlasatel_dispatch.service import build_dispatcher_app
+from hlasatel_dispatch_sms.config import Settings
+from hlasatel_dispatch_sms.provider import TwilioSmsProvider
+from hlasatel_runtime.kafka import build_broker
+from hlasatel_runtime.settings import KafkaSettings
+
+pytestmark = pytest.mark.integration
+
+SID = "AC" + "2" * 32
+
+
+@dataclass
+class Bus:
+    """A running dispatcher, the fake gateway it sends to, and a broker to publish as the composer does."""
+
+    dispatcher: Dispatcher[SendSms]
+    publisher: KafkaBroker
+    gateway_url: str
+    gateway_ledger: Path
+
+    async def cancel(self, message_id: UUID) -> None:
+        cancellation = MessageCancelled(message_id=message_id, cancelled_at=datetime.now(UTC))
+        await self.publisher.publish(cancellation, MESSAGE_CANCELLATIONS, key=str(message_id).encode())
+
+    async def request(self, request: SendSms) -> None:
+        topic = delivery_topic(Channel.SMS, request.lane)
+        await self.publisher.publish(request, topic, key=str(request.subscriber_id).encode())
+
+    async def until_cancelled(self, message_id: UUID) -> None:
+        async with asyncio.timeout(30):
+            while True:
+                async with self.dispatcher.sessions() as session:
+                    if await ledger.is_cancelled(session, message_id):
+                        return
+                await asyncio.sleep(0.1)
+
+    def handed(self, message_id: UUID) -> list[dict[str, Any]]:
+        """What the gateway received for one message."""
+        return [e for e in read_ledger(self.gateway_ledger) if e["message_id"] == str(message_id)]
+
+
+@contextlib.asynccontextmanager
+async def running_bus(database_url: str, kafka_bootstrap: str, tmp_path: Path) -> AsyncIterator[Bus]:
+    kafka = KafkaSettings(
+        bootstrap_servers=kafka_bootstrap, session_timeout_ms=2000, heartbeat_interval_ms=500
+    )
+    gateway_ledger = tmp_path / "sms.jsonl"
+    gateway = sms_gateway_app(ledger=Ledger(gateway_ledger), account_sid=SID, auth_token="secret")
+    with serve_in_thread(gateway) as gateway_url:
+        settings = Settings(
+            database_url=database_url,
+            gateway_url=gateway_url,
+            account_sid=SID,
+            auth_token=SecretStr("secret"),
+            status_callback_url="http://dispatch/v1/callbacks/sms",
+            kafka=kafka,
+        )
+        provider = TwilioSmsProvider(
+            base_url=settings.gateway_url,
+            account_sid=settings.account_sid,
+            auth_token=settings.auth_token.get_secret_value(),
+            sender=settings.sender,
+            status_callback_url=settings.status_callback_url,
+        )
+        app, dispatcher = build_dispatcher_app(channel=Channel.SMS, settings=settings, provider=provider)
+        publisher = build_broker(kafka, client_id="test-composer")
+        async with app.router.lifespan_context(app), publisher:
+            await publisher.start()
+            yield Bus(dispatcher, publisher, gateway_url, gateway_ledger)
+
+
+async def statuses_of(bootstrap: str, message_id: UUID, deliveries: int) -> dict[UUID, DeliveryStatusChanged]:
+    """The latest status of each delivery of one message, once every delivery has one."""
+    consumer = AIOKafkaConsumer(
+        DELIVERY_STATUS,
+        bootstrap_servers=bootstrap,
+        group_id=f"t-{uuid.uuid4()}",
+        auto_offset_reset="earliest",
+        session_timeout_ms=2000,
+        heartbeat_interval_ms=500,
+    )
+    await consumer.start()
+    latest: dict[UUID, DeliveryStatusChanged] = {}
+    try:
+        async with asyncio.timeout(60):
+            while len(latest) < deliveries:
+                for records in (await consumer.getmany(timeout_ms=500)).values():
+                    for record in records:
+                        status = DeliveryStatusChanged.model_validate_json(record.value)
+                        if status.message_id == message_id:
+                            latest[status.delivery_id] = status
+    finally:
+        await consumer.stop()
+    return latest
+
+
+def sms(message_id: UUID, lane: Lane = Lane.BULK) -> SendSms:
+    return SendSms(
+        delivery_id=uuid.uuid4(),
+        message_id=message_id,
+        subscriber_id=uuid.uuid4(),
+        contact_id=uuid.uuid4(),
+        lane=lane,
+        category="water",
+        requested_at=datetime.now(UTC),
+        to="+420777000001",
+        text="Liberec: odstávka vody zrušena",
+    )
+
+
+async def test_requests_published_after_a_cancellation_are_not_sent(
+    database_url: str, kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    cancelled, other = uuid.uuid4(), uuid.uuid4()
+    async with running_bus(database_url, kafka_bootstrap, tmp_path) as bus:
+        await bus.cancel(cancelled)
+        await bus.until_cancelled(cancelled)
+        for lane in LANES_BY_PRIORITY:
+            await bus.request(sms(cancelled, lane))
+        await bus.request(sms(other))
+        statuses = await statuses_of(kafka_bootstrap, cancelled, len(LANES_BY_PRIORITY))
+        (other_status,) = (await statuses_of(kafka_bootstrap, other, 1)).values()
+        assert {(s.state, s.reason) for s in statuses.values()} == {
+            (DeliveryState.CANCELLED, "message cancelled")
+        }
+        assert other_status.state is DeliveryState.ACCEPTED
+        assert bus.handed(cancelled) == []
+        assert len(bus.handed(other)) == 1
+
+
+async def test_a_backlog_still_waiting_when_the_message_is_cancelled_is_not_sent(
+    database_url: str, kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    message_id, backlog = uuid.uuid4(), 40
+    async with running_bus(database_url, kafka_bootstrap, tmp_path) as bus:
+        async with httpx.AsyncClient(base_url=bus.gateway_url) as gateway:
+            (await gateway.post("/_fake/behaviour", json={"delay_ms": 200})).raise_for_status()
+        # until the cancellations consumer has joined, the whole backlog could drain before it hears anything
+        warm_up = uuid.uuid4()
+        await bus.cancel(warm_up)
+        await bus.until_cancelled(warm_up)
+        for _ in range(backlog):
+            await bus.request(sms(message_id))
+        async with asyncio.timeout(30):
+            while not bus.handed(message_id):
+                await asyncio.sleep(0.05)
+        await bus.cancel(message_id)
+        statuses = list((await statuses_of(kafka_bootstrap, message_id, backlog)).values())
+        handed = bus.handed(message_id)
+
+    accepted = [s for s in statuses if s.state is DeliveryState.ACCEPTED]
+    cancelled = [s for s in statuses if s.state is DeliveryState.CANCELLED]
+    assert len(accepted) + len(cancelled) == backlog
+    assert accepted and cancelled
+    assert sorted(e["delivery_id"] for e in handed) == sorted(str(s.delivery_id) for s in accepted)
+    # one consumer works through a lane in turn, so nothing is handed once the cancellation has been applied
+    assert max(s.occurred_at for s in accepted) < min(s.occurred_at for s in cancelled)
