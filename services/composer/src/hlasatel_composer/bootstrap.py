@@ -1,38 +1,58 @@
 """Builds the composer: engine, broker, targeting index consumer, status consumer, fan-out, HTTP app."""
 
-from collections.abc import Awaitable
+import logging
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import FastAPI
+from faststream import Context
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from hlasatel_composer import handlers
 from hlasatel_composer.adapters.fanout import FanOut
-from hlasatel_composer.adapters.index import apply_subscriber_event
+from hlasatel_composer.adapters.index import apply_subscriber_events
 from hlasatel_composer.adapters.orm import Base
+from hlasatel_composer.adapters.publisher import BatchPublisher
 from hlasatel_composer.config import Settings
+from hlasatel_composer.handlers import messages
+from hlasatel_composer.handlers.messages import PublishCancellation
 from hlasatel_contracts import (
     DELIVERY_STATUS,
+    MESSAGE_CANCELLATIONS,
     SUBSCRIBERS,
-    DeliveryRequest,
     DeliveryStatusChanged,
+    MessageCancelled,
     SubscriberEvent,
 )
 from hlasatel_runtime.database import build_engine, session_factory
-from hlasatel_runtime.deadletter import dead_letter_middleware
-from hlasatel_runtime.kafka import build_broker, consumer_options
+from hlasatel_runtime.deadletter import dead_letter_middleware, dead_letter_record, publish_dead_letter
+from hlasatel_runtime.errors import describe
+from hlasatel_runtime.kafka import build_broker, build_producer, consumer_options
 from hlasatel_runtime.service import Runtime, build_app
+
+log = logging.getLogger(__name__)
+
+_SUBSCRIBER_EVENT: TypeAdapter[SubscriberEvent] = TypeAdapter(SubscriberEvent)
 
 
 @dataclass
 class Composer:
+    settings: Settings
     sessions: async_sessionmaker[AsyncSession]
     fan_out: FanOut
+    publish_cancellation: PublishCancellation
+
+
+async def _records(message: Any) -> Any:
+    """The changelog batch undecoded: each record is validated on its own, so one bad record is
+    dead-lettered alone instead of taking its batch with it."""
+    return [record.value for record in message.raw_message]
 
 
 def bootstrap(settings: Settings | None = None) -> FastAPI:
     """Build the composer from its settings; nothing is created at import time."""
     from hlasatel_composer.entrypoints.api import router
+    from hlasatel_composer.entrypoints.errors import install_error_handlers
 
     settings = settings or Settings()
     engine = build_engine(settings.database_url)
@@ -41,21 +61,38 @@ def bootstrap(settings: Settings | None = None) -> FastAPI:
         settings.kafka, client_id="composer", middlewares=[dead_letter_middleware("composer")]
     )
 
-    @broker.subscriber(SUBSCRIBERS, **consumer_options(settings.kafka, group_id="composer.index"))
-    async def on_subscriber_event(event: SubscriberEvent) -> None:
+    @broker.subscriber(
+        SUBSCRIBERS,
+        batch=True,
+        max_records=settings.index_batch_size,
+        decoder=_records,
+        **consumer_options(settings.kafka, group_id="composer.index"),
+    )
+    async def on_subscriber_events(values: list[bytes], message: Any = Context("message")) -> None:
+        events = []
+        for record in message.raw_message:
+            try:
+                events.append(_SUBSCRIBER_EVENT.validate_json(record.value))
+            except ValidationError as exc:
+                await publish_dead_letter(
+                    broker, dead_letter_record(service="composer", record=record, reason=describe(exc))
+                )
         async with sessions() as session, session.begin():
-            await apply_subscriber_event(session, event)
+            await apply_subscriber_events(session, events)
 
     @broker.subscriber(DELIVERY_STATUS, **consumer_options(settings.kafka, group_id="composer.reports"))
     async def on_delivery_status(status: DeliveryStatusChanged) -> None:
-        await handlers.apply_status(sessions=sessions, status=status)
+        await messages.apply_status(sessions=sessions, status=status)
 
-    async def publish_request(topic: str, key: bytes, request: DeliveryRequest) -> Awaitable[object]:
-        return await broker.publish(request, topic, key=key, no_confirm=True)
+    cancellations = broker.publisher(MESSAGE_CANCELLATIONS, title="composer cancellations")
 
+    async def publish_cancellation(event: MessageCancelled) -> None:
+        await cancellations.publish(event, key=str(event.message_id).encode())
+
+    publisher = BatchPublisher(build_producer(settings.kafka, client_id="composer.fan-out"))
     fan_out = FanOut(
         sessions=sessions,
-        publish=publish_request,
+        publish=publisher,
         batch_size=settings.fanout_batch_size,
         idle_poll_s=settings.fanout_idle_poll_s,
         unsubscribe_base_url=settings.unsubscribe_base_url,
@@ -70,13 +107,19 @@ def bootstrap(settings: Settings | None = None) -> FastAPI:
         metadata=Base.metadata,
         background=[fan_out.run],
     )
+    runtime.closers.append(publisher.close)
     app = build_app(
         runtime,
         title="Hlasatel composer",
         description=(
-            "The press office's and the utilities' API: messages, targets, approval, fan-out, reports."
+            "The press office's and the utilities' API: messages, targets by district, street and house, "
+            "preview, four-eyes approval, fan-out, updates and cancellation, live delivery reports. "
+            "Every call needs an API key: 'Authorization: Bearer hls_…'."
         ),
         routers=[router],
     )
-    app.state.composer = Composer(sessions=sessions, fan_out=fan_out)
+    install_error_handlers(app)
+    app.state.composer = Composer(
+        settings=settings, sessions=sessions, fan_out=fan_out, publish_cancellation=publish_cancellation
+    )
     return app

@@ -13,7 +13,11 @@ class Settings(ServiceSettings):
 
     port: int = 8000
     database_url: str = "sqlite:///var/composer.db"
-    fanout_batch_size: int = 500
+    fanout_batch_size: int = 1000
+    # changelog records applied in one transaction
+    index_batch_size: int = 500
+    # a message to more subscribers than this, or to the whole city, needs an approver other than its author
+    four_eyes_threshold: int = 1000
     fanout_idle_poll_s: float = 0.5
     # The registry's public address: e-mails carry its signed unsubscribe links (List-Unsubscribe).
     unsubscribe_base_url: str | None = "http://127.0.0.1:8001"

@@ -4,8 +4,9 @@ from pathlib import Path
 import pytest
 
 from hlasatel_contracts import AddressPoint, BuildingKind
+from hlasatel_contracts.addresses import label
 from hlasatel_registry.domain.coordinates import to_wgs84
-from hlasatel_registry.domain.gazetteer import GazetteerFormatError, label, parse, read_file
+from hlasatel_registry.domain.gazetteer import GazetteerFormatError, parse, read_file
 
 
 @pytest.fixture(scope="module")

@@ -2,37 +2,56 @@
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from hlasatel_composer.adapters.orm import DeliveryRow, MessageRow
-from hlasatel_composer.adapters.recipients import recipients_after
-from hlasatel_composer.domain.messages import Content, MessageState, Severity, Target
-from hlasatel_composer.domain.requests import delivery_requests, wants
-from hlasatel_contracts import DeliveryRequest, DeliveryState, delivery_topic
+from hlasatel_composer.adapters.orm import DeliveryRow, MessageHousehold, MessageRow
+from hlasatel_composer.adapters.recipients import (
+    Audience,
+    contact_still_reachable,
+    recipients_after,
+)
+from hlasatel_composer.domain.deliveries import rank
+from hlasatel_composer.domain.messages import Content, MessageState, Severity
+from hlasatel_composer.domain.requests import Recipient, delivery_requests, wants
+from hlasatel_composer.domain.schedule import quiet_until
+from hlasatel_composer.domain.targeting import Target, TargetFilters
+from hlasatel_contracts import DELIVERY_REQUEST_BY_CHANNEL, Channel, DeliveryRequest, DeliveryState
 from hlasatel_runtime.worker import Worker
 
 log = logging.getLogger(__name__)
 
-PublishRequest = Callable[[str, bytes, DeliveryRequest], Awaitable[Awaitable[object]]]
+PublishBatch = Callable[[Sequence[DeliveryRequest]], Awaitable[None]]
+
+FANNING_OUT = (MessageState.APPROVED.value, MessageState.SENDING.value)
+
+
+def audience_of(message: MessageRow) -> Audience:
+    """An update reaches whoever its original reached; anything else, its own target."""
+    if message.follows is not None:
+        return Audience(follows=message.follows)
+    filters = Target.model_validate(message.target).filters if message.target else TargetFilters()
+    return Audience(resolution_id=message.id, filters=filters)
 
 
 class FanOut:
     """Records a batch, publishes it, then moves the cursor past it: a crash repeats a batch, never skips one.
 
     A repeated batch carries the same deterministic delivery ids, which the dispatchers' ledgers refuse
-    to send twice.
+    to send twice. Deliveries inside a subscriber's quiet hours are recorded but held back, and published
+    by the same worker once the quiet hours end.
     """
 
     def __init__(
         self,
         *,
         sessions: async_sessionmaker[AsyncSession],
-        publish: PublishRequest,
+        publish: PublishBatch,
         batch_size: int = 500,
         idle_poll_s: float = 0.5,
         contact_secret: str,
@@ -49,16 +68,19 @@ class FanOut:
         self.run = self._worker.run
 
     async def _step(self, stopping: asyncio.Event) -> bool:
-        """Fan out every approved message; a batch in progress is finished before stopping."""
-        for message_id in await self._pending():
+        """Fan out every message that is due, then release deliveries whose quiet hours are over."""
+        for message_id in await self._due():
             await self.fan_out(message_id, stopping=stopping)
-        return False
+        return await self.release_held() > 0
 
-    async def _pending(self) -> list[UUID]:
+    async def _due(self) -> list[UUID]:
         async with self._sessions() as session:
             rows = await session.scalars(
                 select(MessageRow.id)
-                .where(MessageRow.state.in_([MessageState.APPROVED, MessageState.SENDING]))
+                .where(
+                    MessageRow.state.in_(FANNING_OUT),
+                    or_(MessageRow.send_at.is_(None), MessageRow.send_at <= datetime.now(UTC)),
+                )
                 .order_by(MessageRow.approved_at)
             )
             return list(rows)
@@ -74,83 +96,169 @@ class FanOut:
         return published
 
     async def _next_batch(self, message_id: UUID) -> int | None:
+        now = datetime.now(UTC)
         async with self._sessions() as session, session.begin():
             message = await session.get(MessageRow, message_id, with_for_update=True)
-            if message is None or message.state not in (MessageState.APPROVED, MessageState.SENDING):
+            if message is None or message.state not in FANNING_OUT:
                 return None
-            message.state = MessageState.SENDING
-            target = Target.model_validate(message.target)
+            message.state = MessageState.SENDING.value
+            audience = audience_of(message)
             recipients = await recipients_after(
-                session, target=target, after=message.fanout_cursor, limit=self._batch_size
+                session, audience=audience, after=message.fanout_cursor, limit=self._batch_size
             )
-            if not recipients:
-                message.state = MessageState.SENT
-                message.fanout_finished_at = datetime.now(UTC)
+            if not recipients or (message.expires_at is not None and message.expires_at <= now):
+                message.state = MessageState.DONE.value
+                message.fanout_finished_at = now
                 log.info("message %s fanned out", message_id)
                 return None
-            content = Content.model_validate(message.content)
-            severity = Severity(message.severity)
-            now = datetime.now(UTC)
-            requests = [
-                request
-                for recipient in recipients
-                if wants(recipient, category=message.category, severity=severity)
-                for request in delivery_requests(
-                    message_id=message.id,
-                    content=content,
-                    severity=severity,
-                    category=message.category,
-                    recipient=recipient,
-                    requested_at=now,
-                    unsubscribe_base_url=self._unsubscribe_base_url,
-                    contact_secret=self._contact_secret,
-                    expires_at=message.expires_at,
-                )
-            ]
-            requests = _first_per_delivery(requests)
-            await self._record(session, requests, now)
+            requests = self._requests(message, recipients, now)
+            publish_now = await self._record(session, message, audience, recipients, requests, now)
             cursor = recipients[-1].subscriber_id
         # the rows are committed first, so that a status coming straight back finds its delivery
-        confirmations = [
-            await self._publish(
-                delivery_topic(request.channel, request.lane), str(request.subscriber_id).encode(), request
-            )
-            for request in requests
-        ]
-        await asyncio.gather(*confirmations)
+        await self._publish(publish_now)
         async with self._sessions() as session, session.begin():
             message = await session.get(MessageRow, message_id, with_for_update=True)
             if message is not None:
                 message.fanout_cursor = cursor
-        return len(requests)
+        return len(publish_now)
+
+    def _requests(
+        self, message: MessageRow, recipients: list[Recipient], now: datetime
+    ) -> list[tuple[DeliveryRequest, datetime | None]]:
+        """Each request with the end of its subscriber's quiet hours, if they are on now."""
+        content = Content.model_validate(message.content)
+        severity = Severity(message.severity)
+        planned: dict[UUID, tuple[DeliveryRequest, datetime | None]] = {}
+        for recipient in recipients:
+            # an update goes to whoever had the original, whatever they have chosen since
+            if message.follows is None and not wants(recipient, category=message.category, severity=severity):
+                continue
+            held_until = None if severity is Severity.EMERGENCY else quiet_until(recipient.quiet_hours, now)
+            for request in delivery_requests(
+                message_id=message.id,
+                content=content,
+                severity=severity,
+                category=message.category,
+                recipient=recipient,
+                requested_at=now,
+                unsubscribe_base_url=self._unsubscribe_base_url,
+                contact_secret=self._contact_secret,
+                expires_at=message.expires_at,
+                sms_gsm7=message.sms_transliterate,
+            ):
+                # two subscriptions with the same phone, address or token: one delivery, for the first
+                planned.setdefault(request.delivery_id, (request, held_until))
+        return list(planned.values())
 
     @staticmethod
-    async def _record(session: AsyncSession, requests: list[DeliveryRequest], now: datetime) -> None:
-        ids = [request.delivery_id for request in requests]
+    async def _record(
+        session: AsyncSession,
+        message: MessageRow,
+        audience: Audience,
+        recipients: list[Recipient],
+        requests: list[tuple[DeliveryRequest, datetime | None]],
+        now: datetime,
+    ) -> list[DeliveryRequest]:
+        """Store new deliveries and where their recipients live; returns what is to be published now.
+
+        A batch seen before (after a crash) is published again except what is held for quiet hours.
+        """
+        ids = [request.delivery_id for request, _ in requests]
+        held_before = dict(
+            (
+                await session.execute(
+                    select(DeliveryRow.delivery_id, DeliveryRow.held_request.is_not(None)).where(
+                        DeliveryRow.delivery_id.in_(ids)
+                    )
+                )
+            ).all()
+        )
+        publish_now: list[DeliveryRequest] = []
+        for request, held_until in requests:
+            if request.delivery_id in held_before:
+                if not held_before[request.delivery_id]:
+                    publish_now.append(request)
+                continue
+            session.add(
+                DeliveryRow(
+                    delivery_id=request.delivery_id,
+                    message_id=request.message_id,
+                    subscriber_id=request.subscriber_id,
+                    contact_id=request.contact_id,
+                    channel=request.channel.value,
+                    state=DeliveryState.QUEUED.value,
+                    rank=0,
+                    updated_at=now,
+                    not_before=held_until,
+                    held_request=request.model_dump(mode="json") if held_until else None,
+                )
+            )
+            if held_until is None:
+                publish_now.append(request)
+        reached = sorted({request.subscriber_id for request, _ in requests})
         known = set(
-            await session.scalars(select(DeliveryRow.delivery_id).where(DeliveryRow.delivery_id.in_(ids)))
+            (
+                await session.execute(
+                    select(MessageHousehold.subscriber_id, MessageHousehold.address_point_code).where(
+                        MessageHousehold.message_id == message.id,
+                        MessageHousehold.subscriber_id.in_([r.subscriber_id for r in recipients]),
+                    )
+                )
+            ).all()
         )
         session.add_all(
-            DeliveryRow(
-                delivery_id=request.delivery_id,
-                message_id=request.message_id,
-                subscriber_id=request.subscriber_id,
-                channel=request.channel.value,
-                state=DeliveryState.QUEUED.value,
-                rank=0,
-                updated_at=now,
-            )
-            for request in requests
-            if request.delivery_id not in known
+            MessageHousehold(message_id=message.id, subscriber_id=subscriber_id, address_point_code=code)
+            for subscriber_id, code in await audience.households(session, reached)
+            if (subscriber_id, code) not in known
         )
+        return publish_now
+
+    async def release_held(self, *, limit: int = 1000) -> int:
+        """Publish deliveries whose quiet hours are over; returns how many were published.
+
+        A subscriber erased or a contact withdrawn in the meantime gets nothing; a message expired in the
+        meantime expires its held deliveries.
+        """
+        now = datetime.now(UTC)
+        outcome: dict[UUID, tuple[str, str | None]] = {}
+        due: list[DeliveryRequest] = []
+        async with self._sessions() as session:
+            rows = (
+                await session.scalars(
+                    select(DeliveryRow)
+                    .where(DeliveryRow.held_request.is_not(None), DeliveryRow.not_before <= now)
+                    .order_by(DeliveryRow.not_before)
+                    .limit(limit)
+                )
+            ).all()
+            for row in rows:
+                request = _held(row)
+                if request.expires_at is not None and request.expires_at <= now:
+                    outcome[row.delivery_id] = (DeliveryState.EXPIRED.value, "expired during quiet hours")
+                elif not await contact_still_reachable(
+                    session, subscriber_id=row.subscriber_id, contact_id=request.contact_id
+                ):
+                    outcome[row.delivery_id] = (DeliveryState.CANCELLED.value, "contact withdrawn meanwhile")
+                else:
+                    outcome[row.delivery_id] = (DeliveryState.QUEUED.value, None)
+                    due.append(request)
+        if not outcome:
+            return 0
+        await self._publish(due)
+        async with self._sessions() as session, session.begin():
+            for row in await session.scalars(
+                select(DeliveryRow).where(
+                    DeliveryRow.delivery_id.in_(outcome), DeliveryRow.held_request.is_not(None)
+                )
+            ):
+                row.state, row.reason = outcome[row.delivery_id]
+                row.rank = rank(DeliveryState(row.state), retryable=False)
+                row.held_request = None
+                row.updated_at = now
+        return len(due)
 
 
-def _first_per_delivery(requests: list[DeliveryRequest]) -> list[DeliveryRequest]:
-    """Two subscriptions with the same phone, address or token: one delivery, for the first of them."""
-    seen: set[UUID] = set()
-    unique = []
-    for request in requests:
-        if request.delivery_id not in seen:
-            seen.add(request.delivery_id)
-            unique.append(request)
-    return unique
+def _held(row: DeliveryRow) -> DeliveryRequest:
+    payload: dict[str, Any] = row.held_request or {}
+    model: type[DeliveryRequest] = DELIVERY_REQUEST_BY_CHANNEL[Channel(row.channel)]
+    return model.model_validate(payload)

@@ -1,70 +1,105 @@
-"""Resolving a target to recipients, streamed from the index in batches ordered by subscriber id."""
+"""Resolving a target to address points and recipients, streamed from the index in batches."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, and_, or_, select, true
+from sqlalchemy import ColumnElement, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hlasatel_composer.adapters.orm import IndexedAddress, IndexedContact, IndexedSubscriber
-from hlasatel_composer.domain.messages import Target
+from hlasatel_composer.adapters.orm import (
+    DeliveryRow,
+    IndexedAddress,
+    IndexedContact,
+    IndexedPoint,
+    IndexedSubscriber,
+    MessageHousehold,
+    TargetPoint,
+)
 from hlasatel_composer.domain.requests import Recipient
-from hlasatel_contracts import Channel, Language
+from hlasatel_composer.domain.targeting import Target, TargetFilters
+from hlasatel_contracts import Channel, Language, QuietHours
 
 
-def target_clause(target: Target) -> ColumnElement[bool]:
-    """The address points a target selects, as a condition on the index."""
-    clauses: list[ColumnElement[bool]] = []
-    if target.city:
-        clauses.append(true())
-    if target.districts:
-        clauses.append(IndexedAddress.district.in_(target.districts))
-    for street in target.streets:
-        on_street = IndexedAddress.street == street.name
-        clauses.append(
-            and_(on_street, IndexedAddress.district == street.district) if street.district else on_street
+async def resolve_target(session: AsyncSession, *, target: Target, into: UUID) -> int:
+    """Store under `into` the indexed address points the target selects; returns how many."""
+    points = (await session.execute(select(*IndexedPoint.__table__.columns))).all()
+    rows = [{"resolution_id": into, "address_point_code": p.code} for p in points if target.selects(p)]
+    for start in range(0, len(rows), 5000):
+        await session.execute(insert(TargetPoint), rows[start : start + 5000])
+    return len(rows)
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who a message reaches: subscribers at the address points a target resolved to, in the roles and at
+    the identity level and languages its filters ask for; or, for an update, whoever the original reached."""
+
+    resolution_id: UUID | None = None
+    follows: UUID | None = None
+    filters: TargetFilters = field(default_factory=TargetFilters)
+
+    def _roles(self) -> list[ColumnElement[bool]]:
+        roles = self.filters.roles
+        return [IndexedAddress.role.in_([role.value for role in roles])] if roles else []
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        conditions: list[ColumnElement[bool]] = [IndexedSubscriber.erased.is_(False)]
+        if self.follows is not None:
+            reached = select(DeliveryRow.subscriber_id).where(DeliveryRow.message_id == self.follows)
+            return [*conditions, IndexedSubscriber.subscriber_id.in_(reached)]
+        if self.filters.identity_level is not None:
+            conditions.append(IndexedSubscriber.identity_level == self.filters.identity_level.value)
+        if self.filters.languages:
+            conditions.append(IndexedSubscriber.language.in_([lang.value for lang in self.filters.languages]))
+        at_target = (
+            select(IndexedAddress.subscriber_id)
+            .join(TargetPoint, TargetPoint.address_point_code == IndexedAddress.address_point_code)
+            .where(
+                TargetPoint.resolution_id == self.resolution_id,
+                IndexedAddress.subscriber_id == IndexedSubscriber.subscriber_id,
+                *self._roles(),
+            )
         )
-    if target.address_points:
-        clauses.append(IndexedAddress.address_point_code.in_(target.address_points))
-    return or_(*clauses)
+        return [*conditions, at_target.exists()]
 
-
-def address_conditions(target: Target) -> list[ColumnElement[bool]]:
-    """The addresses a target selects, in the roles it asks for."""
-    conditions: list[ColumnElement[bool]] = [target_clause(target)]
-    if target.filters.roles:
-        conditions.append(IndexedAddress.role.in_([role.value for role in target.filters.roles]))
-    return conditions
-
-
-def person_conditions(target: Target) -> list[ColumnElement[bool]]:
-    """The subscribers a target may reach: not erased, at the identity level it asks for."""
-    conditions: list[ColumnElement[bool]] = [IndexedSubscriber.erased.is_(False)]
-    if target.filters.identity_level is not None:
-        conditions.append(IndexedSubscriber.identity_level == target.filters.identity_level.value)
-    return conditions
-
-
-def subscriber_conditions(target: Target) -> list[ColumnElement[bool]]:
-    """Who a target reaches: someone with a matching address, in the role and at the identity level asked."""
-    at_address = select(IndexedAddress.subscriber_id).where(
-        IndexedAddress.subscriber_id == IndexedSubscriber.subscriber_id, *address_conditions(target)
-    )
-    return [*person_conditions(target), at_address.exists()]
+    async def households(
+        self, session: AsyncSession, subscriber_ids: Sequence[UUID]
+    ) -> list[tuple[UUID, int]]:
+        """The targeted address points at which each of these subscribers is reached."""
+        if not subscriber_ids:
+            return []
+        if self.follows is not None:
+            query = select(MessageHousehold.subscriber_id, MessageHousehold.address_point_code).where(
+                MessageHousehold.message_id == self.follows,
+                MessageHousehold.subscriber_id.in_(subscriber_ids),
+            )
+        else:
+            query = (
+                select(IndexedAddress.subscriber_id, IndexedAddress.address_point_code)
+                .join(TargetPoint, TargetPoint.address_point_code == IndexedAddress.address_point_code)
+                .where(
+                    TargetPoint.resolution_id == self.resolution_id,
+                    IndexedAddress.subscriber_id.in_(subscriber_ids),
+                    *self._roles(),
+                )
+            )
+        return [(row[0], row[1]) for row in await session.execute(query)]
 
 
 async def recipients_after(
-    session: AsyncSession, *, target: Target, after: UUID | None, limit: int
+    session: AsyncSession, *, audience: Audience, after: UUID | None, limit: int
 ) -> list[Recipient]:
-    """The next batch of subscribers the target reaches, each once however many of its addresses match."""
+    """The next batch of subscribers, ordered by id, each once however many of its addresses match."""
     query = (
         select(
             IndexedSubscriber.subscriber_id,
             IndexedSubscriber.language,
             IndexedSubscriber.categories,
             IndexedSubscriber.unsubscribe_token,
+            IndexedSubscriber.quiet_hours,
         )
-        .where(*subscriber_conditions(target))
+        .where(*audience.conditions())
         .order_by(IndexedSubscriber.subscriber_id)
         .limit(limit)
     )
@@ -79,6 +114,7 @@ async def recipients_after(
             categories=tuple(row.categories or ()),
             contacts=contacts.get(row.subscriber_id, {}),
             unsubscribe_token=row.unsubscribe_token,
+            quiet_hours=QuietHours.model_validate(row.quiet_hours) if row.quiet_hours else None,
         )
         for row in subscribers
     ]
@@ -112,29 +148,31 @@ async def _contacts(
     return found
 
 
-async def preview_counts(
-    session: AsyncSession, *, target: Target, category: str | None
-) -> tuple[int, int, dict[Channel, int], list[str]]:
-    """Address points, subscribers, reachable subscribers per channel and streets a target covers."""
-    points = (
-        await session.execute(
-            select(IndexedAddress.address_point_code, IndexedAddress.street, IndexedAddress.district)
-            .join(IndexedSubscriber, IndexedSubscriber.subscriber_id == IndexedAddress.subscriber_id)
-            .where(*person_conditions(target), *address_conditions(target))
-            .distinct()
+async def contact_still_reachable(session: AsyncSession, *, subscriber_id: UUID, contact_id: UUID) -> bool:
+    """The subscriber is not erased and the contact is still verified and active."""
+    found = await session.scalar(
+        select(IndexedContact.contact_id)
+        .join(IndexedSubscriber, IndexedSubscriber.subscriber_id == IndexedContact.subscriber_id)
+        .where(
+            IndexedContact.contact_id == contact_id,
+            IndexedContact.subscriber_id == subscriber_id,
+            IndexedContact.verified.is_(True),
+            IndexedContact.active.is_(True),
+            IndexedSubscriber.erased.is_(False),
         )
-    ).all()
-    per_channel: dict[Channel, int] = dict.fromkeys(Channel, 0)
-    subscribers = 0
-    after: UUID | None = None
-    while batch := await recipients_after(session, target=target, after=after, limit=1000):
-        after = batch[-1].subscriber_id
-        for recipient in batch:
-            # a subscriber's categories are a short JSON list, filtered here rather than in portable SQL
-            if category is not None and category not in recipient.categories:
-                continue
-            subscribers += 1
-            for channel in recipient.contacts:
-                per_channel[channel] += 1
-    streets = sorted({f"{p.street} ({p.district})" for p in points if p.street})
-    return len({p.address_point_code for p in points}), subscribers, per_channel, streets
+    )
+    return found is not None
+
+
+async def streets_of(session: AsyncSession, codes: set[int]) -> list[str]:
+    """The streets these address points lie on, as 'street (district)'."""
+    streets: set[str] = set()
+    ordered = sorted(codes)
+    for start in range(0, len(ordered), 5000):
+        rows = await session.execute(
+            select(IndexedPoint.street, IndexedPoint.district).where(
+                IndexedPoint.code.in_(ordered[start : start + 5000]), IndexedPoint.street.is_not(None)
+            )
+        )
+        streets.update(f"{street} ({district})" for street, district in rows)
+    return sorted(streets)

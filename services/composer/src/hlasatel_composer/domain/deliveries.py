@@ -16,6 +16,7 @@ _RANK = {
     DeliveryState.DELIVERED: 3,
     DeliveryState.EXPIRED: 3,
     DeliveryState.CONTACT_INVALID: 3,
+    DeliveryState.CANCELLED: 3,
 }
 
 

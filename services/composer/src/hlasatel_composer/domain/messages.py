@@ -5,7 +5,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, model_validator
 
-from hlasatel_contracts import AddressRole, Channel, IdentityLevel, Lane, Language
+from hlasatel_contracts import Channel, Lane, Language
 
 
 class Severity(StrEnum):
@@ -18,7 +18,8 @@ class MessageState(StrEnum):
     DRAFT = "draft"
     APPROVED = "approved"
     SENDING = "sending"
-    SENT = "sent"
+    DONE = "done"
+    CANCELLED = "cancelled"
 
 
 def lane_for(severity: Severity) -> Lane:
@@ -71,31 +72,3 @@ class Content(BaseModel):
         if own is not None and channel in own.channels():
             return own
         return self.cs
-
-
-class StreetSelector(BaseModel):
-    name: Annotated[str, Field(min_length=1, max_length=100)]
-    district: str | None = Field(default=None, description="Only the part of the street in this část obce")
-
-
-class TargetFilters(BaseModel):
-    identity_level: IdentityLevel | None = Field(
-        default=None, description="'verified': only citizens whose address the city's portal confirmed"
-    )
-    roles: list[AddressRole] | None = Field(default=None, description="Only these relations to the address")
-
-
-class Target(BaseModel):
-    """A union of selectors; at least one must be given. Filters narrow who at those addresses is reached."""
-
-    city: bool = Field(default=False, description="The whole city")
-    districts: list[str] = Field(default_factory=list, description="Části obce by name")
-    streets: list[StreetSelector] = Field(default_factory=list)
-    address_points: list[int] = Field(default_factory=list, description="RÚIAN address point codes")
-    filters: TargetFilters = Field(default_factory=TargetFilters)
-
-    @model_validator(mode="after")
-    def _something_selected(self) -> "Target":
-        if not (self.city or self.districts or self.streets or self.address_points):
-            raise ValueError("the target selects nothing: give city, districts, streets or address_points")
-        return self

@@ -6,8 +6,9 @@ from typing import Any
 from uuid import UUID
 
 from hlasatel_composer.domain.deliveries import delivery_id
-from hlasatel_composer.domain.messages import Content, Severity, lane_for
-from hlasatel_contracts import Channel, DeliveryRequest, Language, SendEmail, SendPush, SendSms
+from hlasatel_composer.domain.messages import ChannelContent, Content, Severity, lane_for
+from hlasatel_contracts import Channel, DeliveryRequest, Language, QuietHours, SendEmail, SendPush, SendSms
+from hlasatel_contracts.sms import SmsLength, measure, transliterate
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,7 @@ class Recipient:
     categories: tuple[str, ...]
     contacts: dict[Channel, tuple[UUID, str]]
     unsubscribe_token: str | None = None
+    quiet_hours: QuietHours | None = None
 
 
 _SMS_UNSUBSCRIBE = {
@@ -29,12 +31,19 @@ _SMS_UNSUBSCRIBE = {
 
 
 def sms_text(
-    text: str, *, language: Language, severity: Severity, base_url: str | None, token: str | None
+    text: str,
+    *,
+    language: Language,
+    severity: Severity,
+    base_url: str | None,
+    token: str | None,
+    gsm7: bool = False,
 ) -> str:
-    """The SMS with the registry's short unsubscribe link as a footer; an emergency carries none."""
-    if severity is Severity.EMERGENCY or not base_url or not token:
-        return text
-    return f"{text}\n{_SMS_UNSUBSCRIBE[language]} {base_url.rstrip('/')}/u/{token}"
+    """The SMS with the registry's short unsubscribe link as a footer (an emergency carries none),
+    transliterated to GSM-7 when asked, which fits 160 characters in a segment instead of 70."""
+    if severity is not Severity.EMERGENCY and base_url and token:
+        text = f"{text}\n{_SMS_UNSUBSCRIBE[language]} {base_url.rstrip('/')}/u/{token}"
+    return transliterate(text) if gsm7 else text
 
 
 def unsubscribe_url(base_url: str | None, token: str | None, category: str) -> str | None:
@@ -60,6 +69,7 @@ def delivery_requests(
     expires_at: datetime | None,
     contact_secret: str,
     unsubscribe_base_url: str | None = None,
+    sms_gsm7: bool = False,
 ) -> list[DeliveryRequest]:
     """One request per channel the message has and the recipient can be reached on."""
     requests: list[DeliveryRequest] = []
@@ -84,6 +94,7 @@ def delivery_requests(
                 severity=severity,
                 base_url=unsubscribe_base_url,
                 token=recipient.unsubscribe_token,
+                gsm7=sms_gsm7,
             )
             requests.append(SendSms(**common, to=value, text=text))
         elif channel is Channel.EMAIL:
@@ -112,3 +123,23 @@ def delivery_requests(
                 )
             )
     return requests
+
+
+def sms_lengths(
+    content: Content, *, severity: Severity, gsm7: bool, base_url: str | None, token_length: int = 12
+) -> dict[Language, SmsLength]:
+    """Per language with an SMS: its length as a subscriber gets it, unsubscribe footer included."""
+    lengths: dict[Language, SmsLength] = {}
+    for language in Language:
+        own: ChannelContent | None = getattr(content, language.value)
+        if own is not None and own.sms is not None:
+            text = sms_text(
+                own.sms,
+                language=language,
+                severity=severity,
+                base_url=base_url,
+                token="x" * token_length,
+                gsm7=gsm7,
+            )
+            lengths[language] = measure(text)
+    return lengths

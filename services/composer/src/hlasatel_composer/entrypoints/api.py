@@ -3,11 +3,27 @@
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi.responses import PlainTextResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from hlasatel_composer import handlers
+from hlasatel_composer.adapters import access
 from hlasatel_composer.bootstrap import Composer
-from hlasatel_composer.schemas import MessageCreate, MessageRead, PreviewRead, PreviewRequest
+from hlasatel_composer.domain.access import Principal
+from hlasatel_composer.entrypoints.errors import NotAuthenticated
+from hlasatel_composer.handlers import keys, messages, reports
+from hlasatel_composer.schemas import (
+    ApiKeyCreate,
+    ApiKeyCreated,
+    ApiKeyRead,
+    AuditRead,
+    FollowUpCreate,
+    MessageCreate,
+    MessageRead,
+    PreviewRead,
+    PreviewRequest,
+    ReportRead,
+)
 
 
 def _composer(request: Request) -> Composer:
@@ -17,40 +33,154 @@ def _composer(request: Request) -> Composer:
 
 ComposerDep = Annotated[Composer, Depends(_composer)]
 
-router = APIRouter(prefix="/v1", tags=["messages"])
-
-_NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such message"}}
+_bearer = HTTPBearer(auto_error=False, description="An API key: 'Authorization: Bearer hls_…'")
 
 
-@router.post("/messages", status_code=status.HTTP_201_CREATED)
-async def create_message(data: MessageCreate, composer: ComposerDep) -> MessageRead:
-    """Write a draft message: content per channel and language, severity, category, target."""
-    return await handlers.create_message(sessions=composer.sessions, data=data)
+async def _principal(
+    composer: ComposerDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Principal:
+    if credentials is None:
+        raise NotAuthenticated("an API key is required: 'Authorization: Bearer <key>'")
+    async with composer.sessions() as session:
+        principal = await access.principal_for(session, credentials.credentials)
+    if principal is None:
+        raise NotAuthenticated("the API key is unknown or revoked")
+    return principal
 
 
-@router.post("/messages/{message_id}/approve", responses={**_NOT_FOUND, 409: {"description": "Not a draft"}})
-async def approve_message(message_id: UUID, composer: ComposerDep) -> MessageRead:
-    """Approve a draft; its delivery requests start going out at once."""
-    try:
-        return await handlers.approve_message(
-            sessions=composer.sessions, fan_out=composer.fan_out, message_id=message_id
-        )
-    except handlers.MessageNotFound as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(exc)) from None
-    except handlers.InvalidTransition as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from None
+PrincipalDep = Annotated[Principal, Depends(_principal)]
+
+_REFUSALS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "No valid API key"},
+    403: {"description": "The key's role does not allow this"},
+}
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {**_REFUSALS, 404: {"description": "No such message"}}
+
+router = APIRouter(prefix="/v1", responses=_REFUSALS)
 
 
-@router.get("/messages/{message_id}", responses=_NOT_FOUND)
-async def get_message(message_id: UUID, composer: ComposerDep) -> MessageRead:
+@router.post("/messages", status_code=status.HTTP_201_CREATED, tags=["messages"])
+async def create_message(data: MessageCreate, composer: ComposerDep, principal: PrincipalDep) -> MessageRead:
+    """Write a draft: content per channel and language, severity, category, target (editor)."""
+    return await messages.create_message(sessions=composer.sessions, principal=principal, data=data)
+
+
+@router.post(
+    "/messages/{message_id}/approve",
+    tags=["messages"],
+    responses={**_NOT_FOUND, 409: {"description": "Not a draft"}},
+)
+async def approve_message(message_id: UUID, composer: ComposerDep, principal: PrincipalDep) -> MessageRead:
+    """Approve a draft; its deliveries start going out at once, or at its send_at (approver; a large
+    message or one to the whole city needs an approver other than its author)."""
+    return await messages.approve_message(
+        sessions=composer.sessions,
+        fan_out=composer.fan_out,
+        principal=principal,
+        message_id=message_id,
+        four_eyes_threshold=composer.settings.four_eyes_threshold,
+    )
+
+
+@router.post(
+    "/messages/{message_id}/cancel",
+    tags=["messages"],
+    responses={**_NOT_FOUND, 409: {"description": "Already cancelled"}},
+)
+async def cancel_message(message_id: UUID, composer: ComposerDep, principal: PrincipalDep) -> MessageRead:
+    """Stop a message: nothing not yet handed to a provider goes out (approver)."""
+    return await messages.cancel_message(
+        sessions=composer.sessions,
+        publish_cancellation=composer.publish_cancellation,
+        principal=principal,
+        message_id=message_id,
+    )
+
+
+@router.post(
+    "/messages/{message_id}/updates",
+    status_code=status.HTTP_201_CREATED,
+    tags=["messages"],
+    responses={**_NOT_FOUND, 409: {"description": "The original has not been sent yet"}},
+)
+async def create_follow_up(
+    message_id: UUID, data: FollowUpCreate, composer: ComposerDep, principal: PrincipalDep
+) -> MessageRead:
+    """Draft an update or an all-clear that reaches exactly the recipients of this message (editor)."""
+    return await messages.create_follow_up(
+        sessions=composer.sessions, principal=principal, message_id=message_id, data=data
+    )
+
+
+@router.get("/messages/{message_id}", tags=["messages"], responses=_NOT_FOUND)
+async def get_message(message_id: UUID, composer: ComposerDep, _: PrincipalDep) -> MessageRead:
     """The message with its deliveries counted per channel and state."""
-    try:
-        return await handlers.get_message(sessions=composer.sessions, message_id=message_id)
-    except handlers.MessageNotFound as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(exc)) from None
+    return await messages.get_message(sessions=composer.sessions, message_id=message_id)
+
+
+@router.get("/messages/{message_id}/report", tags=["reports"], responses=_NOT_FOUND)
+async def get_report(message_id: UUID, composer: ComposerDep, principal: PrincipalDep) -> ReportRead:
+    """Live: deliveries per channel and state, households reached of targeted, and where nobody was."""
+    return await reports.report(sessions=composer.sessions, principal=principal, message_id=message_id)
+
+
+@router.get(
+    "/messages/{message_id}/report.csv",
+    tags=["reports"],
+    response_class=PlainTextResponse,
+    responses={**_NOT_FOUND, 200: {"content": {"text/csv": {}}, "description": "One row per household"}},
+)
+async def get_report_csv(
+    message_id: UUID, composer: ComposerDep, principal: PrincipalDep
+) -> PlainTextResponse:
+    """The report per household as CSV."""
+    body = await reports.report_csv(sessions=composer.sessions, principal=principal, message_id=message_id)
+    return PlainTextResponse(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="report-{message_id}.csv"'},
+    )
 
 
 @router.post("/targets/preview", tags=["targets"])
-async def preview_target(data: PreviewRequest, composer: ComposerDep) -> PreviewRead:
-    """How many address points, subscribers and deliveries per channel a target hits, and its streets."""
-    return await handlers.preview(sessions=composer.sessions, request=data)
+async def preview_target(data: PreviewRequest, composer: ComposerDep, principal: PrincipalDep) -> PreviewRead:
+    """How many address points, subscribers and deliveries per channel a target hits, its streets, and
+    the SMS's length and segments per language."""
+    return await messages.preview(
+        sessions=composer.sessions,
+        principal=principal,
+        request=data,
+        unsubscribe_base_url=composer.settings.unsubscribe_base_url,
+        four_eyes_threshold=composer.settings.four_eyes_threshold,
+    )
+
+
+@router.post("/keys", status_code=status.HTTP_201_CREATED, tags=["access"])
+async def create_key(data: ApiKeyCreate, composer: ComposerDep, principal: PrincipalDep) -> ApiKeyCreated:
+    """A new API key; the key is in this answer only (admin)."""
+    return await keys.create_key(sessions=composer.sessions, principal=principal, data=data)
+
+
+@router.get("/keys", tags=["access"])
+async def list_keys(composer: ComposerDep, principal: PrincipalDep) -> list[ApiKeyRead]:
+    """Every key with its role, never the key itself (admin)."""
+    return await keys.list_keys(sessions=composer.sessions, principal=principal)
+
+
+@router.post("/keys/{key_id}/revoke", tags=["access"], responses={404: {"description": "No such key"}})
+async def revoke_key(key_id: UUID, composer: ComposerDep, principal: PrincipalDep) -> ApiKeyRead:
+    """The key stops working at once (admin)."""
+    return await keys.revoke_key(sessions=composer.sessions, principal=principal, key_id=key_id)
+
+
+@router.get("/audit", tags=["access"])
+async def audit_log(
+    composer: ComposerDep,
+    principal: PrincipalDep,
+    message_id: UUID | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[AuditRead]:
+    """Who did what, when, to how many; newest first (admin)."""
+    return await keys.audit_log(
+        sessions=composer.sessions, principal=principal, message_id=message_id, limit=limit
+    )

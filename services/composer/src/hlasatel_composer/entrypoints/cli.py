@@ -1,9 +1,42 @@
-"""``composer serve``: run the composer."""
+"""``composer serve`` and ``composer create-key --name NAME --role ROLE``."""
 
-from hlasatel_composer.bootstrap import bootstrap
+import argparse
+import asyncio
+
+from hlasatel_composer.adapters.orm import Base
 from hlasatel_composer.config import Settings
-from hlasatel_runtime.service import serve_command
+from hlasatel_composer.domain.access import Role
+from hlasatel_composer.handlers.keys import bootstrap_key
+from hlasatel_runtime.database import build_engine, session_factory
+from hlasatel_runtime.logs import configure_logging
+from hlasatel_runtime.service import serve
+
+
+async def create_key(settings: Settings, *, name: str, role: Role) -> str:
+    """A key made where there is no admin yet: the first admin's, or a deployment's own."""
+    engine = build_engine(settings.database_url)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(Base.metadata.create_all)
+        async with session_factory(engine)() as session, session.begin():
+            return await bootstrap_key(session, name=name, role=role)
+    finally:
+        await engine.dispose()
 
 
 def main(argv: list[str] | None = None) -> None:
-    serve_command("composer", Settings, bootstrap, argv)
+    parser = argparse.ArgumentParser(prog="composer", description="Hlasatel composer.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("serve", help="run the HTTP API, the fan-out and the consumers")
+    maker = commands.add_parser("create-key", help="make an API key and print it (it is stored hashed)")
+    maker.add_argument("--name", required=True, help="who holds it, e.g. 'Jana Nováková' or 'water company'")
+    maker.add_argument("--role", required=True, choices=[role.value for role in Role])
+    args = parser.parse_args(argv)
+    settings = Settings()
+    configure_logging("composer", settings.log_level)
+    if args.command == "serve":
+        from hlasatel_composer.bootstrap import bootstrap
+
+        serve(bootstrap(settings), settings)
+        return
+    print(asyncio.run(create_key(settings, name=args.name, role=Role(args.role))))

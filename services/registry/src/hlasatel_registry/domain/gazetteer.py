@@ -5,7 +5,6 @@ import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 from hlasatel_contracts import BuildingKind
 
@@ -103,37 +102,3 @@ def read_file(path: Path) -> list[AddressRecord]:
     except UnicodeDecodeError:
         text = raw.decode("cp1250")
     return list(parse(text))
-
-
-class Labelled(Protocol):
-    """What a label is made of: an address point row and the changelog's snapshot both have it."""
-
-    @property
-    def street(self) -> str | None: ...
-    @property
-    def district(self) -> str: ...
-    @property
-    def building_kind(self) -> str: ...
-    @property
-    def building_number(self) -> int: ...
-    @property
-    def orientation_number(self) -> int | None: ...
-    @property
-    def orientation_letter(self) -> str | None: ...
-    @property
-    def postcode(self) -> str: ...
-
-
-def label(address: Labelled) -> str:
-    """The address as the Czech post writes it: 'Masarykova 522/12, Liberec V-Kristiánov, 460 05'."""
-    evidencni = address.building_kind == BuildingKind.EVIDENCNI
-    if address.street:
-        number = f"{'č.ev. ' if evidencni else ''}{address.building_number}"
-        if address.orientation_number is not None:
-            number += f"/{address.orientation_number}{address.orientation_letter or ''}"
-        first = f"{address.street} {number}"
-    else:
-        first = f"{'č.ev.' if evidencni else 'č.p.'} {address.building_number}"
-    postcode = address.postcode
-    psc = f"{postcode[:3]} {postcode[3:]}" if len(postcode) == 5 else postcode
-    return f"{first}, {address.district}, {psc}"

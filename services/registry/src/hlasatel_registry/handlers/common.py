@@ -18,10 +18,10 @@ from hlasatel_contracts import (
     SubscribedAddress,
     SubscriberChanged,
 )
+from hlasatel_contracts.addresses import label
 from hlasatel_registry.adapters import outbox
 from hlasatel_registry.adapters.orm import AddressPointRow, ContactRow, SubscriberRow
 from hlasatel_registry.domain.codes import keyed_hash
-from hlasatel_registry.domain.gazetteer import label
 from hlasatel_registry.schemas import AddressRead, ContactRead, SubscribedAddressRead, SubscriberRead
 from hlasatel_runtime.errors import SafeError
 

@@ -18,6 +18,7 @@ from hlasatel_contracts import (
     IdentityLevel,
     SubscriberErased,
 )
+from hlasatel_contracts.addresses import label
 from hlasatel_registry.adapters import outbox
 from hlasatel_registry.adapters.orm import (
     AddressPointRow,
@@ -31,7 +32,6 @@ from hlasatel_registry.adapters.orm import (
 from hlasatel_registry.adapters.portal import PortalVerifier
 from hlasatel_registry.config import Settings
 from hlasatel_registry.domain.codes import keyed_hash, new_token, short_mac
-from hlasatel_registry.domain.gazetteer import label
 from hlasatel_registry.handlers.common import (
     NotFound,
     announce,

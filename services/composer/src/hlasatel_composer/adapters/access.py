@@ -1,0 +1,60 @@
+"""API keys and the audit log in the composer's database."""
+
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hlasatel_composer.adapters.orm import ApiKeyRow, AuditRow
+from hlasatel_composer.domain.access import Principal, Role, key_hash, new_key
+
+
+async def create_key(
+    session: AsyncSession, *, name: str, role: Role, created_by: str
+) -> tuple[ApiKeyRow, str]:
+    """A new key; the key itself is returned once and only its hash is kept."""
+    key = new_key()
+    row = ApiKeyRow(
+        id=uuid4(),
+        name=name,
+        role=role.value,
+        key_hash=key_hash(key),
+        prefix=key[:8],
+        created_at=datetime.now(UTC),
+        created_by=created_by,
+    )
+    session.add(row)
+    await session.flush()
+    return row, key
+
+
+async def principal_for(session: AsyncSession, key: str) -> Principal | None:
+    row = await session.scalar(
+        select(ApiKeyRow).where(ApiKeyRow.key_hash == key_hash(key), ApiKeyRow.revoked_at.is_(None))
+    )
+    return None if row is None else Principal(key_id=str(row.id), name=row.name, role=Role(row.role))
+
+
+async def audit(
+    session: AsyncSession,
+    *,
+    actor: Principal,
+    action: str,
+    message_id: UUID | None = None,
+    target_size: int | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """One line of the audit log, in the transaction of the action it records."""
+    session.add(
+        AuditRow(
+            at=datetime.now(UTC),
+            actor=actor.name,
+            role=actor.role.value,
+            action=action,
+            message_id=message_id,
+            target_size=target_size,
+            detail=detail,
+        )
+    )

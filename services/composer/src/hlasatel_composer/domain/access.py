@@ -1,0 +1,72 @@
+"""Who may do what: roles, API keys and the four-eyes rule. Pure."""
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from enum import StrEnum
+
+from hlasatel_runtime.errors import SafeError
+
+KEY_PREFIX = "hls_"
+
+
+class Role(StrEnum):
+    """Each role may do what the roles before it may."""
+
+    EDITOR = "editor"  # writes drafts, previews, reads messages and reports
+    APPROVER = "approver"  # approves and cancels messages
+    ADMIN = "admin"  # manages API keys, reads the audit log
+
+    def includes(self, other: "Role") -> bool:
+        order = list(Role)
+        return order.index(self) >= order.index(other)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The holder of an API key, by the name the admin gave it (a person or a system, never a citizen)."""
+
+    key_id: str
+    name: str
+    role: Role
+
+
+class Forbidden(SafeError):
+    """The key's role does not allow this."""
+
+
+class FourEyesRequired(SafeError):
+    """A large message needs an approver other than its author."""
+
+
+def require(principal: Principal, role: Role) -> None:
+    if not principal.role.includes(role):
+        raise Forbidden(f"'{principal.name}' is {principal.role.value}; this needs {role.value}")
+
+
+def new_key() -> str:
+    """A fresh API key: 'hls_' and 43 characters of randomness (256 bits)."""
+    return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def key_hash(key: str) -> str:
+    """Keys are stored hashed; a random 256-bit key needs no salt or slow hash."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def needs_second_pair_of_eyes(*, subscribers: int, whole_city: bool, threshold: int) -> bool:
+    return whole_city or subscribers > threshold
+
+
+def check_four_eyes(
+    *, author: str, approver: Principal, subscribers: int, whole_city: bool, threshold: int
+) -> None:
+    """Above the threshold, or to the whole city, the author may not approve their own message."""
+    if author == approver.name and needs_second_pair_of_eyes(
+        subscribers=subscribers, whole_city=whole_city, threshold=threshold
+    ):
+        reach = "the whole city" if whole_city else f"{subscribers} subscribers"
+        raise FourEyesRequired(
+            f"this message reaches {reach} (more than {threshold} needs four eyes): "
+            "an approver other than its author must approve it"
+        )

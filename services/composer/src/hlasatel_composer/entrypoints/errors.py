@@ -1,0 +1,33 @@
+"""Every refusal of the composer's handlers as an HTTP answer with its reason."""
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+
+from hlasatel_composer.domain.access import Forbidden, FourEyesRequired
+from hlasatel_composer.handlers.common import InvalidTransition, MessageNotFound
+from hlasatel_composer.handlers.keys import KeyNotFound
+from hlasatel_runtime.errors import SafeError
+
+
+class NotAuthenticated(SafeError):
+    """No API key, or one that is unknown or revoked."""
+
+
+_STATUS: dict[type[SafeError], int] = {
+    NotAuthenticated: 401,
+    Forbidden: 403,
+    FourEyesRequired: 403,
+    MessageNotFound: 404,
+    KeyNotFound: 404,
+    InvalidTransition: 409,
+}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    async def refused(_: Request, exc: Exception) -> Response:
+        status_code = next(code for error, code in _STATUS.items() if isinstance(exc, error))
+        headers = {"WWW-Authenticate": "Bearer"} if status_code == 401 else None
+        return JSONResponse({"detail": str(exc)}, status_code=status_code, headers=headers)
+
+    for error in _STATUS:
+        app.add_exception_handler(error, refused)

@@ -1,0 +1,1 @@
+"""The composer's use cases: each takes its input and its dependencies by name."""

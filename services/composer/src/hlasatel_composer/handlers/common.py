@@ -1,0 +1,55 @@
+"""What the message use cases share: errors, reading a message back."""
+
+from uuid import UUID
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hlasatel_composer.adapters import reports
+from hlasatel_composer.adapters.orm import DeliveryRow, MessageRow
+from hlasatel_composer.domain.messages import Content, MessageState, Severity
+from hlasatel_composer.domain.targeting import Target
+from hlasatel_composer.schemas import MessageRead
+from hlasatel_runtime.errors import SafeError
+
+
+class MessageNotFound(SafeError):
+    """No message has that id."""
+
+
+class InvalidTransition(SafeError):
+    """The message is not in a state that allows this."""
+
+
+async def message_for_update(session: AsyncSession, message_id: UUID) -> MessageRow:
+    row = await session.get(MessageRow, message_id, with_for_update=True)
+    if row is None:
+        raise MessageNotFound(f"no message {message_id}")
+    return row
+
+
+async def message_read(session: AsyncSession, row: MessageRow) -> MessageRead:
+    """The message with its deliveries counted per channel and state."""
+    recipients = await session.scalar(
+        select(func.count(func.distinct(DeliveryRow.subscriber_id))).where(DeliveryRow.message_id == row.id)
+    )
+    return MessageRead(
+        id=row.id,
+        state=MessageState(row.state),
+        severity=Severity(row.severity),
+        category=row.category,
+        content=Content.model_validate(row.content),
+        target=Target.model_validate(row.target) if row.target else None,
+        follows=row.follows,
+        sms_transliterate=row.sms_transliterate,
+        author=row.author,
+        approved_by=row.approved_by,
+        created_at=row.created_at,
+        approved_at=row.approved_at,
+        send_at=row.send_at,
+        expires_at=row.expires_at,
+        cancelled_at=row.cancelled_at,
+        recipients=recipients or 0,
+        deliveries=await reports.delivery_counts(session, row.id),
+        waiting_for_quiet_hours=await reports.waiting_for_quiet_hours(session, row.id),
+    )

@@ -1,0 +1,293 @@
+"""Messages: draft, preview, approve (four eyes), update, cancel, statuses."""
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hlasatel_composer.adapters import access, reports
+from hlasatel_composer.adapters.fanout import FanOut, audience_of
+from hlasatel_composer.adapters.orm import DeliveryRow, IndexedPoint, MessageRow
+from hlasatel_composer.adapters.recipients import Audience, resolve_target
+from hlasatel_composer.domain.access import (
+    Principal,
+    Role,
+    check_four_eyes,
+    needs_second_pair_of_eyes,
+    require,
+)
+from hlasatel_composer.domain.deliveries import rank
+from hlasatel_composer.domain.messages import Content, MessageState, Severity
+from hlasatel_composer.domain.requests import sms_lengths
+from hlasatel_composer.domain.targeting import Target
+from hlasatel_composer.handlers.common import (
+    InvalidTransition,
+    MessageNotFound,
+    message_for_update,
+    message_read,
+)
+from hlasatel_composer.schemas import (
+    FollowUpCreate,
+    MessageCreate,
+    MessageRead,
+    PreviewRead,
+    PreviewRequest,
+    SmsLengthRead,
+)
+from hlasatel_contracts import Channel, DeliveryState, DeliveryStatusChanged, MessageCancelled
+
+PublishCancellation = Callable[[MessageCancelled], Awaitable[None]]
+
+
+async def create_message(
+    *, sessions: async_sessionmaker[AsyncSession], principal: Principal, data: MessageCreate
+) -> MessageRead:
+    """Store a draft."""
+    require(principal, Role.EDITOR)
+    row = MessageRow(
+        id=uuid4(),
+        state=MessageState.DRAFT.value,
+        severity=data.severity.value,
+        category=data.category,
+        content=data.content.model_dump(mode="json", exclude_none=True),
+        target=data.target.model_dump(mode="json", exclude_defaults=True),
+        sms_transliterate=data.sms_transliterate,
+        author=principal.name,
+        created_at=datetime.now(UTC),
+        send_at=data.send_at,
+        expires_at=data.expires_at,
+    )
+    async with sessions() as session, session.begin():
+        session.add(row)
+        await access.audit(session, actor=principal, action="message.created", message_id=row.id)
+        return await message_read(session, row)
+
+
+async def create_follow_up(
+    *,
+    sessions: async_sessionmaker[AsyncSession],
+    principal: Principal,
+    message_id: UUID,
+    data: FollowUpCreate,
+) -> MessageRead:
+    """Draft an update or an all-clear to exactly the recipients of a message already sent."""
+    require(principal, Role.EDITOR)
+    async with sessions() as session, session.begin():
+        original = await message_for_update(session, message_id)
+        if original.state not in (MessageState.DONE, MessageState.CANCELLED):
+            raise InvalidTransition(
+                f"message is {original.state}: an update follows a message once it has been sent"
+            )
+        row = MessageRow(
+            id=uuid4(),
+            state=MessageState.DRAFT.value,
+            severity=(data.severity or Severity(original.severity)).value,
+            category=original.category,
+            content=data.content.model_dump(mode="json", exclude_none=True),
+            target=original.target,
+            follows=original.follows or original.id,
+            sms_transliterate=data.sms_transliterate,
+            author=principal.name,
+            created_at=datetime.now(UTC),
+            expires_at=data.expires_at,
+        )
+        session.add(row)
+        await access.audit(
+            session,
+            actor=principal,
+            action="message.follow_up",
+            message_id=row.id,
+            detail={"follows": str(message_id)},
+        )
+        return await message_read(session, row)
+
+
+async def approve_message(
+    *,
+    sessions: async_sessionmaker[AsyncSession],
+    fan_out: FanOut,
+    principal: Principal,
+    message_id: UUID,
+    four_eyes_threshold: int,
+) -> MessageRead:
+    """Approve a draft: its target is fixed to address points now, and fan-out starts at once."""
+    require(principal, Role.APPROVER)
+    async with sessions() as session, session.begin():
+        row = await message_for_update(session, message_id)
+        if row.state != MessageState.DRAFT:
+            raise InvalidTransition(f"message is {row.state}, only a draft can be approved")
+        if row.follows is None:
+            assert row.target is not None
+            await resolve_target(session, target=Target.model_validate(row.target), into=row.id)
+        reach = await reports.measure_reach(
+            session,
+            audience=audience_of(row),
+            category=row.category,
+            severity=Severity(row.severity),
+            channels=Content.model_validate(row.content).channels(),
+        )
+        check_four_eyes(
+            author=row.author,
+            approver=principal,
+            subscribers=reach.subscribers,
+            whole_city=_whole_city(row),
+            threshold=four_eyes_threshold,
+        )
+        row.state = MessageState.APPROVED.value
+        row.approved_at = datetime.now(UTC)
+        row.approved_by = principal.name
+        await access.audit(
+            session,
+            actor=principal,
+            action="message.approved",
+            message_id=row.id,
+            target_size=reach.subscribers,
+            detail={"address_points": reach.address_points, "author": row.author},
+        )
+    fan_out.wake()
+    return await get_message(sessions=sessions, message_id=message_id)
+
+
+def _whole_city(row: MessageRow) -> bool:
+    return row.target is not None and Target.model_validate(row.target).is_whole_city()
+
+
+async def cancel_message(
+    *,
+    sessions: async_sessionmaker[AsyncSession],
+    publish_cancellation: PublishCancellation,
+    principal: Principal,
+    message_id: UUID,
+) -> MessageRead:
+    """Stop a message: no further fan-out, held deliveries dropped, dispatchers told to send nothing more."""
+    require(principal, Role.APPROVER)
+    now = datetime.now(UTC)
+    async with sessions() as session, session.begin():
+        row = await message_for_update(session, message_id)
+        if row.state == MessageState.CANCELLED:
+            raise InvalidTransition("message is already cancelled")
+        was_approved = row.state != MessageState.DRAFT
+        row.state = MessageState.CANCELLED.value
+        row.cancelled_at = now
+        held: Any = await session.execute(
+            update(DeliveryRow)
+            .where(DeliveryRow.message_id == message_id, DeliveryRow.held_request.is_not(None))
+            .values(
+                state=DeliveryState.CANCELLED.value,
+                rank=rank(DeliveryState.CANCELLED, retryable=False),
+                reason="message cancelled",
+                held_request=None,
+                updated_at=now,
+            )
+        )
+        await access.audit(
+            session,
+            actor=principal,
+            action="message.cancelled",
+            message_id=message_id,
+            detail={"held_deliveries_dropped": held.rowcount},
+        )
+        if was_approved:
+            # told before the commit: if the broker is away the cancel fails and can be tried again
+            await publish_cancellation(MessageCancelled(message_id=message_id, cancelled_at=now))
+    return await get_message(sessions=sessions, message_id=message_id)
+
+
+async def get_message(*, sessions: async_sessionmaker[AsyncSession], message_id: UUID) -> MessageRead:
+    async with sessions() as session:
+        row = await session.get(MessageRow, message_id)
+        if row is None:
+            raise MessageNotFound(f"no message {message_id}")
+        return await message_read(session, row)
+
+
+async def apply_status(*, sessions: async_sessionmaker[AsyncSession], status: DeliveryStatusChanged) -> bool:
+    """Record a dispatcher's status unless the delivery already got further. Returns whether it applied."""
+    new_rank = rank(status.state, retryable=status.retryable)
+    async with sessions() as session, session.begin():
+        row = await session.get(DeliveryRow, status.delivery_id, with_for_update=True)
+        if row is None or new_rank <= row.rank:
+            return False
+        row.state = status.state.value
+        row.rank = new_rank
+        row.reason = status.reason
+        row.updated_at = status.occurred_at
+    return True
+
+
+async def preview(
+    *,
+    sessions: async_sessionmaker[AsyncSession],
+    principal: Principal,
+    request: PreviewRequest,
+    unsubscribe_base_url: str | None,
+    four_eyes_threshold: int,
+) -> PreviewRead:
+    """What a target reaches, before anything is sent; nothing of it is kept."""
+    require(principal, Role.EDITOR)
+    channels = request.content.channels() if request.content else set(Channel)
+    async with sessions() as session:
+        resolution = uuid4()
+        await resolve_target(session, target=request.target, into=resolution)
+        reach = await reports.measure_reach(
+            session,
+            audience=Audience(resolution_id=resolution, filters=request.target.filters),
+            category=request.category,
+            severity=request.severity,
+            channels=channels,
+        )
+        unknown = await _unknown_names(session, request.target)
+        await session.rollback()
+    sms = (
+        sms_lengths(
+            request.content,
+            severity=request.severity or Severity.INFO,
+            gsm7=request.sms_transliterate,
+            base_url=unsubscribe_base_url,
+        )
+        if request.content
+        else {}
+    )
+    return PreviewRead(
+        address_points=reach.address_points,
+        subscribers=reach.subscribers,
+        deliveries={channel.value: count for channel, count in sorted(reach.deliveries.items())},
+        streets=reach.streets,
+        sms={
+            language.value: SmsLengthRead(
+                characters=length.characters,
+                encoding=length.encoding.value,
+                segments=length.segments,
+                per_segment=length.per_segment,
+                non_gsm=list(length.non_gsm),
+            )
+            for language, length in sms.items()
+        },
+        unknown=unknown,
+        four_eyes=needs_second_pair_of_eyes(
+            subscribers=reach.subscribers,
+            whole_city=request.target.is_whole_city(),
+            threshold=four_eyes_threshold,
+        ),
+    )
+
+
+async def _unknown_names(session: AsyncSession, target: Target) -> list[str]:
+    """Districts and streets of the target that no indexed address has: most often a typo."""
+    districts = {d.casefold() for d in await session.scalars(select(IndexedPoint.district).distinct())}
+    streets = {
+        s.casefold() for s in await session.scalars(select(IndexedPoint.street).distinct()) if s is not None
+    }
+    selections = [target, *([target.exclude] if target.exclude else [])]
+    unknown = [d for s in selections for d in s.districts if d.casefold() not in districts]
+    unknown += [st.name for s in selections for st in s.streets if st.name.casefold() not in streets]
+    unknown += [
+        st.district
+        for s in selections
+        for st in s.streets
+        if st.district and st.district.casefold() not in districts
+    ]
+    return unknown

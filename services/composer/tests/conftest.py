@@ -1,0 +1,209 @@
+"""The composer's test harness: the real Liberec address points, a database, principals, a fake bus."""
+
+import itertools
+from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from uuid import UUID, uuid4
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hlasatel_composer.adapters.fanout import FanOut
+from hlasatel_composer.adapters.index import apply_subscriber_events
+from hlasatel_composer.adapters.orm import Base
+from hlasatel_composer.domain.access import Principal, Role
+from hlasatel_composer.handlers import messages
+from hlasatel_composer.schemas import MessageCreate
+from hlasatel_contracts import (
+    CATEGORIES,
+    AddressPoint,
+    AddressRole,
+    Channel,
+    Contact,
+    DeliveryRequest,
+    IdentityLevel,
+    Language,
+    MessageCancelled,
+    QuietHours,
+    SubscribedAddress,
+    SubscriberChanged,
+    SubscriberErased,
+)
+from hlasatel_devstack.testing import sessions_on
+from hlasatel_registry.domain.coordinates import to_wgs84
+from hlasatel_registry.domain.gazetteer import read_file
+
+SECRET = "test-secret"
+EDITOR = Principal(key_id="1", name="Eva Editorová", role=Role.EDITOR)
+APPROVER = Principal(key_id="2", name="Adam Schvalovatel", role=Role.APPROVER)
+SECOND_APPROVER = Principal(key_id="3", name="Božena Druhá", role=Role.APPROVER)
+
+
+@pytest.fixture(scope="session")
+def liberec(liberec_csv: Path) -> list[AddressPoint]:
+    """Every Liberec address point as the registry puts it on the changelog (the registry's own parser)."""
+    records = read_file(liberec_csv)
+    coordinates = to_wgs84([(r.sjtsk_y or 0.0, r.sjtsk_x or 0.0) for r in records])
+    return [
+        AddressPoint(
+            code=r.code,
+            district_code=r.district_code,
+            district=r.district,
+            street_code=r.street_code,
+            street=r.street,
+            building_kind=r.building_kind,
+            building_number=r.building_number,
+            orientation_number=r.orientation_number,
+            orientation_letter=r.orientation_letter,
+            postcode=r.postcode,
+            latitude=lat if r.sjtsk_y else None,
+            longitude=lon if r.sjtsk_y else None,
+        )
+        for r, (lat, lon) in zip(records, coordinates, strict=True)
+    ]
+
+
+@pytest.fixture(scope="session")
+def addresses(liberec: list[AddressPoint]) -> dict[str, list[AddressPoint]]:
+    by_street: dict[str, list[AddressPoint]] = {}
+    for point in liberec:
+        by_street.setdefault(point.street or "", []).append(point)
+    return by_street
+
+
+@pytest.fixture
+async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    async with sessions_on(database_url, Base.metadata) as sessions:
+        yield sessions
+
+
+_phones = itertools.count(1)
+
+
+def subscriber(
+    *points: AddressPoint,
+    version: int = 1,
+    subscriber_id: UUID | None = None,
+    verified: bool = True,
+    identity: IdentityLevel = IdentityLevel.SELF_DECLARED,
+    role: AddressRole = AddressRole.RESIDENT,
+    phone: str | None = None,
+    language: Language = Language.CS,
+    categories: Sequence[str] = CATEGORIES,
+    quiet_hours: QuietHours | None = None,
+    push: bool = True,
+) -> SubscriberChanged:
+    sid = subscriber_id or uuid4()
+    contacts = [
+        Contact(
+            contact_id=uuid4(),
+            channel=Channel.SMS,
+            value=phone or f"+420777{next(_phones):06d}",
+            verified=verified,
+            active=True,
+        )
+    ]
+    if push:
+        contacts.append(
+            Contact(
+                contact_id=uuid4(), channel=Channel.PUSH, value=f"token-{sid}", verified=True, active=True
+            )
+        )
+    return SubscriberChanged(
+        subscriber_id=sid,
+        version=version,
+        occurred_at=datetime.now(UTC),
+        language=language,
+        identity_level=identity,
+        categories=list(categories),
+        quiet_hours=quiet_hours,
+        addresses=[SubscribedAddress(address=p, role=role) for p in points],
+        contacts=contacts,
+    )
+
+
+class Published:
+    """The bus as the fan-out sees it: takes batches of requests, or fails like a broker gone away."""
+
+    def __init__(self, fail_after: int | None = None) -> None:
+        self.requests: list[DeliveryRequest] = []
+        self.cancellations: list[MessageCancelled] = []
+        self.fail_after = fail_after
+
+    async def __call__(self, requests: Sequence[DeliveryRequest]) -> None:
+        for request in requests:
+            if self.fail_after is not None and len(self.requests) >= self.fail_after:
+                raise ConnectionError("broker went away")
+            self.requests.append(request)
+
+    async def cancel(self, event: MessageCancelled) -> None:
+        self.cancellations.append(event)
+
+    def subscribers(self) -> set[UUID]:
+        return {r.subscriber_id for r in self.requests}
+
+
+class Harness:
+    """Index subscribers, write and approve messages, fan them out: the composer's use cases by name."""
+
+    subscriber = staticmethod(subscriber)
+    editor, approver, second_approver = EDITOR, APPROVER, SECOND_APPROVER
+    secret = SECRET
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.sessions = sessions
+        self.published = Published()
+
+    async def index(self, *events: SubscriberChanged | SubscriberErased) -> None:
+        for start in range(0, len(events), 500):
+            async with self.sessions() as session, session.begin():
+                await apply_subscriber_events(session, events[start : start + 500])
+
+    def fan_out(self, publish: Any = None, batch_size: int = 500) -> FanOut:
+        return FanOut(
+            contact_secret=SECRET,
+            sessions=self.sessions,
+            publish=publish or self.published,
+            batch_size=batch_size,
+        )
+
+    async def draft(self, target: dict[str, Any], *, author: Principal = EDITOR, **fields: Any) -> UUID:
+        data = MessageCreate.model_validate(
+            {
+                "severity": "warning",
+                "category": "water",
+                "target": target,
+                "content": {"cs": {"sms": "Odstávka vody", "push": {"title": "Voda", "body": "Odstávka"}}},
+                **fields,
+            }
+        )
+        return (await messages.create_message(sessions=self.sessions, principal=author, data=data)).id
+
+    async def approve(
+        self, message_id: UUID, *, approver: Principal = APPROVER, threshold: int = 1000
+    ) -> None:
+        await messages.approve_message(
+            sessions=self.sessions,
+            fan_out=self.fan_out(),
+            principal=approver,
+            message_id=message_id,
+            four_eyes_threshold=threshold,
+        )
+
+    async def approved(self, target: dict[str, Any], **fields: Any) -> UUID:
+        message_id = await self.draft(target, **fields)
+        await self.approve(message_id)
+        return message_id
+
+    async def send(self, target: dict[str, Any], *, batch_size: int = 500, **fields: Any) -> UUID:
+        """Draft, approve and fan out; what was published is in `self.published`."""
+        message_id = await self.approved(target, **fields)
+        await self.fan_out(batch_size=batch_size).fan_out(message_id)
+        return message_id
+
+
+@pytest.fixture
+def harness(sessions: async_sessionmaker[AsyncSession]) -> Harness:
+    return Harness(sessions)
