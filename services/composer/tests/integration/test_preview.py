@@ -89,7 +89,7 @@ class TestPreviewOfTheMessage:
     async def test_czech_diacritics_take_ucs2_and_transliteration_gsm7(
         self, harness: Any, one_house: Any
     ) -> None:
-        text = "Zítra od 8 do 14 hodin nepoteče voda v ulici Masarykova, čísla 1–25. Omlouváme se."
+        text = "Zítra od 8 do 14 hodin nepoteče voda v ulici Masarykova, čísla 1–25."
         content = {"cs": {"sms": text}, "en": {"sms": "Water off tomorrow 8-14 in Masarykova 1-25."}}
         plain = await self.preview(harness, one_house, content=content, severity="warning")
         assert plain.sms["cs"].encoding == "UCS-2" and plain.sms["cs"].segments == 2

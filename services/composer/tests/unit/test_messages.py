@@ -6,8 +6,8 @@ from pydantic import ValidationError
 
 from hlasatel_composer.domain.deliveries import delivery_id, rank
 from hlasatel_composer.domain.messages import Content, Severity, lane_for
-from hlasatel_composer.domain.targeting import Target
 from hlasatel_composer.domain.requests import Recipient, delivery_requests, wants
+from hlasatel_composer.domain.targeting import Target
 from hlasatel_contracts import Channel, DeliveryState, Lane, Language, SendEmail, SendPush, SendSms
 
 CONTENT = Content.model_validate(

@@ -75,14 +75,13 @@ class Audience:
                 MessageHousehold.subscriber_id.in_(subscriber_ids),
             )
         else:
-            query = (
-                select(IndexedAddress.subscriber_id, IndexedAddress.address_point_code)
-                .join(TargetPoint, TargetPoint.address_point_code == IndexedAddress.address_point_code)
-                .where(
-                    TargetPoint.resolution_id == self.resolution_id,
-                    IndexedAddress.subscriber_id.in_(subscriber_ids),
-                    *self._roles(),
-                )
+            # driven by the subscribers, not by the points: SQLite would otherwise walk every target point
+            targeted = select(TargetPoint.address_point_code).where(
+                TargetPoint.resolution_id == self.resolution_id,
+                TargetPoint.address_point_code == IndexedAddress.address_point_code,
+            )
+            query = select(IndexedAddress.subscriber_id, IndexedAddress.address_point_code).where(
+                IndexedAddress.subscriber_id.in_(subscriber_ids), targeted.exists(), *self._roles()
             )
         return [(row[0], row[1]) for row in await session.execute(query)]
 
