@@ -138,7 +138,7 @@ class TestHouseNumbers:
 
     @pytest.mark.parametrize("numbers", [["12-3"], ["x"], ["1--2"]])
     def test_nonsense_numbers_are_refused_with_a_reason(self, numbers: list[str]) -> None:
-        with pytest.raises(ValidationError, match="house number|backwards"):
+        with pytest.raises(ValidationError, match=r"house number|backwards"):
             HouseNumbers(numbers=numbers)
 
 
