@@ -97,7 +97,13 @@ def registry(stack: Stack) -> httpx.Client:
 
 @pytest.fixture(scope="module")
 def composer(stack: Stack) -> httpx.Client:
-    return httpx.Client(base_url=stack.url("composer"), timeout=10)
+    """The press office's editor; approvals go with the approver's key (`as_approver`)."""
+    editor = {"Authorization": f"Bearer {stack.keys['editor']}"}
+    return httpx.Client(base_url=stack.url("composer"), timeout=10, headers=editor)
+
+
+def as_approver(stack: Stack) -> dict[str, str]:
+    return {"Authorization": f"Bearer {stack.keys['approver']}"}
 
 
 def bearer(citizen: dict[str, Any]) -> dict[str, str]:
@@ -201,7 +207,7 @@ def test_a_message_to_one_street_reaches_exactly_that_street(stack: Stack, compo
     created = composer.post("/v1/messages", json=MESSAGE)
     assert created.status_code == 201, created.text
     message_id = created.json()["id"]
-    approved = composer.post(f"/v1/messages/{message_id}/approve")
+    approved = composer.post(f"/v1/messages/{message_id}/approve", headers=as_approver(stack))
     assert approved.status_code == 200 and approved.json()["state"] == "approved"
 
     expected = {
@@ -215,7 +221,7 @@ def test_a_message_to_one_street_reaches_exactly_that_street(stack: Stack, compo
         return message if message["deliveries"] == expected else None
 
     message = eventually(reported, what=f"every delivery accepted: {expected}")
-    assert (message["state"], message["recipients"]) == ("sent", 3)
+    assert (message["state"], message["recipients"]) == ("done", 3)
 
     sms = {e["recipient"]: e["text"] for e in ledger(stack, "sms") if e["message_id"] == message_id}
     assert set(sms) == {"+420777100001", "+420777100002"}
@@ -267,8 +273,8 @@ def test_a_token_fcm_no_longer_knows_is_deactivated_everywhere(
 
 def test_approving_twice_is_refused_and_sends_nothing_more(stack: Stack, composer: httpx.Client) -> None:
     message_id = composer.post("/v1/messages", json=MESSAGE).json()["id"]
-    assert composer.post(f"/v1/messages/{message_id}/approve").status_code == 200
-    again = composer.post(f"/v1/messages/{message_id}/approve")
+    assert composer.post(f"/v1/messages/{message_id}/approve", headers=as_approver(stack)).status_code == 200
+    again = composer.post(f"/v1/messages/{message_id}/approve", headers=as_approver(stack))
     assert again.status_code == 409
     eventually(
         lambda: composer.get(f"/v1/messages/{message_id}").json()["deliveries"].get("sms") == {"accepted": 2},
@@ -370,3 +376,18 @@ def test_services_drain_on_sigterm_and_report_an_absent_broker(stack: Stack) -> 
         lambda: httpx.get(f"{stack.url('registry')}/readyz", timeout=10).status_code == 200,
         what="the registry ready again once the broker is back",
     )
+
+
+def test_the_composer_refuses_calls_without_a_valid_key_and_keeps_the_dev_keys(stack: Stack) -> None:
+    url = stack.url("composer")
+    assert httpx.post(f"{url}/v1/targets/preview", json={"target": {"city": True}}).status_code == 401
+    wrong = {"Authorization": "Bearer hls_not-a-key"}
+    assert (
+        httpx.post(f"{url}/v1/targets/preview", json={"target": {"city": True}}, headers=wrong).status_code
+        == 401
+    )
+    editor = {"Authorization": f"Bearer {stack.keys['editor']}"}
+    created = httpx.post(f"{url}/v1/keys", json={"name": "x", "role": "admin"}, headers=editor)
+    assert created.status_code == 403 and "needs admin" in created.json()["detail"]
+    saved = json.loads((stack.config.var_dir / "dev-keys.json").read_text())
+    assert set(saved) == {"editor", "approver", "admin"} and saved == stack.keys

@@ -1,5 +1,6 @@
 """The whole system on one machine: broker, fakes and the five services as separate processes."""
 
+import json
 import logging
 import os
 import signal
@@ -89,6 +90,7 @@ class Stack:
         self.config = config
         self.broker = EmbeddedBroker(port=config.ports.broker, log_file=config.log_dir / "broker.log")
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self.keys: dict[str, str] = {}
 
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{getattr(self.config.ports, service.replace('-', '_'))}"
@@ -122,6 +124,19 @@ class Stack:
             self.start_service(service)
         for service in SERVICES:
             self.wait_ready(service)
+        self.keys = self._dev_keys()
+
+    def _dev_keys(self) -> dict[str, str]:
+        """One composer API key per role, made with the composer's own command, in var/dev-keys.json."""
+        holders = {"editor": "Dev Editor", "approver": "Dev Approver", "admin": "Dev Admin"}
+        keys = {
+            role: self.run_cli("composer", "create-key", "--name", name, "--role", role)
+            for role, name in holders.items()
+        }
+        path = self.config.var_dir / "dev-keys.json"
+        path.write_text(json.dumps(keys, indent=2) + "\n", encoding="utf-8")
+        path.chmod(0o600)
+        return keys
 
     def start_service(self, service: str) -> None:
         self._spawn(service, [console_script(service), "serve"], service_environment(self.config, service))

@@ -89,7 +89,7 @@ def bootstrap(settings: Settings | None = None) -> FastAPI:
     async def publish_cancellation(event: MessageCancelled) -> None:
         await cancellations.publish(event, key=str(event.message_id).encode())
 
-    publisher = BatchPublisher(build_producer(settings.kafka, client_id="composer.fan-out"))
+    publisher = BatchPublisher(lambda: build_producer(settings.kafka, client_id="composer.fan-out"))
     fan_out = FanOut(
         sessions=sessions,
         publish=publisher,

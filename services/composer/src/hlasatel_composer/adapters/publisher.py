@@ -2,7 +2,7 @@
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
@@ -18,24 +18,26 @@ class BatchPublisher:
     so one subscriber's deliveries stay in order on one partition.
     """
 
-    def __init__(self, producer: AIOKafkaProducer) -> None:
-        self._producer = producer
+    def __init__(self, producer: Callable[[], AIOKafkaProducer]) -> None:
+        # aiokafka clients belong to the running event loop, so the producer is made on first use
+        self._make_producer = producer
+        self._producer: AIOKafkaProducer | None = None
         self._partitioner = DefaultPartitioner()
         self._partitions: dict[str, list[int]] = {}
-        self._started = False
         self._lock = asyncio.Lock()
 
     async def _ready(self) -> AIOKafkaProducer:
         async with self._lock:
-            if not self._started:
-                await self._producer.start()
-                self._started = True
+            if self._producer is None:
+                producer = self._make_producer()
+                await producer.start()
+                self._producer = producer
         return self._producer
 
     async def close(self) -> None:
-        if self._started:
+        if self._producer is not None:
             await self._producer.stop()
-            self._started = False
+            self._producer = None
 
     async def _partitions_of(self, producer: AIOKafkaProducer, topic: str) -> list[int]:
         if topic not in self._partitions:
