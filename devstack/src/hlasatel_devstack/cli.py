@@ -23,6 +23,7 @@ def _banner(stack: Stack, started_s: float, imported: str) -> str:
         f"Gazetteer: {imported.splitlines()[-1]}",
         f"{len(DEMO_SUBSCRIBERS)} demo subscribers registered, verified with the codes the fakes received;",
         f"their ids and access tokens are in {config.var_dir / 'demo-subscribers.json'}.",
+        f"The composer's API keys (editor, approver, admin) are in {config.var_dir / 'dev-keys.json'}.",
         "",
         f"  composer        {stack.url('composer')}/docs   (press office and utilities API)",
         f"  registry        {stack.url('registry')}/docs   (citizens and addresses)",
