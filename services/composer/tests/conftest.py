@@ -32,7 +32,7 @@ from hlasatel_contracts import (
     SubscriberErased,
 )
 from hlasatel_devstack.testing import sessions_on
-from hlasatel_registry.domain.coordinates import to_wgs84
+from hlasatel_registry.domain.coordinates import address_points
 from hlasatel_registry.domain.gazetteer import read_file
 
 SECRET = "test-secret"
@@ -44,25 +44,7 @@ SECOND_APPROVER = Principal(key_id="3", name="Božena Druhá", role=Role.APPROVE
 @pytest.fixture(scope="session")
 def liberec(liberec_csv: Path) -> list[AddressPoint]:
     """Every Liberec address point as the registry puts it on the changelog (the registry's own parser)."""
-    records = read_file(liberec_csv)
-    coordinates = to_wgs84([(r.sjtsk_y or 0.0, r.sjtsk_x or 0.0) for r in records])
-    return [
-        AddressPoint(
-            code=r.code,
-            district_code=r.district_code,
-            district=r.district,
-            street_code=r.street_code,
-            street=r.street,
-            building_kind=r.building_kind,
-            building_number=r.building_number,
-            orientation_number=r.orientation_number,
-            orientation_letter=r.orientation_letter,
-            postcode=r.postcode,
-            latitude=lat if r.sjtsk_y else None,
-            longitude=lon if r.sjtsk_y else None,
-        )
-        for r, (lat, lon) in zip(records, coordinates, strict=True)
-    ]
+    return address_points(read_file(liberec_csv))
 
 
 @pytest.fixture(scope="session")
