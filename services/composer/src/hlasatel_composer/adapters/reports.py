@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Row, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hlasatel_composer.adapters.orm import DeliveryRow, IndexedPoint, MessageHousehold
@@ -13,6 +13,9 @@ from hlasatel_composer.adapters.recipients import Audience, recipients_after, st
 from hlasatel_composer.domain.messages import Severity
 from hlasatel_composer.domain.requests import wants
 from hlasatel_contracts import Channel, DeliveryState
+
+# a row of the report per household: the address point's facts and its deliveries counted per state
+Household = Row[*tuple[Any, ...]]
 
 REACHED = (DeliveryState.ACCEPTED.value, DeliveryState.DELIVERED.value)
 
@@ -85,7 +88,7 @@ async def waiting_for_quiet_hours(session: AsyncSession, message_id: UUID) -> in
     return count or 0
 
 
-async def households(session: AsyncSession, message_id: UUID) -> list[dict[str, Any]]:
+async def households(session: AsyncSession, message_id: UUID) -> list[Household]:
     """Per targeted address point: its address, the subscribers sent the message there, their deliveries
     in each state, and whether anyone there was reached (a provider accepted or delivered a message)."""
     per_state = [
@@ -125,9 +128,9 @@ async def households(session: AsyncSession, message_id: UUID) -> list[dict[str, 
         )
         .order_by(IndexedPoint.district, IndexedPoint.street, IndexedPoint.building_number)
     )
-    rows = []
-    for row in await session.execute(query):
-        values = row._asdict()
-        values["reached"] = any(values[state] for state in REACHED)
-        rows.append(values)
-    return rows
+    return list((await session.execute(query)).all())
+
+
+def reached(household: Household) -> bool:
+    """Someone at the household had a message accepted or delivered."""
+    return any(getattr(household, state) for state in REACHED)

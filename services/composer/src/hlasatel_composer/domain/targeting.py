@@ -13,25 +13,14 @@ from typing import Annotated, Literal, Protocol
 from pydantic import BaseModel, Field, PrivateAttr, field_validator, model_validator
 
 from hlasatel_contracts import AddressRole, IdentityLevel, Language
+from hlasatel_contracts.addresses import Labelled
 
 
-class PointFacts(Protocol):
-    """What targeting needs to know about an address point."""
+class PointFacts(Labelled, Protocol):
+    """What targeting needs to know about an address point: its label's parts, its code and place."""
 
     @property
     def code(self) -> int: ...
-    @property
-    def district(self) -> str: ...
-    @property
-    def street(self) -> str | None: ...
-    @property
-    def building_kind(self) -> str: ...
-    @property
-    def building_number(self) -> int: ...
-    @property
-    def orientation_number(self) -> int | None: ...
-    @property
-    def orientation_letter(self) -> str | None: ...
     @property
     def latitude(self) -> float | None: ...
     @property

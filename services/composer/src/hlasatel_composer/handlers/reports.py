@@ -2,7 +2,6 @@
 
 import csv
 import io
-from typing import Any
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -17,37 +16,25 @@ from hlasatel_contracts import DeliveryState
 from hlasatel_contracts.addresses import label
 
 
-def _household(values: dict[str, Any]) -> HouseholdRead:
+def _household(row: reports.Household) -> HouseholdRead:
     return HouseholdRead(
-        address_point_code=values["address_point_code"],
-        address=label(_Point(values)) if values["district"] is not None else None,
-        district=values["district"],
-        street=values["street"],
-        subscribers=values["subscribers"],
-        deliveries=values["deliveries"],
-        states={state.value: values[state.value] for state in DeliveryState if values[state.value]},
-        reached=values["reached"],
+        address_point_code=row.address_point_code,
+        # a point the index no longer describes (the outer join found nothing) has no label
+        address=label(row) if row.district is not None else None,
+        district=row.district,
+        street=row.street,
+        subscribers=row.subscribers,
+        deliveries=row.deliveries,
+        states={state.value: count for state in DeliveryState if (count := getattr(row, state.value))},
+        reached=reports.reached(row),
     )
-
-
-class _Point:
-    """A report row read as an address for its label."""
-
-    def __init__(self, values: dict[str, Any]) -> None:
-        self.street: str | None = values["street"]
-        self.district: str = values["district"]
-        self.building_kind: str = values["building_kind"]
-        self.building_number: int = values["building_number"]
-        self.orientation_number: int | None = values["orientation_number"]
-        self.orientation_letter: str | None = values["orientation_letter"]
-        self.postcode: str = values["postcode"]
 
 
 async def _households(session: AsyncSession, message_id: UUID) -> tuple[MessageRow, list[HouseholdRead]]:
     row = await session.get(MessageRow, message_id)
     if row is None:
         raise MessageNotFound(f"no message {message_id}")
-    return row, [_household(values) for values in await reports.households(session, message_id)]
+    return row, [_household(row) for row in await reports.households(session, message_id)]
 
 
 async def report(
