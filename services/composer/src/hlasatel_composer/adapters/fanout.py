@@ -18,7 +18,7 @@ from hlasatel_composer.adapters.recipients import (
 )
 from hlasatel_composer.domain.deliveries import rank
 from hlasatel_composer.domain.messages import Content, MessageState, Severity
-from hlasatel_composer.domain.requests import Recipient, delivery_requests, wants
+from hlasatel_composer.domain.requests import Recipient, delivery_requests
 from hlasatel_composer.domain.schedule import quiet_until
 from hlasatel_composer.domain.targeting import Target, TargetFilters
 from hlasatel_contracts import DELIVERY_REQUEST_BY_CHANNEL, Channel, DeliveryRequest, DeliveryState
@@ -111,7 +111,7 @@ class FanOut:
                 message.fanout_finished_at = now
                 log.info("message %s fanned out", message_id)
                 return None
-            requests = self._requests(message, recipients, now)
+            requests = self._requests(message, audience, recipients, now)
             publish_now = await self._record(session, message, audience, recipients, requests, now)
             cursor = recipients[-1].subscriber_id
         # the rows are committed first, so that a status coming straight back finds its delivery
@@ -123,15 +123,14 @@ class FanOut:
         return len(publish_now)
 
     def _requests(
-        self, message: MessageRow, recipients: list[Recipient], now: datetime
+        self, message: MessageRow, audience: Audience, recipients: list[Recipient], now: datetime
     ) -> list[tuple[DeliveryRequest, datetime | None]]:
         """Each request with the end of its subscriber's quiet hours, if they are on now."""
         content = Content.model_validate(message.content)
         severity = Severity(message.severity)
         planned: dict[UUID, tuple[DeliveryRequest, datetime | None]] = {}
         for recipient in recipients:
-            # an update goes to whoever had the original, whatever they have chosen since
-            if message.follows is None and not wants(recipient, category=message.category, severity=severity):
+            if not audience.takes(recipient, category=message.category, severity=severity):
                 continue
             held_until = None if severity is Severity.EMERGENCY else quiet_until(recipient.quiet_hours, now)
             for request in delivery_requests(

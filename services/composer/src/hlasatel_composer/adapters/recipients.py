@@ -16,7 +16,8 @@ from hlasatel_composer.adapters.orm import (
     MessageHousehold,
     TargetPoint,
 )
-from hlasatel_composer.domain.requests import Recipient
+from hlasatel_composer.domain.messages import Severity
+from hlasatel_composer.domain.requests import Recipient, wants
 from hlasatel_composer.domain.targeting import Target, TargetFilters
 from hlasatel_contracts import Channel, Language, QuietHours
 
@@ -38,6 +39,15 @@ class Audience:
     resolution_id: UUID | None = None
     follows: UUID | None = None
     filters: TargetFilters = field(default_factory=TargetFilters)
+
+    def takes(self, recipient: Recipient, *, category: str | None, severity: Severity) -> bool:
+        """An update goes to whoever had the original, whatever they have chosen since; otherwise the
+        message's category decides (no category: everyone, as in a preview without one)."""
+        return (
+            self.follows is not None
+            or category is None
+            or wants(recipient, category=category, severity=severity)
+        )
 
     def _roles(self) -> list[ColumnElement[bool]]:
         roles = self.filters.roles

@@ -11,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hlasatel_composer.adapters.orm import DeliveryRow, IndexedPoint, MessageHousehold
 from hlasatel_composer.adapters.recipients import Audience, recipients_after, streets_of
 from hlasatel_composer.domain.messages import Severity
-from hlasatel_composer.domain.requests import wants
 from hlasatel_contracts import Channel, DeliveryState
 
 # a row of the report per household: the address point's facts and its deliveries counted per state
@@ -45,11 +44,7 @@ async def measure_reach(
     while batch := await recipients_after(session, audience=audience, after=after, limit=batch_size):
         after = batch[-1].subscriber_id
         chosen = [
-            r
-            for r in batch
-            if audience.follows is not None
-            or category is None
-            or wants(r, category=category, severity=severity or Severity.INFO)
+            r for r in batch if audience.takes(r, category=category, severity=severity or Severity.INFO)
         ]
         reach.subscribers += len(chosen)
         for recipient in chosen:
