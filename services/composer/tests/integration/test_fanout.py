@@ -46,6 +46,20 @@ class TestTargetingIndex:
         await harness.send({"streets": [{"name": "Masarykova"}]})
         assert harness.published.requests == []
 
+    async def test_an_address_point_renamed_by_a_later_record_is_targeted_by_its_new_street(
+        self, harness: Any, addresses: Addresses
+    ) -> None:
+        point = addresses["Masarykova"][0]
+        renamed = point.model_copy(update={"street": "Nová ulice"})
+        there = harness.subscriber(point)
+        neighbour = harness.subscriber(renamed)  # a record after RÚIAN renamed the street
+        await harness.index(there)
+        await harness.index(neighbour)
+        await harness.send({"streets": [{"name": "Masarykova"}]})
+        assert harness.published.requests == []
+        await harness.send({"streets": [{"name": "Nová ulice"}]})
+        assert harness.published.subscribers() == {there.subscriber_id, neighbour.subscriber_id}
+
     async def test_an_erased_subscriber_is_never_targeted(self, harness: Any, addresses: Addresses) -> None:
         kept = harness.subscriber(addresses["Masarykova"][0])
         erased = harness.subscriber(addresses["Masarykova"][1])

@@ -1,12 +1,19 @@
 """The targeting index: the registry changelog projected into tables, replay-safe by version."""
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hlasatel_composer.adapters.orm import IndexedAddress, IndexedContact, IndexedPoint, IndexedSubscriber
+from hlasatel_composer.adapters.orm import (
+    Base,
+    IndexedAddress,
+    IndexedContact,
+    IndexedPoint,
+    IndexedSubscriber,
+)
 from hlasatel_contracts import AddressPoint, SubscriberChanged, SubscriberErased
 
 SubscriberRecord = SubscriberChanged | SubscriberErased
@@ -25,27 +32,27 @@ async def apply_subscriber_events(session: AsyncSession, events: Sequence[Subscr
     """Apply a batch of changelog records; an older or repeated version changes nothing. Returns how many
     subscribers changed."""
     newest = _newest(events)
-    current = {
-        row.subscriber_id: row
-        for row in await session.scalars(
-            select(IndexedSubscriber).where(IndexedSubscriber.subscriber_id.in_(newest))
-        )
-    }
-    changed = [e for sid, e in newest.items() if sid not in current or current[sid].version < e.version]
+    versions = dict(
+        (
+            await session.execute(
+                select(IndexedSubscriber.subscriber_id, IndexedSubscriber.version).where(
+                    IndexedSubscriber.subscriber_id.in_(newest)
+                )
+            )
+        ).all()
+    )
+    changed = [e for sid, e in newest.items() if versions.get(sid, 0) < e.version]
     if not changed:
         return 0
     ids = [event.subscriber_id for event in changed]
-    await session.execute(delete(IndexedAddress).where(IndexedAddress.subscriber_id.in_(ids)))
-    await session.execute(delete(IndexedContact).where(IndexedContact.subscriber_id.in_(ids)))
-    await _remember_points(
-        session, [link.address for e in changed if isinstance(e, SubscriberChanged) for link in e.addresses]
-    )
-    for event in changed:
-        row = current.get(event.subscriber_id)
-        if row is None:
-            row = IndexedSubscriber(subscriber_id=event.subscriber_id, version=event.version)
-            session.add(row)
-        _project(session, row, event)
+    # rows are replaced rather than updated: Core statements for a whole batch, no ORM object per row
+    for table in (IndexedSubscriber, IndexedAddress, IndexedContact):
+        await session.execute(delete(table).where(table.subscriber_id.in_(ids)))
+    alive = [event for event in changed if isinstance(event, SubscriberChanged)]
+    await _remember_points(session, [link.address for event in alive for link in event.addresses])
+    await _insert(session, IndexedSubscriber, [_subscriber(event) for event in changed])
+    await _insert(session, IndexedAddress, [row for event in alive for row in _addresses(event)])
+    await _insert(session, IndexedContact, [row for event in alive for row in _contacts(event)])
     return len(changed)
 
 
@@ -54,37 +61,57 @@ async def apply_subscriber_event(session: AsyncSession, event: SubscriberRecord)
     return await apply_subscriber_events(session, [event]) == 1
 
 
-def _project(session: AsyncSession, row: IndexedSubscriber, event: SubscriberRecord) -> None:
-    row.version = event.version
+async def _insert(session: AsyncSession, model: type[Base], rows: list[dict[str, Any]]) -> None:
+    """One executemany on the table itself: the ORM's bulk path would split it wherever a value is None."""
+    if rows:
+        await session.execute(insert(model.__table__), rows)
+
+
+def _subscriber(event: SubscriberRecord) -> dict[str, Any]:
     if isinstance(event, SubscriberErased):
-        row.erased = True
-        row.language = row.identity_level = None
-        row.categories = row.quiet_hours = row.unsubscribe_token = None
-        return
-    row.erased = False
-    row.language = event.language.value
-    row.identity_level = event.identity_level.value
-    row.categories = list(event.categories)
-    row.quiet_hours = event.quiet_hours.model_dump(mode="json") if event.quiet_hours else None
-    row.unsubscribe_token = event.unsubscribe_token
-    session.add_all(
-        IndexedAddress(
-            subscriber_id=event.subscriber_id, address_point_code=link.address.code, role=link.role.value
-        )
-        for link in {link.address.code: link for link in event.addresses}.values()
-    )
-    session.add_all(
-        IndexedContact(
-            contact_id=contact.contact_id,
-            subscriber_id=event.subscriber_id,
-            channel=contact.channel.value,
-            value=contact.value,
-            verified=contact.verified,
-            active=contact.active,
-            position=position,
-        )
+        return {
+            "subscriber_id": event.subscriber_id,
+            "version": event.version,
+            "erased": True,
+            "language": None,
+            "identity_level": None,
+            "categories": None,
+            "quiet_hours": None,
+            "unsubscribe_token": None,
+        }
+    return {
+        "subscriber_id": event.subscriber_id,
+        "version": event.version,
+        "erased": False,
+        "language": event.language.value,
+        "identity_level": event.identity_level.value,
+        "categories": list(event.categories),
+        "quiet_hours": event.quiet_hours.model_dump(mode="json") if event.quiet_hours else None,
+        "unsubscribe_token": event.unsubscribe_token,
+    }
+
+
+def _addresses(event: SubscriberChanged) -> list[dict[str, Any]]:
+    """One row per address point, however many times the record lists it."""
+    return [
+        {"subscriber_id": event.subscriber_id, "address_point_code": code, "role": link.role.value}
+        for code, link in {link.address.code: link for link in event.addresses}.items()
+    ]
+
+
+def _contacts(event: SubscriberChanged) -> list[dict[str, Any]]:
+    return [
+        {
+            "contact_id": contact.contact_id,
+            "subscriber_id": event.subscriber_id,
+            "channel": contact.channel.value,
+            "value": contact.value,
+            "verified": contact.verified,
+            "active": contact.active,
+            "position": position,
+        }
         for position, contact in enumerate(event.contacts)
-    )
+    ]
 
 
 _POINT_FIELDS = (
@@ -103,17 +130,21 @@ _POINT_FIELDS = (
 
 async def _remember_points(session: AsyncSession, points: list[AddressPoint]) -> None:
     """Keep each address point as the newest record describes it (a re-import may move or renumber it)."""
-    by_code = {point.code: point for point in points}
-    if not by_code:
+    described = {point.code: point.model_dump(include=set(_POINT_FIELDS), mode="json") for point in points}
+    if not described:
         return
+    columns = [getattr(IndexedPoint, name) for name in _POINT_FIELDS]
     known = {
-        row.code: row
-        for row in await session.scalars(select(IndexedPoint).where(IndexedPoint.code.in_(by_code)))
+        row[0]: dict(zip(_POINT_FIELDS, row[1:], strict=True))
+        for row in await session.execute(
+            select(IndexedPoint.code, *columns).where(IndexedPoint.code.in_(described))
+        )
     }
-    for code, point in by_code.items():
-        values = point.model_dump(include=set(_POINT_FIELDS), mode="json")
-        if code in known:
-            for name, value in values.items():
-                setattr(known[code], name, value)
-        else:
-            session.add(IndexedPoint(code=code, **values))
+    await _insert(
+        session,
+        IndexedPoint,
+        [{"code": code, **values} for code, values in described.items() if code not in known],
+    )
+    for code, values in described.items():
+        if code in known and known[code] != values:
+            await session.execute(update(IndexedPoint).where(IndexedPoint.code == code).values(**values))
