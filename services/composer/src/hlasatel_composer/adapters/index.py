@@ -1,10 +1,10 @@
 """The targeting index: the registry changelog projected into tables, replay-safe by version."""
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hlasatel_composer.adapters.orm import (
@@ -64,7 +64,7 @@ async def apply_subscriber_event(session: AsyncSession, event: SubscriberRecord)
 async def _insert(session: AsyncSession, model: type[Base], rows: list[dict[str, Any]]) -> None:
     """One executemany on the table itself: the ORM's bulk path would split it wherever a value is None."""
     if rows:
-        await session.execute(insert(model.__table__), rows)
+        await session.execute(insert(cast(Table, model.__table__)), rows)
 
 
 def _subscriber(event: SubscriberRecord) -> dict[str, Any]:
