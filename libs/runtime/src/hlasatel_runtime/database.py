@@ -1,11 +1,13 @@
 """Async SQLAlchemy engines for SQLite (development) and PostgreSQL (production)."""
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import DateTime, event
+from sqlalchemy import DateTime, Table, event, insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
 
@@ -64,3 +66,15 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+async def insert_rows(
+    session: AsyncSession, model: type[DeclarativeBase], rows: Sequence[dict[str, Any]]
+) -> None:
+    """Insert many rows with one executemany on the model's table.
+
+    Not through the ORM's bulk path, which builds state per row and splits the batch wherever a value is
+    None: for tens of thousands of rows this is several times faster.
+    """
+    if rows:
+        await session.execute(insert(cast(Table, model.__table__)), list(rows))

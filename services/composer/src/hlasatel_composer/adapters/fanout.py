@@ -22,6 +22,7 @@ from hlasatel_composer.domain.requests import Recipient, delivery_requests
 from hlasatel_composer.domain.schedule import quiet_until
 from hlasatel_composer.domain.targeting import Target, TargetFilters
 from hlasatel_contracts import DELIVERY_REQUEST_BY_CHANNEL, Channel, DeliveryRequest, DeliveryState
+from hlasatel_runtime.database import insert_rows
 from hlasatel_runtime.worker import Worker
 
 log = logging.getLogger(__name__)
@@ -160,56 +161,47 @@ class FanOut:
     ) -> list[DeliveryRequest]:
         """Store new deliveries and where their recipients live; returns what is to be published now.
 
-        A batch seen before (after a crash) is published again except what is held for quiet hours.
+        A batch seen before (after a crash) is published again except what is held for quiet hours. A
+        contact shared with a subscriber of an earlier batch already has its delivery and gets nothing more.
         """
-        ids = [request.delivery_id for request, _ in requests]
-        held_before = dict(
-            (
-                await session.execute(
-                    select(DeliveryRow.delivery_id, DeliveryRow.held_request.is_not(None)).where(
-                        DeliveryRow.delivery_id.in_(ids)
-                    )
-                )
-            ).all()
-        )
-        publish_now: list[DeliveryRequest] = []
-        for request, held_until in requests:
-            if request.delivery_id in held_before:
-                if not held_before[request.delivery_id]:
-                    publish_now.append(request)
-                continue
-            session.add(
-                DeliveryRow(
-                    delivery_id=request.delivery_id,
-                    message_id=request.message_id,
-                    subscriber_id=request.subscriber_id,
-                    contact_id=request.contact_id,
-                    channel=request.channel.value,
-                    state=DeliveryState.QUEUED.value,
-                    rank=0,
-                    updated_at=now,
-                    not_before=held_until,
-                    held_request=request.model_dump(mode="json") if held_until else None,
-                )
+        known = {
+            row.delivery_id: row
+            for row in await session.execute(
+                select(
+                    DeliveryRow.delivery_id,
+                    DeliveryRow.subscriber_id,
+                    DeliveryRow.held_request.is_not(None).label("held"),
+                ).where(DeliveryRow.delivery_id.in_([request.delivery_id for request, _ in requests]))
             )
-            if held_until is None:
+        }
+        publish_now: list[DeliveryRequest] = []
+        new: list[dict[str, Any]] = []
+        for request, held_until in requests:
+            seen = known.get(request.delivery_id)
+            if seen is None:
+                new.append(_delivery_row(request, held_until, now))
+                if held_until is None:
+                    publish_now.append(request)
+            elif seen.subscriber_id == request.subscriber_id and not seen.held:
                 publish_now.append(request)
+        await insert_rows(session, DeliveryRow, new)
         reached = sorted({request.subscriber_id for request, _ in requests})
-        known = set(
+        recorded = set(
             (
                 await session.execute(
                     select(MessageHousehold.subscriber_id, MessageHousehold.address_point_code).where(
                         MessageHousehold.message_id == message.id,
-                        MessageHousehold.subscriber_id.in_([r.subscriber_id for r in recipients]),
+                        MessageHousehold.subscriber_id.in_(reached),
                     )
                 )
-            ).all()
+            ).tuples()
         )
-        session.add_all(
-            MessageHousehold(message_id=message.id, subscriber_id=subscriber_id, address_point_code=code)
+        households = [
+            {"message_id": message.id, "subscriber_id": subscriber_id, "address_point_code": code}
             for subscriber_id, code in await audience.households(session, reached)
-            if (subscriber_id, code) not in known
-        )
+            if (subscriber_id, code) not in recorded
+        ]
+        await insert_rows(session, MessageHousehold, households)
         return publish_now
 
     async def release_held(self, *, limit: int = 1000) -> int:
@@ -255,6 +247,22 @@ class FanOut:
                 row.held_request = None
                 row.updated_at = now
         return len(due)
+
+
+def _delivery_row(request: DeliveryRequest, held_until: datetime | None, now: datetime) -> dict[str, Any]:
+    return {
+        "delivery_id": request.delivery_id,
+        "message_id": request.message_id,
+        "subscriber_id": request.subscriber_id,
+        "contact_id": request.contact_id,
+        "channel": request.channel.value,
+        "state": DeliveryState.QUEUED.value,
+        "rank": 0,
+        "reason": None,
+        "updated_at": now,
+        "not_before": held_until,
+        "held_request": request.model_dump(mode="json") if held_until else None,
+    }
 
 
 def _held(row: DeliveryRow) -> DeliveryRequest:

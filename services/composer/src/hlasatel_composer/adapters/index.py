@@ -1,20 +1,20 @@
 """The targeting index: the registry changelog projected into tables, replay-safe by version."""
 
 from collections.abc import Iterable, Sequence
-from typing import Any, cast
+from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Table, delete, insert, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hlasatel_composer.adapters.orm import (
-    Base,
     IndexedAddress,
     IndexedContact,
     IndexedPoint,
     IndexedSubscriber,
 )
 from hlasatel_contracts import AddressPoint, SubscriberChanged, SubscriberErased
+from hlasatel_runtime.database import insert_rows
 
 SubscriberRecord = SubscriberChanged | SubscriberErased
 
@@ -45,26 +45,20 @@ async def apply_subscriber_events(session: AsyncSession, events: Sequence[Subscr
     if not changed:
         return 0
     ids = [event.subscriber_id for event in changed]
-    # rows are replaced rather than updated: Core statements for a whole batch, no ORM object per row
+    # rows are replaced rather than updated: a few statements for the whole batch
     for table in (IndexedSubscriber, IndexedAddress, IndexedContact):
         await session.execute(delete(table).where(table.subscriber_id.in_(ids)))
     alive = [event for event in changed if isinstance(event, SubscriberChanged)]
     await _remember_points(session, [link.address for event in alive for link in event.addresses])
-    await _insert(session, IndexedSubscriber, [_subscriber(event) for event in changed])
-    await _insert(session, IndexedAddress, [row for event in alive for row in _addresses(event)])
-    await _insert(session, IndexedContact, [row for event in alive for row in _contacts(event)])
+    await insert_rows(session, IndexedSubscriber, [_subscriber(event) for event in changed])
+    await insert_rows(session, IndexedAddress, [row for event in alive for row in _addresses(event)])
+    await insert_rows(session, IndexedContact, [row for event in alive for row in _contacts(event)])
     return len(changed)
 
 
 async def apply_subscriber_event(session: AsyncSession, event: SubscriberRecord) -> bool:
     """Apply one changelog record; an older or repeated version changes nothing."""
     return await apply_subscriber_events(session, [event]) == 1
-
-
-async def _insert(session: AsyncSession, model: type[Base], rows: list[dict[str, Any]]) -> None:
-    """One executemany on the table itself: the ORM's bulk path would split it wherever a value is None."""
-    if rows:
-        await session.execute(insert(cast(Table, model.__table__)), rows)
 
 
 def _subscriber(event: SubscriberRecord) -> dict[str, Any]:
@@ -140,7 +134,7 @@ async def _remember_points(session: AsyncSession, points: list[AddressPoint]) ->
             select(IndexedPoint.code, *columns).where(IndexedPoint.code.in_(described))
         )
     }
-    await _insert(
+    await insert_rows(
         session,
         IndexedPoint,
         [{"code": code, **values} for code, values in described.items() if code not in known],

@@ -69,6 +69,6 @@ class Content(BaseModel):
     def for_language(self, language: Language, channel: Channel) -> ChannelContent:
         """The subscriber's language where it has this channel, Czech otherwise."""
         own: ChannelContent | None = getattr(self, language.value)
-        if own is not None and channel in own.channels():
+        if own is not None and getattr(own, channel.value) is not None:
             return own
         return self.cs
