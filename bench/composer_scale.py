@@ -13,9 +13,8 @@ import statistics
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
@@ -31,19 +30,12 @@ from hlasatel_composer.domain.access import Principal, Role
 from hlasatel_composer.handlers import messages
 from hlasatel_composer.schemas import MessageCreate, PreviewRequest
 from hlasatel_contracts import (
-    CATEGORIES,
     AddressPoint,
-    AddressRole,
-    Channel,
-    Contact,
     DeliveryRequest,
-    IdentityLevel,
-    Language,
-    SubscribedAddress,
-    SubscriberChanged,
     TopicSpec,
 )
 from hlasatel_devstack.broker import EmbeddedBroker
+from hlasatel_devstack.population import subscribers
 from hlasatel_devstack.ports import free_port
 from hlasatel_devstack.testing import sessions_on
 from hlasatel_registry.domain.coordinates import address_points
@@ -54,7 +46,6 @@ from hlasatel_runtime.settings import KafkaSettings
 CSV = Path(__file__).resolve().parents[1] / "data/ruian/20231231_OB_563889_ADR.csv"
 EDITOR = Principal(key_id="b", name="bench", role=Role.EDITOR)
 APPROVER = Principal(key_id="a", name="bench approver", role=Role.APPROVER)
-CONTACT_SHARE = {Channel.PUSH: 0.6, Channel.EMAIL: 0.5, Channel.SMS: 0.4}
 PREVIEWS = {
     "street Masarykova": {"streets": [{"name": "Masarykova"}]},
     "district Vratislavice": {"districts": ["Liberec XXX-Vratislavice nad Nisou"]},
@@ -103,47 +94,6 @@ class Figures:
     def add(self, name: str, figure: str) -> None:
         self.rows.append((name, figure))
         print(f"  {name:<44} {figure}", flush=True)
-
-
-def _contact_values(number: int, rng: random.Random) -> dict[Channel, str]:
-    """Push 60 %, e-mail 50 %, SMS 40 %, drawn independently; the 12 % drawn none get one by those weights."""
-    values = {
-        Channel.PUSH: f"bench{number:07d}:{rng.randbytes(75).hex()}",  # an FCM token's length
-        Channel.EMAIL: f"obcan.{number}@example.org",
-        Channel.SMS: f"+420{700_000_000 + number}",
-    }
-    chosen = [channel for channel, share in CONTACT_SHARE.items() if rng.random() < share]
-    if not chosen:
-        chosen = rng.choices(list(CONTACT_SHARE), weights=list(CONTACT_SHARE.values()))
-    return {channel: values[channel] for channel in chosen}
-
-
-def subscribers(points: list[AddressPoint], count: int, rng: random.Random) -> Iterator[SubscriberChanged]:
-    """Round-robin over the address points in a shuffled order (so a small run is spread over the whole
-    city too), every category, verified and active contacts."""
-    points = rng.sample(points, len(points))
-    now = datetime.now(UTC)
-    for number in range(count):
-        contacts = [
-            Contact(
-                contact_id=uuid.UUID(int=rng.getrandbits(128)),
-                channel=channel,
-                value=value,
-                verified=True,
-                active=True,
-            )
-            for channel, value in _contact_values(number, rng).items()
-        ]
-        yield SubscriberChanged(
-            subscriber_id=uuid.UUID(int=rng.getrandbits(128)),
-            version=1,
-            occurred_at=now,
-            language=Language.CS,
-            identity_level=IdentityLevel.SELF_DECLARED,
-            categories=list(CATEGORIES),
-            addresses=[SubscribedAddress(address=points[number % len(points)], role=AddressRole.RESIDENT)],
-            contacts=contacts,
-        )
 
 
 async def load(

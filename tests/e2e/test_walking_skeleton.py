@@ -8,19 +8,18 @@ import asyncio
 import json
 import re
 import signal
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer
 
 from hlasatel_contracts import SUBSCRIBERS
+from hlasatel_devstack.bus import read_topics
 from hlasatel_devstack.demo import code_sent_to, verify_contacts
 from hlasatel_devstack.fakes.ledger import read_ledger
 from hlasatel_devstack.stack import Stack
+from hlasatel_devstack.testing import eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -75,19 +74,6 @@ MESSAGE = {
     },
     "target": {"streets": [{"name": "Masarykova"}]},
 }
-
-
-def eventually(
-    check: Callable[[], Any], *, timeout_s: float = 60.0, what: str, detail: Callable[[], Any] = lambda: None
-) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout_s:.0f} s: {what} (last seen: {detail()!r})")
-        time.sleep(0.2)
 
 
 @pytest.fixture(scope="module")
@@ -299,29 +285,11 @@ def test_erasure_reaches_the_composers_index(registry: httpx.Client, composer: h
 
 async def _changelog(bootstrap: str) -> dict[str, dict[str, Any]]:
     """The latest record of every key of the changelog, read from the very beginning."""
-    consumer = AIOKafkaConsumer(
-        SUBSCRIBERS,
-        bootstrap_servers=bootstrap,
-        group_id=f"replay-{time.time_ns()}",
-        auto_offset_reset="earliest",
-        session_timeout_ms=2000,
-        heartbeat_interval_ms=500,
-        enable_auto_commit=False,
-    )
-    await consumer.start()
     latest: dict[str, dict[str, Any]] = {}
-    quiet_since = time.monotonic()
-    try:
-        # the embedded broker's end offsets cannot be trusted, so the end is where records stop coming
-        while time.monotonic() - quiet_since < 3 or not latest:
-            batches = await consumer.getmany(timeout_ms=500)
-            for record in (r for records in batches.values() for r in records):
-                value = json.loads(record.value)
-                if value["version"] > latest.get(record.key.decode(), {"version": 0})["version"]:
-                    latest[record.key.decode()] = value
-                quiet_since = time.monotonic()
-    finally:
-        await consumer.stop()
+    for record in await read_topics(bootstrap, [SUBSCRIBERS]):
+        value = json.loads(record.value)
+        if value["version"] > latest.get(record.key.decode(), {"version": 0})["version"]:
+            latest[record.key.decode()] = value
     return latest
 
 

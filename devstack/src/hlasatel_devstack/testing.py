@@ -8,8 +8,9 @@ import contextlib
 import os
 import sys
 import threading
+import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,25 @@ from hlasatel_devstack.broker import EmbeddedBroker
 from hlasatel_devstack.ports import Ports, free_port, wait_for_port
 from hlasatel_devstack.stack import SERVICES, Stack, StackConfig
 from hlasatel_runtime.database import build_engine, session_factory
+
+
+def eventually(
+    check: Callable[[], Any],
+    *,
+    timeout_s: float = 60.0,
+    what: str,
+    detail: Callable[[], Any] = lambda: None,
+    interval_s: float = 0.2,
+) -> Any:
+    """Ask `check` until it answers something true, and return that; fail naming `what` after the timeout."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {timeout_s:.0f} s: {what} (last seen: {detail()!r})")
+        time.sleep(interval_s)
 
 
 def database_backends() -> list[str]:
@@ -121,10 +141,35 @@ def serve_in_thread(app: Any, port: int | None = None) -> Iterator[str]:
         thread.join(timeout=10)
 
 
-def stack_config(var_dir: Path, backend: str, databases: PostgresDatabases) -> StackConfig:
+def stack_config(
+    var_dir: Path, backend: str, databases: PostgresDatabases, environment: dict[str, str] | None = None
+) -> StackConfig:
     """Free ports, and a fresh database per service on the chosen backend."""
     urls = {s: databases.create() for s in SERVICES} if backend == "postgresql" else {}
-    return StackConfig(var_dir=var_dir, ports=Ports.free(), database_urls=urls)
+    return StackConfig(var_dir=var_dir, ports=Ports.free(), database_urls=urls, environment=environment or {})
+
+
+@contextlib.contextmanager
+def running_stack(
+    var_dir: Path,
+    backend: str,
+    databases: PostgresDatabases,
+    services: Sequence[str] = SERVICES,
+    environment: dict[str, str] | None = None,
+) -> Iterator[Stack]:
+    """The broker, the fakes and these services as separate processes, ready; their logs on stderr if
+    anything fails. `environment` is added to every service's."""
+    config = stack_config(var_dir, backend, databases, environment)
+    running = Stack(config)
+    try:
+        running.start(services)
+        yield running
+    except BaseException:
+        for log in sorted(config.log_dir.glob("*.log")):
+            sys.stderr.write(f"--- {log.name}\n{log.read_text(errors='replace')[-3000:]}\n")
+        raise
+    finally:
+        running.stop()
 
 
 @pytest.fixture(scope="module", params=database_backends())
@@ -134,19 +179,9 @@ def stack(
     postgres_databases: PostgresDatabases,
 ) -> Iterator[Stack]:
     """The broker, the fakes and the five services as separate processes, ready."""
-    config = stack_config(
-        tmp_path_factory.mktemp(f"stack-{request.param}"), request.param, postgres_databases
-    )
-    running = Stack(config)
-    try:
-        running.start()
+    var_dir = tmp_path_factory.mktemp(f"stack-{request.param}")
+    with running_stack(var_dir, request.param, postgres_databases) as running:
         yield running
-    except BaseException:
-        for log in sorted(config.log_dir.glob("*.log")):
-            sys.stderr.write(f"--- {log.name}\n{log.read_text(errors='replace')[-3000:]}\n")
-        raise
-    finally:
-        running.stop()
 
 
 @contextlib.asynccontextmanager
