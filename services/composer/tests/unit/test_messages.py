@@ -6,7 +6,7 @@ from pydantic import ValidationError
 
 from hlasatel_composer.domain.deliveries import delivery_id, rank
 from hlasatel_composer.domain.messages import Content, Severity, lane_for
-from hlasatel_composer.domain.requests import Recipient, delivery_requests, wants
+from hlasatel_composer.domain.requests import Recipient, delivery_requests, required_category
 from hlasatel_composer.domain.targeting import Target
 from hlasatel_contracts import Channel, DeliveryState, Lane, Language, SendEmail, SendPush, SendSms
 
@@ -22,13 +22,10 @@ CONTENT = Content.model_validate(
 )
 
 
-def _recipient(
-    language: Language = Language.CS, categories: tuple[str, ...] = ("water",), **contacts: str
-) -> Recipient:
+def _recipient(language: Language = Language.CS, **contacts: str) -> Recipient:
     return Recipient(
         subscriber_id=uuid4(),
         language=language,
-        categories=categories,
         contacts={Channel(channel): (uuid4(), value) for channel, value in contacts.items()},
     )
 
@@ -106,7 +103,6 @@ class TestDeliveryRequests:
         recipient = Recipient(
             subscriber_id=uuid4(),
             language=Language.CS,
-            categories=("water",),
             contacts={Channel.EMAIL: (uuid4(), "a@b.cz")},
             unsubscribe_token="signed.token",
         )
@@ -131,7 +127,6 @@ class TestDeliveryRequests:
             recipient = Recipient(
                 subscriber_id=uuid4(),
                 language=language,
-                categories=("water",),
                 contacts={Channel.SMS: (uuid4(), "+420777000001")},
                 unsubscribe_token="Ab3dE9xQk2Lm",
             )
@@ -175,9 +170,7 @@ class TestDeliveryRequests:
         assert isinstance(push, SendPush) and push.lane is Lane.EMERGENCY
 
     def test_categories_choose_unless_it_is_an_emergency(self) -> None:
-        culture_only = _recipient(categories=("culture",), sms="+420777000001")
-        assert not wants(culture_only, category="water", severity=Severity.WARNING)
-        assert wants(culture_only, category="water", severity=Severity.EMERGENCY)
-        assert wants(_recipient(sms="+420777000001"), category="water", severity=Severity.INFO)
-        nothing = _recipient(categories=(), sms="+420777000001")
-        assert not wants(nothing, category="water", severity=Severity.INFO)
+        assert required_category("water", Severity.WARNING) == "water"
+        assert required_category("water", Severity.INFO) == "water"
+        assert required_category("water", Severity.EMERGENCY) is None
+        assert required_category(None, Severity.WARNING) is None

@@ -37,7 +37,12 @@ def audience_of(message: MessageRow) -> Audience:
     if message.follows is not None:
         return Audience(follows=message.follows)
     filters = Target.model_validate(message.target).filters if message.target else TargetFilters()
-    return Audience(resolution_id=message.id, filters=filters)
+    return Audience(
+        resolution_id=message.id,
+        filters=filters,
+        category=message.category,
+        severity=Severity(message.severity),
+    )
 
 
 class FanOut:
@@ -112,7 +117,7 @@ class FanOut:
                 message.fanout_finished_at = now
                 log.info("message %s fanned out", message_id)
                 return None
-            requests = self._requests(message, audience, recipients, now)
+            requests = self._requests(message, recipients, now)
             publish_now = await self._record(session, message, audience, recipients, requests, now)
             cursor = recipients[-1].subscriber_id
         # the rows are committed first, so that a status coming straight back finds its delivery
@@ -124,15 +129,13 @@ class FanOut:
         return len(publish_now)
 
     def _requests(
-        self, message: MessageRow, audience: Audience, recipients: list[Recipient], now: datetime
+        self, message: MessageRow, recipients: list[Recipient], now: datetime
     ) -> list[tuple[DeliveryRequest, datetime | None]]:
         """Each request with the end of its subscriber's quiet hours, if they are on now."""
         content = Content.model_validate(message.content)
         severity = Severity(message.severity)
         planned: dict[UUID, tuple[DeliveryRequest, datetime | None]] = {}
         for recipient in recipients:
-            if not audience.takes(recipient, category=message.category, severity=severity):
-                continue
             held_until = None if severity is Severity.EMERGENCY else quiet_until(recipient.quiet_hours, now)
             for request in delivery_requests(
                 message_id=message.id,

@@ -9,11 +9,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hlasatel_composer.adapters.orm import (
     IndexedAddress,
+    IndexedCategory,
     IndexedContact,
     IndexedPoint,
     IndexedSubscriber,
 )
-from hlasatel_contracts import AddressPoint, SubscriberChanged, SubscriberErased
+from hlasatel_contracts import AddressPoint, Channel, SubscriberChanged, SubscriberErased
 from hlasatel_runtime.database import insert_rows
 
 SubscriberRecord = SubscriberChanged | SubscriberErased
@@ -46,13 +47,22 @@ async def apply_subscriber_events(session: AsyncSession, events: Sequence[Subscr
         return 0
     ids = [event.subscriber_id for event in changed]
     # rows are replaced rather than updated: a few statements for the whole batch
-    for table in (IndexedSubscriber, IndexedAddress, IndexedContact):
+    for table in (IndexedSubscriber, IndexedAddress, IndexedContact, IndexedCategory):
         await session.execute(delete(table).where(table.subscriber_id.in_(ids)))
     alive = [event for event in changed if isinstance(event, SubscriberChanged)]
     await _remember_points(session, [link.address for event in alive for link in event.addresses])
     await insert_rows(session, IndexedSubscriber, [_subscriber(event) for event in changed])
     await insert_rows(session, IndexedAddress, [row for event in alive for row in _addresses(event)])
     await insert_rows(session, IndexedContact, [row for event in alive for row in _contacts(event)])
+    await insert_rows(
+        session,
+        IndexedCategory,
+        [
+            {"subscriber_id": event.subscriber_id, "category": category}
+            for event in alive
+            for category in set(event.categories)
+        ],
+    )
     return len(changed)
 
 
@@ -94,6 +104,11 @@ def _addresses(event: SubscriberChanged) -> list[dict[str, Any]]:
 
 
 def _contacts(event: SubscriberChanged) -> list[dict[str, Any]]:
+    """Every contact; the first verified, active one of each channel is the one messages go to."""
+    chosen: dict[Channel, UUID] = {}
+    for contact in event.contacts:
+        if contact.verified and contact.active:
+            chosen.setdefault(contact.channel, contact.contact_id)
     return [
         {
             "contact_id": contact.contact_id,
@@ -103,6 +118,7 @@ def _contacts(event: SubscriberChanged) -> list[dict[str, Any]]:
             "verified": contact.verified,
             "active": contact.active,
             "position": position,
+            "chosen": chosen.get(contact.channel) == contact.contact_id,
         }
         for position, contact in enumerate(event.contacts)
     ]

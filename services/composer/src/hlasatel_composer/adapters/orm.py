@@ -54,16 +54,28 @@ class IndexedAddress(Base):
     role: Mapped[str] = mapped_column(String(16))
 
 
+class IndexedCategory(Base):
+    """A category the subscriber has chosen: a table of its own so that SQL can ask who wants one."""
+
+    __tablename__ = "index_categories"
+
+    subscriber_id: Mapped[UUID] = mapped_column(Uuid, primary_key=True)
+    category: Mapped[str] = mapped_column(String(40), primary_key=True)
+
+
 class IndexedContact(Base):
     __tablename__ = "index_contacts"
+    __table_args__ = (Index("ix_index_contacts_reach", "subscriber_id", "chosen", "channel"),)
 
     contact_id: Mapped[UUID] = mapped_column(Uuid, primary_key=True)
-    subscriber_id: Mapped[UUID] = mapped_column(Uuid, index=True)
+    subscriber_id: Mapped[UUID] = mapped_column(Uuid)
     channel: Mapped[str] = mapped_column(String(8))
     value: Mapped[str] = mapped_column(String(4096))
     verified: Mapped[bool] = mapped_column(Boolean)
     active: Mapped[bool] = mapped_column(Boolean)
     position: Mapped[int] = mapped_column(Integer)
+    # the one contact of its channel a message goes to: the subscriber's first verified, active one
+    chosen: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class MessageRow(Base):

@@ -4,12 +4,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, insert, select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hlasatel_composer.adapters.orm import (
     DeliveryRow,
     IndexedAddress,
+    IndexedCategory,
     IndexedContact,
     IndexedPoint,
     IndexedSubscriber,
@@ -17,43 +18,38 @@ from hlasatel_composer.adapters.orm import (
     TargetPoint,
 )
 from hlasatel_composer.domain.messages import Severity
-from hlasatel_composer.domain.requests import Recipient, wants
+from hlasatel_composer.domain.requests import Recipient, required_category
 from hlasatel_composer.domain.targeting import Target, TargetFilters
 from hlasatel_contracts import Channel, Language, QuietHours
+from hlasatel_runtime.database import insert_rows
 
 
 async def resolve_target(session: AsyncSession, *, target: Target, into: UUID) -> int:
     """Store under `into` the indexed address points the target selects; returns how many."""
     points = (await session.execute(select(*IndexedPoint.__table__.columns))).all()
     rows = [{"resolution_id": into, "address_point_code": p.code} for p in points if target.selects(p)]
-    for start in range(0, len(rows), 5000):
-        await session.execute(insert(TargetPoint), rows[start : start + 5000])
+    await insert_rows(session, TargetPoint, rows)
     return len(rows)
 
 
 @dataclass(frozen=True)
 class Audience:
     """Who a message reaches: subscribers at the address points a target resolved to, in the roles and at
-    the identity level and languages its filters ask for; or, for an update, whoever the original reached."""
+    the identity level and languages its filters ask for, who chose the message's category unless it is an
+    emergency; or, for an update, whoever the original reached, whatever they have chosen since."""
 
     resolution_id: UUID | None = None
     follows: UUID | None = None
     filters: TargetFilters = field(default_factory=TargetFilters)
-
-    def takes(self, recipient: Recipient, *, category: str | None, severity: Severity) -> bool:
-        """An update goes to whoever had the original, whatever they have chosen since; otherwise the
-        message's category decides (no category: everyone, as in a preview without one)."""
-        return (
-            self.follows is not None
-            or category is None
-            or wants(recipient, category=category, severity=severity)
-        )
+    category: str | None = None
+    severity: Severity | None = None
 
     def _roles(self) -> list[ColumnElement[bool]]:
         roles = self.filters.roles
         return [IndexedAddress.role.in_([role.value for role in roles])] if roles else []
 
     def conditions(self) -> list[ColumnElement[bool]]:
+        """On `index_subscribers`: the subscriber is in the audience."""
         conditions: list[ColumnElement[bool]] = [IndexedSubscriber.erased.is_(False)]
         if self.follows is not None:
             reached = select(DeliveryRow.subscriber_id).where(DeliveryRow.message_id == self.follows)
@@ -62,6 +58,12 @@ class Audience:
             conditions.append(IndexedSubscriber.identity_level == self.filters.identity_level.value)
         if self.filters.languages:
             conditions.append(IndexedSubscriber.language.in_([lang.value for lang in self.filters.languages]))
+        if (category := required_category(self.category, self.severity)) is not None:
+            chosen = select(IndexedCategory.subscriber_id).where(
+                IndexedCategory.subscriber_id == IndexedSubscriber.subscriber_id,
+                IndexedCategory.category == category,
+            )
+            conditions.append(chosen.exists())
         at_target = (
             select(IndexedAddress.subscriber_id)
             .join(TargetPoint, TargetPoint.address_point_code == IndexedAddress.address_point_code)
@@ -73,27 +75,33 @@ class Audience:
         )
         return [*conditions, at_target.exists()]
 
+    def subscribers(self) -> Select[UUID]:
+        """The ids of the whole audience, as a subquery."""
+        return select(IndexedSubscriber.subscriber_id).where(*self.conditions())
+
+    def households_of(self, subscribers: Sequence[UUID] | Select[UUID]) -> Select[UUID, int]:
+        """The targeted address points at which these subscribers are reached."""
+        if self.follows is not None:
+            return select(MessageHousehold.subscriber_id, MessageHousehold.address_point_code).where(
+                MessageHousehold.message_id == self.follows,
+                MessageHousehold.subscriber_id.in_(subscribers),
+            )
+        # driven by the subscribers, not by the points: SQLite would otherwise walk every target point
+        targeted = select(TargetPoint.address_point_code).where(
+            TargetPoint.resolution_id == self.resolution_id,
+            TargetPoint.address_point_code == IndexedAddress.address_point_code,
+        )
+        return select(IndexedAddress.subscriber_id, IndexedAddress.address_point_code).where(
+            IndexedAddress.subscriber_id.in_(subscribers), targeted.exists(), *self._roles()
+        )
+
     async def households(
         self, session: AsyncSession, subscriber_ids: Sequence[UUID]
     ) -> list[tuple[UUID, int]]:
         """The targeted address points at which each of these subscribers is reached."""
         if not subscriber_ids:
             return []
-        if self.follows is not None:
-            query = select(MessageHousehold.subscriber_id, MessageHousehold.address_point_code).where(
-                MessageHousehold.message_id == self.follows,
-                MessageHousehold.subscriber_id.in_(subscriber_ids),
-            )
-        else:
-            # driven by the subscribers, not by the points: SQLite would otherwise walk every target point
-            targeted = select(TargetPoint.address_point_code).where(
-                TargetPoint.resolution_id == self.resolution_id,
-                TargetPoint.address_point_code == IndexedAddress.address_point_code,
-            )
-            query = select(IndexedAddress.subscriber_id, IndexedAddress.address_point_code).where(
-                IndexedAddress.subscriber_id.in_(subscriber_ids), targeted.exists(), *self._roles()
-            )
-        return [(row[0], row[1]) for row in await session.execute(query)]
+        return [(row[0], row[1]) for row in await session.execute(self.households_of(subscriber_ids))]
 
 
 async def recipients_after(
@@ -104,7 +112,6 @@ async def recipients_after(
         select(
             IndexedSubscriber.subscriber_id,
             IndexedSubscriber.language,
-            IndexedSubscriber.categories,
             IndexedSubscriber.unsubscribe_token,
             IndexedSubscriber.quiet_hours,
         )
@@ -120,7 +127,6 @@ async def recipients_after(
         Recipient(
             subscriber_id=row.subscriber_id,
             language=Language(row.language),
-            categories=tuple(row.categories or ()),
             contacts=contacts.get(row.subscriber_id, {}),
             unsubscribe_token=row.unsubscribe_token,
             quiet_hours=QuietHours.model_validate(row.quiet_hours) if row.quiet_hours else None,
@@ -132,7 +138,7 @@ async def recipients_after(
 async def _contacts(
     session: AsyncSession, subscriber_ids: Sequence[UUID]
 ) -> dict[UUID, dict[Channel, tuple[UUID, str]]]:
-    """The first verified, active contact of each channel: one message per channel and subscriber."""
+    """The chosen contact of each channel: one message per channel and subscriber."""
     if not subscriber_ids:
         return {}
     rows = (
@@ -142,18 +148,12 @@ async def _contacts(
                 IndexedContact.channel,
                 IndexedContact.contact_id,
                 IndexedContact.value,
-            )
-            .where(
-                IndexedContact.subscriber_id.in_(subscriber_ids),
-                IndexedContact.active.is_(True),
-                IndexedContact.verified.is_(True),
-            )
-            .order_by(IndexedContact.subscriber_id, IndexedContact.position)
+            ).where(IndexedContact.subscriber_id.in_(subscriber_ids), IndexedContact.chosen.is_(True))
         )
     ).all()
     found: dict[UUID, dict[Channel, tuple[UUID, str]]] = {}
     for row in rows:
-        found.setdefault(row.subscriber_id, {}).setdefault(Channel(row.channel), (row.contact_id, row.value))
+        found.setdefault(row.subscriber_id, {})[Channel(row.channel)] = (row.contact_id, row.value)
     return found
 
 
@@ -171,17 +171,3 @@ async def contact_still_reachable(session: AsyncSession, *, subscriber_id: UUID,
         )
     )
     return found is not None
-
-
-async def streets_of(session: AsyncSession, codes: set[int]) -> list[str]:
-    """The streets these address points lie on, as 'street (district)'."""
-    streets: set[str] = set()
-    ordered = sorted(codes)
-    for start in range(0, len(ordered), 5000):
-        rows = await session.execute(
-            select(IndexedPoint.street, IndexedPoint.district).where(
-                IndexedPoint.code.in_(ordered[start : start + 5000]), IndexedPoint.street.is_not(None)
-            )
-        )
-        streets.update(f"{street} ({district})" for street, district in rows)
-    return sorted(streets)

@@ -8,9 +8,8 @@ from uuid import UUID
 from sqlalchemy import Row, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hlasatel_composer.adapters.orm import DeliveryRow, IndexedPoint, MessageHousehold
-from hlasatel_composer.adapters.recipients import Audience, recipients_after, streets_of
-from hlasatel_composer.domain.messages import Severity
+from hlasatel_composer.adapters.orm import DeliveryRow, IndexedContact, IndexedPoint, MessageHousehold
+from hlasatel_composer.adapters.recipients import Audience
 from hlasatel_contracts import Channel, DeliveryState
 
 # a row of the report per household: the address point's facts and its deliveries counted per state
@@ -27,36 +26,35 @@ class Reach:
     streets: list[str] = field(default_factory=list)
 
 
-async def measure_reach(
-    session: AsyncSession,
-    *,
-    audience: Audience,
-    category: str | None,
-    severity: Severity | None,
-    channels: set[Channel],
-    batch_size: int = 2000,
-) -> Reach:
-    """Streams the audience as the fan-out would and counts it: one delivery per contact and channel."""
-    codes: set[int] = set()
-    contacts: dict[Channel, set[str]] = {channel: set() for channel in channels}
-    reach = Reach()
-    after: UUID | None = None
-    while batch := await recipients_after(session, audience=audience, after=after, limit=batch_size):
-        after = batch[-1].subscriber_id
-        chosen = [
-            r for r in batch if audience.takes(r, category=category, severity=severity or Severity.INFO)
-        ]
-        reach.subscribers += len(chosen)
-        for recipient in chosen:
-            for channel, (_, value) in recipient.contacts.items():
-                if channel in contacts:
-                    contacts[channel].add(value)
-        households = await audience.households(session, [r.subscriber_id for r in chosen])
-        codes.update(code for _, code in households)
-    reach.address_points = len(codes)
-    reach.deliveries = {channel: len(values) for channel, values in contacts.items()}
-    reach.streets = await streets_of(session, codes)
-    return reach
+async def measure_reach(session: AsyncSession, *, audience: Audience, channels: set[Channel]) -> Reach:
+    """Counts the audience as the fan-out would send to it: one delivery per contact and channel, however
+    many subscribers share the contact. A few aggregate queries, nothing streamed through Python."""
+    subscribers = audience.subscribers().scalar_subquery()
+    deliveries = (
+        await session.execute(
+            select(IndexedContact.channel, func.count(func.distinct(IndexedContact.value)))
+            .where(
+                IndexedContact.subscriber_id.in_(subscribers),
+                IndexedContact.chosen.is_(True),
+                IndexedContact.channel.in_([channel.value for channel in channels]),
+            )
+            .group_by(IndexedContact.channel)
+        )
+    ).all()
+    points = audience.households_of(audience.subscribers()).subquery()
+    streets = await session.execute(
+        select(IndexedPoint.street, IndexedPoint.district)
+        .where(IndexedPoint.code.in_(select(points.c.address_point_code)), IndexedPoint.street.is_not(None))
+        .distinct()
+    )
+    return Reach(
+        subscribers=await session.scalar(select(func.count()).select_from(audience.subscribers().subquery()))
+        or 0,
+        address_points=await session.scalar(select(func.count(func.distinct(points.c.address_point_code))))
+        or 0,
+        deliveries={channel: 0 for channel in channels} | {Channel(c): n for c, n in deliveries},
+        streets=sorted(f"{street} ({district})" for street, district in streets),
+    )
 
 
 async def delivery_counts(session: AsyncSession, message_id: UUID) -> dict[str, dict[str, int]]:

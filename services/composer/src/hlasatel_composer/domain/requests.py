@@ -15,7 +15,6 @@ from hlasatel_contracts.sms import SmsLength, measure, transliterate
 class Recipient:
     subscriber_id: UUID
     language: Language
-    categories: tuple[str, ...]
     contacts: dict[Channel, tuple[UUID, str]]
     unsubscribe_token: str | None = None
     quiet_hours: QuietHours | None = None
@@ -53,9 +52,12 @@ def unsubscribe_url(base_url: str | None, token: str | None, category: str) -> s
     return f"{base_url.rstrip('/')}/v1/unsubscribe/{token}?category={category}"
 
 
-def wants(recipient: Recipient, *, category: str, severity: Severity) -> bool:
-    """Emergencies reach everyone at the address; otherwise the subscriber's categories decide."""
-    return severity is Severity.EMERGENCY or category in recipient.categories
+def required_category(category: str | None, severity: Severity | None) -> str | None:
+    """The category a subscriber must have chosen to be told: none for an emergency, which reaches everyone
+    at the address, nor for a preview that names no category."""
+    if category is None or severity is Severity.EMERGENCY:
+        return None
+    return category
 
 
 def delivery_requests(

@@ -125,8 +125,6 @@ async def approve_message(
         reach = await reports.measure_reach(
             session,
             audience=audience_of(row),
-            category=row.category,
-            severity=Severity(row.severity),
             channels=Content.model_validate(row.content).channels(),
         )
         check_four_eyes(
@@ -234,9 +232,12 @@ async def preview(
         await resolve_target(session, target=request.target, into=resolution)
         reach = await reports.measure_reach(
             session,
-            audience=Audience(resolution_id=resolution, filters=request.target.filters),
-            category=request.category,
-            severity=request.severity,
+            audience=Audience(
+                resolution_id=resolution,
+                filters=request.target.filters,
+                category=request.category,
+                severity=request.severity,
+            ),
             channels=channels,
         )
         unknown = await _unknown_names(session, request.target)
