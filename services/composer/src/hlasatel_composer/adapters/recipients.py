@@ -6,6 +6,7 @@ from uuid import UUID
 
 from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from hlasatel_composer.adapters.orm import (
     DeliveryRow,
@@ -48,49 +49,56 @@ class Audience:
         roles = self.filters.roles
         return [IndexedAddress.role.in_([role.value for role in roles])] if roles else []
 
-    def conditions(self) -> list[ColumnElement[bool]]:
-        """On `index_subscribers`: the subscriber is in the audience."""
+    def _personal(self) -> list[ColumnElement[bool]]:
+        """On `index_subscribers`: what the subscriber must be, wherever they live."""
         conditions: list[ColumnElement[bool]] = [IndexedSubscriber.erased.is_(False)]
         if self.follows is not None:
-            reached = select(DeliveryRow.subscriber_id).where(DeliveryRow.message_id == self.follows)
-            return [*conditions, IndexedSubscriber.subscriber_id.in_(reached)]
+            return conditions
         if self.filters.identity_level is not None:
             conditions.append(IndexedSubscriber.identity_level == self.filters.identity_level.value)
         if self.filters.languages:
             conditions.append(IndexedSubscriber.language.in_([lang.value for lang in self.filters.languages]))
         if (category := required_category(self.category, self.severity)) is not None:
-            chosen = select(IndexedCategory.subscriber_id).where(
-                IndexedCategory.subscriber_id == IndexedSubscriber.subscriber_id,
-                IndexedCategory.category == category,
-            )
-            conditions.append(chosen.exists())
-        # not correlated: the database starts from the targeted points, which for a street are a few dozen
+            chosen = select(IndexedCategory.subscriber_id).where(IndexedCategory.category == category)
+            conditions.append(_member(chosen, IndexedCategory.subscriber_id, one_by_one=True))
+        return conditions
+
+    def conditions(self, *, one_by_one: bool = False) -> list[ColumnElement[bool]]:
+        """On `index_subscribers`: the subscriber is in the audience.
+
+        As sets by default: the database starts from the targeted points, a few dozen for a street, which
+        suits counting. `one_by_one` tests each subscriber instead, which suits walking them in id order a
+        batch at a time: a set would be built again for every batch.
+        """
+        if self.follows is not None:
+            reached = select(DeliveryRow.subscriber_id).where(DeliveryRow.message_id == self.follows)
+            return [*self._personal(), _member(reached, DeliveryRow.subscriber_id, one_by_one)]
         at_target = (
             select(IndexedAddress.subscriber_id)
             .join(TargetPoint, TargetPoint.address_point_code == IndexedAddress.address_point_code)
             .where(TargetPoint.resolution_id == self.resolution_id, *self._roles())
         )
-        return [*conditions, IndexedSubscriber.subscriber_id.in_(at_target)]
+        return [*self._personal(), _member(at_target, IndexedAddress.subscriber_id, one_by_one)]
 
-    def subscribers(self) -> Select[UUID]:
-        """The ids of the whole audience, as a subquery."""
-        return select(IndexedSubscriber.subscriber_id).where(*self.conditions())
-
-    def households_of(self, subscribers: Sequence[UUID] | Select[UUID]) -> Select[UUID, int]:
-        """The targeted address points at which these subscribers are reached."""
+    def households_of(self, subscriber_ids: Sequence[UUID] | None = None) -> Select[UUID, int]:
+        """Each subscriber of the audience with each targeted address point they are reached at; only
+        these subscribers', when given. Joins, so that the database may start from the points."""
         if self.follows is not None:
-            return select(MessageHousehold.subscriber_id, MessageHousehold.address_point_code).where(
-                MessageHousehold.message_id == self.follows,
-                MessageHousehold.subscriber_id.in_(subscribers),
+            query = (
+                select(MessageHousehold.subscriber_id, MessageHousehold.address_point_code)
+                .join(IndexedSubscriber, IndexedSubscriber.subscriber_id == MessageHousehold.subscriber_id)
+                .where(MessageHousehold.message_id == self.follows, *self._personal())
             )
-        # driven by the subscribers, not by the points: SQLite would otherwise walk every target point
-        targeted = select(TargetPoint.address_point_code).where(
-            TargetPoint.resolution_id == self.resolution_id,
-            TargetPoint.address_point_code == IndexedAddress.address_point_code,
-        )
-        return select(IndexedAddress.subscriber_id, IndexedAddress.address_point_code).where(
-            IndexedAddress.subscriber_id.in_(subscribers), targeted.exists(), *self._roles()
-        )
+            member = MessageHousehold.subscriber_id
+        else:
+            query = (
+                select(IndexedAddress.subscriber_id, IndexedAddress.address_point_code)
+                .join(TargetPoint, TargetPoint.address_point_code == IndexedAddress.address_point_code)
+                .join(IndexedSubscriber, IndexedSubscriber.subscriber_id == IndexedAddress.subscriber_id)
+                .where(TargetPoint.resolution_id == self.resolution_id, *self._roles(), *self._personal())
+            )
+            member = IndexedAddress.subscriber_id
+        return query if subscriber_ids is None else query.where(member.in_(subscriber_ids))
 
     async def households(
         self, session: AsyncSession, subscriber_ids: Sequence[UUID]
@@ -99,6 +107,13 @@ class Audience:
         if not subscriber_ids:
             return []
         return [(row[0], row[1]) for row in await session.execute(self.households_of(subscriber_ids))]
+
+
+def _member(ids: Select[UUID], column: InstrumentedAttribute[UUID], one_by_one: bool) -> ColumnElement[bool]:
+    """The subscriber is among `ids`: as a set, or tested on its own (`column` is the ids' column)."""
+    if one_by_one:
+        return ids.where(column == IndexedSubscriber.subscriber_id).exists()
+    return IndexedSubscriber.subscriber_id.in_(ids)
 
 
 async def recipients_after(
@@ -112,7 +127,7 @@ async def recipients_after(
             IndexedSubscriber.unsubscribe_token,
             IndexedSubscriber.quiet_hours,
         )
-        .where(*audience.conditions())
+        .where(*audience.conditions(one_by_one=True))
         .order_by(IndexedSubscriber.subscriber_id)
         .limit(limit)
     )

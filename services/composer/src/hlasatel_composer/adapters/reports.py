@@ -8,7 +8,13 @@ from uuid import UUID
 from sqlalchemy import Row, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hlasatel_composer.adapters.orm import DeliveryRow, IndexedContact, IndexedPoint, MessageHousehold
+from hlasatel_composer.adapters.orm import (
+    DeliveryRow,
+    IndexedContact,
+    IndexedPoint,
+    IndexedSubscriber,
+    MessageHousehold,
+)
 from hlasatel_composer.adapters.recipients import Audience
 from hlasatel_contracts import Channel, DeliveryState
 
@@ -29,31 +35,29 @@ class Reach:
 async def measure_reach(session: AsyncSession, *, audience: Audience, channels: set[Channel]) -> Reach:
     """Counts the audience as the fan-out would send to it: one delivery per contact and channel, however
     many subscribers share the contact. A few aggregate queries, nothing streamed through Python."""
-    subscribers = audience.subscribers().scalar_subquery()
-    deliveries = (
+    subscribers = select(IndexedSubscriber.subscriber_id).where(*audience.conditions())
+    deliveries = await session.execute(
+        select(IndexedContact.channel, func.count(func.distinct(IndexedContact.value)))
+        .where(
+            IndexedContact.subscriber_id.in_(subscribers),
+            IndexedContact.chosen.is_(True),
+            IndexedContact.channel.in_([channel.value for channel in channels]),
+        )
+        .group_by(IndexedContact.channel)
+    )
+    households = audience.households_of().subquery()
+    points = (
         await session.execute(
-            select(IndexedContact.channel, func.count(func.distinct(IndexedContact.value)))
-            .where(
-                IndexedContact.subscriber_id.in_(subscribers),
-                IndexedContact.chosen.is_(True),
-                IndexedContact.channel.in_([channel.value for channel in channels]),
+            select(IndexedPoint.code, IndexedPoint.street, IndexedPoint.district).where(
+                IndexedPoint.code.in_(select(households.c.address_point_code))
             )
-            .group_by(IndexedContact.channel)
         )
     ).all()
-    points = audience.households_of(audience.subscribers()).subquery()
-    streets = await session.execute(
-        select(IndexedPoint.street, IndexedPoint.district)
-        .where(IndexedPoint.code.in_(select(points.c.address_point_code)), IndexedPoint.street.is_not(None))
-        .distinct()
-    )
     return Reach(
-        subscribers=await session.scalar(select(func.count()).select_from(audience.subscribers().subquery()))
-        or 0,
-        address_points=await session.scalar(select(func.count(func.distinct(points.c.address_point_code))))
-        or 0,
-        deliveries={channel: 0 for channel in channels} | {Channel(c): n for c, n in deliveries},
-        streets=sorted(f"{street} ({district})" for street, district in streets),
+        subscribers=await session.scalar(select(func.count()).select_from(subscribers.subquery())) or 0,
+        address_points=len(points),
+        deliveries=dict.fromkeys(channels, 0) | {Channel(c): n for c, n in deliveries.tuples()},
+        streets=sorted({f"{p.street} ({p.district})" for p in points if p.street is not None}),
     )
 
 
