@@ -89,6 +89,7 @@ async def running_bus(database_url: str, kafka_bootstrap: str, tmp_path: Path) -
             auth_token=SecretStr("secret"),
             status_callback_url="http://dispatch/v1/callbacks/sms",
             kafka=kafka,
+            concurrency=1,  # one call at a time, so that the backlog is still queued when it is cancelled
         )
         provider = TwilioSmsProvider(
             base_url=settings.gateway_url,
@@ -97,7 +98,7 @@ async def running_bus(database_url: str, kafka_bootstrap: str, tmp_path: Path) -
             sender=settings.sender,
             status_callback_url=settings.status_callback_url,
         )
-        app, dispatcher = build_dispatcher_app(channel=Channel.SMS, settings=settings, provider=provider)
+        app, dispatcher = build_dispatcher_app(channel=Channel.SMS, settings=settings, providers=[provider])
         publisher = build_broker(kafka, client_id="test-composer")
         async with app.router.lifespan_context(app), publisher:
             await publisher.start()

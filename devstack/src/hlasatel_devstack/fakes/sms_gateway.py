@@ -5,11 +5,12 @@ import base64
 import re
 import secrets
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import parse_qs, urlsplit
 
-from fastapi import Body, FastAPI, Form, Header
+from fastapi import FastAPI, Form, Header
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 
 from hlasatel_contracts.sms import measure
 from hlasatel_devstack.fakes.ledger import Ledger
@@ -29,16 +30,40 @@ def _error(status: int, code: int, message: str) -> JSONResponse:
     )
 
 
+class Behaviour(BaseModel):
+    """How the fake answers from now on; posting it replaces what was set before."""
+
+    delay_ms: int = Field(default=0, ge=0, le=60_000, description="answer this much later (congestion)")
+    fail_status: Literal[429, 500, 502, 503] | None = Field(
+        default=None, description="answer the next `fail_times` messages with this status instead"
+    )
+    fail_times: int = Field(default=0, ge=-1, description="-1: every message until told otherwise")
+    retry_after_s: int | None = Field(default=None, ge=0, description="the Retry-After of a 429")
+
+
 def sms_gateway_app(*, ledger: Ledger, account_sid: str, auth_token: str) -> FastAPI:
     app = FastAPI(title="Fake SMS gateway (Twilio Messages API shape)")
     expected_auth = "Basic " + base64.b64encode(f"{account_sid}:{auth_token}".encode()).decode()
-    behaviour = {"delay_ms": 0}
+    behaviour = Behaviour()
 
     @app.post("/_fake/behaviour", include_in_schema=False)
-    async def set_behaviour(delay_ms: Annotated[int, Body(embed=True, ge=0, le=60_000)]) -> dict[str, int]:
-        """Answer every later message this much later, like a congested gateway, so a backlog builds."""
-        behaviour["delay_ms"] = delay_ms
+    async def set_behaviour(wanted: Behaviour) -> Behaviour:
+        """Slow down, fail or rate-limit the next messages, like a congested or broken gateway."""
+        nonlocal behaviour
+        behaviour = wanted
         return behaviour
+
+    def _failure() -> JSONResponse | None:
+        if behaviour.fail_status is None or behaviour.fail_times == 0:
+            return None
+        if behaviour.fail_times > 0:
+            behaviour.fail_times -= 1
+        if behaviour.fail_status == 429:
+            response = _error(429, 20429, "Too Many Requests")
+            if behaviour.retry_after_s is not None:
+                response.headers["Retry-After"] = str(behaviour.retry_after_s)
+            return response
+        return _error(behaviour.fail_status, 20500, "Internal Server Error")
 
     @app.post("/2010-04-01/Accounts/{sid}/Messages.json", status_code=201, response_model=None)
     async def create_message(
@@ -55,8 +80,10 @@ def sms_gateway_app(*, ledger: Ledger, account_sid: str, auth_token: str) -> Fas
             return _error(400, 21211, "The 'To' number is not a valid phone number.")
         if not body:
             return _error(400, 21602, "Message body is required.")
-        if behaviour["delay_ms"]:
-            await asyncio.sleep(behaviour["delay_ms"] / 1000)
+        if behaviour.delay_ms:
+            await asyncio.sleep(behaviour.delay_ms / 1000)
+        if (failure := _failure()) is not None:
+            return failure
         message_sid = "SM" + secrets.token_hex(16)
         ids = {k: v[0] for k, v in parse_qs(urlsplit(status_callback or "").query).items()}
         count = measure(body).segments

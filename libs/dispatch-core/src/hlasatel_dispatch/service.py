@@ -1,52 +1,90 @@
-"""Builds a dispatcher service: a consumer per lane and one for cancellations, health, ledger."""
+"""Builds a dispatcher service: a batch consumer per lane, one for cancellations, the retry worker,
+health and the ledger."""
+
+import functools
+from collections.abc import Sequence
+from typing import Any
 
 from fastapi import FastAPI
+from faststream import Context
+from pydantic import TypeAdapter
 
 from hlasatel_contracts import (
+    DEAD_LETTER,
     DELIVERY_REQUEST_BY_CHANNEL,
     DELIVERY_STATUS,
     LANES_BY_PRIORITY,
     MESSAGE_CANCELLATIONS,
     Channel,
+    DeadLetter,
     DeliveryStatusChanged,
     MessageCancelled,
     delivery_topic,
 )
-from hlasatel_dispatch.dispatcher import Dispatcher
+from hlasatel_dispatch.circuit import CircuitBreaker
+from hlasatel_dispatch.config import DispatchSettings
+from hlasatel_dispatch.dispatcher import Account, Dispatcher
 from hlasatel_dispatch.ledger import Base
+from hlasatel_dispatch.limits import AccountLimits
 from hlasatel_dispatch.providers import Provider, RequestT
+from hlasatel_dispatch.retry import RetryPolicy
 from hlasatel_runtime.database import build_engine, session_factory
-from hlasatel_runtime.deadletter import dead_letter_middleware
+from hlasatel_runtime.deadletter import dead_letter_middleware, undecoded_batch, valid_records
 from hlasatel_runtime.kafka import build_broker, consumer_options
 from hlasatel_runtime.service import Runtime, build_app
-from hlasatel_runtime.settings import ServiceSettings
+from hlasatel_runtime.worker import Worker
 
 
 def build_dispatcher_app(
-    *, channel: Channel, settings: ServiceSettings, provider: Provider[RequestT]
+    *, channel: Channel, settings: DispatchSettings, providers: Sequence[Provider[RequestT]]
 ) -> tuple[FastAPI, Dispatcher[RequestT]]:
-    """Everything a dispatcher runs, built in one place and handed in by name."""
+    """Everything a dispatcher runs, built in one place and handed in by name. `providers` are its
+    accounts in order of preference: the first while it works, the next while it keeps failing."""
     name = f"dispatch-{channel.value}"
     engine = build_engine(settings.database_url)
     sessions = session_factory(engine)
     broker = build_broker(settings.kafka, client_id=name, middlewares=[dead_letter_middleware(name)])
     status_publisher = broker.publisher(DELIVERY_STATUS, title=f"{name} statuses")
+    dead_letters = broker.publisher(DEAD_LETTER, title=f"{name} dead letters")
 
     async def publish_status(status: DeliveryStatusChanged) -> None:
         await status_publisher.publish(status, key=str(status.delivery_id).encode())
 
-    dispatcher: Dispatcher[RequestT] = Dispatcher(
-        channel=channel, provider=provider, sessions=sessions, publish_status=publish_status
-    )
-    model = DELIVERY_REQUEST_BY_CHANNEL[channel]
-    for lane in LANES_BY_PRIORITY:
-        subscriber = broker.subscriber(
-            delivery_topic(channel, lane), **consumer_options(settings.kafka, group_id=f"{name}.{lane.value}")
-        )
+    async def publish_dead_letter(letter: DeadLetter) -> None:
+        await dead_letters.publish(letter, key=letter.key.encode() if letter.key else None)
 
-        @subscriber
-        async def on_request(request: model) -> None:  # type: ignore[valid-type]
-            await dispatcher.handle(request)
+    dispatcher: Dispatcher[RequestT] = Dispatcher(
+        channel=channel,
+        accounts=[
+            Account(provider, AccountLimits(rate_per_s=settings.rate_per_s, concurrency=settings.concurrency))
+            for provider in providers
+        ],
+        sessions=sessions,
+        publish_status=publish_status,
+        publish_dead_letter=publish_dead_letter,
+        retry=RetryPolicy(
+            max_attempts=settings.retry_max_attempts, base_s=settings.retry_base_s, cap_s=settings.retry_cap_s
+        ),
+        breaker=functools.partial(
+            CircuitBreaker,
+            failure_threshold=settings.breaker_failures,
+            reset_after_s=settings.breaker_reset_s,
+        ),
+        stale_after_s=settings.stale_after_s,
+    )
+    adapter: TypeAdapter[Any] = TypeAdapter(DELIVERY_REQUEST_BY_CHANNEL[channel])
+    for lane in LANES_BY_PRIORITY:
+
+        @broker.subscriber(
+            delivery_topic(channel, lane),
+            batch=True,
+            max_records=settings.batch_size,
+            decoder=undecoded_batch,
+            **consumer_options(settings.kafka, group_id=f"{name}.{lane.value}"),
+        )
+        async def on_requests(values: list[bytes], message: Any = Context("message")) -> None:
+            requests = await valid_records(broker, service=name, records=message.raw_message, adapter=adapter)
+            await dispatcher.handle_batch(requests)
 
     # every replica shares the service's one database, so one group per service writes the cancellations
     @broker.subscriber(
@@ -55,10 +93,21 @@ def build_dispatcher_app(
     async def on_cancellation(cancellation: MessageCancelled) -> None:
         await dispatcher.cancel(cancellation)
 
+    async def retry_step(_: Any) -> bool:
+        return await dispatcher.retry_due() > 0
+
+    retries = Worker(name=f"{name} retries", step=retry_step, idle_poll_s=settings.retry_poll_s)
     runtime = Runtime(
-        name=name, settings=settings, engine=engine, sessions=sessions, broker=broker, metadata=Base.metadata
+        name=name,
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        broker=broker,
+        metadata=Base.metadata,
+        background=[retries.run],
     )
-    runtime.closers.append(provider.close)
+    for provider in providers:
+        runtime.closers.append(provider.close)
     app = build_app(
         runtime,
         title=f"Hlasatel {name}",

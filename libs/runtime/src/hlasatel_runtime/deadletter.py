@@ -3,12 +3,14 @@
 import asyncio
 import base64
 import logging
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from aiokafka.errors import KafkaError
 from faststream import Context, ExceptionMiddleware
 from faststream.kafka import KafkaBroker
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 
@@ -16,6 +18,8 @@ from hlasatel_contracts import DEAD_LETTER, DeadLetter
 from hlasatel_runtime.errors import describe
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 def dead_letter_record(*, service: str, record: Any, reason: str) -> DeadLetter:
@@ -107,3 +111,25 @@ def dead_letter_middleware(
             )
 
     return middleware
+
+
+async def undecoded_batch(message: Any) -> Any:
+    """A batch subscriber's decoder that leaves the records' values as they came, so that each record is
+    validated on its own (`valid_records`) and one bad record is dead-lettered alone instead of taking its
+    batch with it."""
+    return [record.value for record in message.raw_message]
+
+
+async def valid_records(
+    broker: KafkaBroker, *, service: str, records: Sequence[Any], adapter: TypeAdapter[T]
+) -> list[T]:
+    """The records of a batch that validate; each one that does not goes to the dead-letter topic."""
+    valid: list[T] = []
+    for record in records:
+        try:
+            valid.append(adapter.validate_json(record.value))
+        except ValidationError as exc:
+            await publish_dead_letter(
+                broker, dead_letter_record(service=service, record=record, reason=describe(exc))
+            )
+    return valid

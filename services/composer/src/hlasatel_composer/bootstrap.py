@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from faststream import Context
-from pydantic import TypeAdapter, ValidationError
+from pydantic import TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hlasatel_composer.adapters.fanout import FanOut
@@ -25,8 +25,7 @@ from hlasatel_contracts import (
     SubscriberEvent,
 )
 from hlasatel_runtime.database import build_engine, session_factory
-from hlasatel_runtime.deadletter import dead_letter_middleware, dead_letter_record, publish_dead_letter
-from hlasatel_runtime.errors import describe
+from hlasatel_runtime.deadletter import dead_letter_middleware, undecoded_batch, valid_records
 from hlasatel_runtime.kafka import build_broker, build_producer, consumer_options
 from hlasatel_runtime.service import Runtime, build_app
 
@@ -41,12 +40,6 @@ class Composer:
     sessions: async_sessionmaker[AsyncSession]
     fan_out: FanOut
     publish_cancellation: PublishCancellation
-
-
-async def _records(message: Any) -> Any:
-    """The changelog batch undecoded: each record is validated on its own, so one bad record is
-    dead-lettered alone instead of taking its batch with it."""
-    return [record.value for record in message.raw_message]
 
 
 def bootstrap(settings: Settings | None = None) -> FastAPI:
@@ -65,18 +58,13 @@ def bootstrap(settings: Settings | None = None) -> FastAPI:
         SUBSCRIBERS,
         batch=True,
         max_records=settings.index_batch_size,
-        decoder=_records,
+        decoder=undecoded_batch,
         **consumer_options(settings.kafka, group_id="composer.index"),
     )
     async def on_subscriber_events(values: list[bytes], message: Any = Context("message")) -> None:
-        events = []
-        for record in message.raw_message:
-            try:
-                events.append(_SUBSCRIBER_EVENT.validate_json(record.value))
-            except ValidationError as exc:
-                await publish_dead_letter(
-                    broker, dead_letter_record(service="composer", record=record, reason=describe(exc))
-                )
+        events = await valid_records(
+            broker, service="composer", records=message.raw_message, adapter=_SUBSCRIBER_EVENT
+        )
         async with sessions() as session, session.begin():
             await apply_subscriber_events(session, events)
 

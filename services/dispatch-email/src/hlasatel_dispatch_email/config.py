@@ -1,10 +1,21 @@
-from pydantic import SecretStr
+from pydantic import BaseModel, SecretStr
 from pydantic_settings import SettingsConfigDict
 
-from hlasatel_runtime.settings import ServiceSettings
+from hlasatel_dispatch.config import DispatchSettings
 
 
-class Settings(ServiceSettings):
+class Relay(BaseModel):
+    """A second SMTP relay, used while the first keeps failing (DISPATCH_EMAIL_SECONDARY__SMTP_HOST…)."""
+
+    smtp_host: str
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = True
+    smtp_tls: bool = False
+
+
+class Settings(DispatchSettings):
     """Environment variables start with DISPATCH_EMAIL_, e.g. DISPATCH_EMAIL_SMTP_HOST."""
 
     model_config = SettingsConfigDict(env_prefix="DISPATCH_EMAIL_", env_nested_delimiter="__", extra="ignore")
@@ -19,3 +30,4 @@ class Settings(ServiceSettings):
     smtp_tls: bool = False
     sender: str = "Statutární město Liberec <hlasatel@liberec.cz>"
     timeout_s: float = 30.0
+    secondary: Relay | None = None

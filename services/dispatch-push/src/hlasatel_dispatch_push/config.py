@@ -1,9 +1,18 @@
+from pydantic import BaseModel
 from pydantic_settings import SettingsConfigDict
 
-from hlasatel_runtime.settings import ServiceSettings
+from hlasatel_dispatch.config import DispatchSettings
 
 
-class Settings(ServiceSettings):
+class FirebaseProject(BaseModel):
+    """A second Firebase project, used while the first keeps failing (DISPATCH_PUSH_SECONDARY__…)."""
+
+    credentials_file: str
+    project_id: str | None = None
+    fcm_endpoint: str | None = None
+
+
+class Settings(DispatchSettings):
     """Environment variables start with DISPATCH_PUSH_, e.g. DISPATCH_PUSH_CREDENTIALS_FILE."""
 
     model_config = SettingsConfigDict(env_prefix="DISPATCH_PUSH_", env_nested_delimiter="__", extra="ignore")
@@ -14,3 +23,4 @@ class Settings(ServiceSettings):
     project_id: str | None = None
     # Empty means Google's own endpoint; development points it at the local fake.
     fcm_endpoint: str | None = None
+    secondary: FirebaseProject | None = None

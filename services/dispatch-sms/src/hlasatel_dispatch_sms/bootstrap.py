@@ -7,15 +7,29 @@ from hlasatel_dispatch_sms.provider import TwilioSmsProvider
 
 
 def bootstrap(settings: Settings | None = None) -> FastAPI:
-    """Build dispatch-sms from its settings."""
+    """Build dispatch-sms from its settings: the gateway account, and the secondary one if configured."""
     settings = settings or Settings()
-    provider = TwilioSmsProvider(
-        base_url=settings.gateway_url,
-        account_sid=settings.account_sid,
-        auth_token=settings.auth_token.get_secret_value(),
-        sender=settings.sender,
-        status_callback_url=settings.status_callback_url,
-        timeout_s=settings.timeout_s,
-    )
-    app, _ = build_dispatcher_app(channel=Channel.SMS, settings=settings, provider=provider)
+    providers = [
+        TwilioSmsProvider(
+            base_url=settings.gateway_url,
+            account_sid=settings.account_sid,
+            auth_token=settings.auth_token.get_secret_value(),
+            sender=settings.sender,
+            status_callback_url=settings.status_callback_url,
+            timeout_s=settings.timeout_s,
+        )
+    ]
+    if settings.secondary is not None:
+        providers.append(
+            TwilioSmsProvider(
+                base_url=settings.secondary.gateway_url,
+                account_sid=settings.secondary.account_sid,
+                auth_token=settings.secondary.auth_token.get_secret_value(),
+                sender=settings.secondary.sender,
+                status_callback_url=settings.status_callback_url,
+                timeout_s=settings.timeout_s,
+                name="twilio-secondary",
+            )
+        )
+    app, _ = build_dispatcher_app(channel=Channel.SMS, settings=settings, providers=providers)
     return app

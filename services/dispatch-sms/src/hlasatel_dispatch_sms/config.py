@@ -1,10 +1,19 @@
-from pydantic import SecretStr
+from pydantic import BaseModel, SecretStr
 from pydantic_settings import SettingsConfigDict
 
-from hlasatel_runtime.settings import ServiceSettings
+from hlasatel_dispatch.config import DispatchSettings
 
 
-class Settings(ServiceSettings):
+class GatewayAccount(BaseModel):
+    """A second gateway account, used while the first keeps failing (DISPATCH_SMS_SECONDARY__GATEWAY_URL…)."""
+
+    gateway_url: str
+    account_sid: str
+    auth_token: SecretStr
+    sender: str = "Liberec"
+
+
+class Settings(DispatchSettings):
     """Environment variables start with DISPATCH_SMS_, e.g. DISPATCH_SMS_GATEWAY_URL."""
 
     model_config = SettingsConfigDict(env_prefix="DISPATCH_SMS_", env_nested_delimiter="__", extra="ignore")
@@ -17,3 +26,4 @@ class Settings(ServiceSettings):
     sender: str = "Liberec"
     status_callback_url: str | None = None
     timeout_s: float = 10.0
+    secondary: GatewayAccount | None = None

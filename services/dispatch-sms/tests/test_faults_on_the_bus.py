@@ -1,0 +1,240 @@
+"""dispatch-sms through the real broker into fake gateways that fail on request: 429 with Retry-After, a
+gateway down (failover to the second account and back), retries used up, and a poison record."""
+
+import asyncio
+import base64
+import contextlib
+import json
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer
+from faststream.kafka import KafkaBroker
+from pydantic import SecretStr
+
+from hlasatel_contracts import (
+    DEAD_LETTER,
+    DELIVERY_STATUS,
+    Channel,
+    DeliveryState,
+    DeliveryStatusChanged,
+    Lane,
+    SendSms,
+    delivery_topic,
+)
+from hlasatel_devstack.fakes.ledger import Ledger, read_ledger
+from hlasatel_devstack.fakes.sms_gateway import sms_gateway_app
+from hlasatel_devstack.testing import serve_in_thread
+from hlasatel_dispatch_sms.bootstrap import bootstrap
+from hlasatel_dispatch_sms.config import GatewayAccount, Settings
+from hlasatel_runtime.kafka import build_broker
+from hlasatel_runtime.settings import KafkaSettings
+
+pytestmark = pytest.mark.integration
+
+SID, SECOND_SID = "AC" + "3" * 32, "AC" + "4" * 32
+
+
+@dataclass
+class Gateway:
+    url: str
+    ledger: Path
+
+    async def behave(self, **behaviour: Any) -> None:
+        async with httpx.AsyncClient(base_url=self.url) as client:
+            (await client.post("/_fake/behaviour", json=behaviour)).raise_for_status()
+
+    def received(self, message_id: UUID) -> list[dict[str, Any]]:
+        return [e for e in read_ledger(self.ledger) if e["message_id"] == str(message_id)]
+
+
+@dataclass
+class Running:
+    publisher: KafkaBroker
+    bootstrap: str
+    primary: Gateway
+    secondary: Gateway
+
+    async def request(self, message_id: UUID, lane: Lane = Lane.BULK) -> SendSms:
+        request = SendSms(
+            delivery_id=uuid.uuid4(),
+            message_id=message_id,
+            subscriber_id=uuid.uuid4(),
+            contact_id=uuid.uuid4(),
+            lane=lane,
+            category="water",
+            requested_at=datetime.now(UTC),
+            to="+420777000002",
+            text="Liberec: odstávka vody",
+        )
+        await self.publisher.publish(
+            request, delivery_topic(Channel.SMS, lane), key=str(request.subscriber_id).encode()
+        )
+        return request
+
+    async def statuses(
+        self, message_id: UUID, until: Callable[[list[DeliveryStatusChanged]], bool]
+    ) -> list[DeliveryStatusChanged]:
+        """Every status of the message, in order, once `until` is satisfied."""
+
+        def mine(values: list[bytes]) -> list[DeliveryStatusChanged]:
+            statuses = map(DeliveryStatusChanged.model_validate_json, values)
+            return [status for status in statuses if status.message_id == message_id]
+
+        return mine(await read_until(self.bootstrap, DELIVERY_STATUS, lambda values: until(mine(values))))
+
+
+async def read_until(bootstrap: str, topic: str, done: Callable[[list[bytes]], bool]) -> list[bytes]:
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=f"t-{uuid.uuid4()}",
+        auto_offset_reset="earliest",
+        session_timeout_ms=2000,
+        heartbeat_interval_ms=500,
+    )
+    await consumer.start()
+    values: list[bytes] = []
+    try:
+        async with asyncio.timeout(60):
+            while not done(values):
+                for records in (await consumer.getmany(timeout_ms=300)).values():
+                    values.extend(record.value for record in records if record.value is not None)
+    finally:
+        await consumer.stop()
+    return values
+
+
+@contextlib.asynccontextmanager
+async def running(
+    database_url: str, kafka_bootstrap: str, tmp_path: Path, **settings: Any
+) -> AsyncIterator[Running]:
+    kafka = KafkaSettings(
+        bootstrap_servers=kafka_bootstrap, session_timeout_ms=2000, heartbeat_interval_ms=500
+    )
+    first = sms_gateway_app(ledger=Ledger(tmp_path / "first.jsonl"), account_sid=SID, auth_token="one")
+    second = sms_gateway_app(
+        ledger=Ledger(tmp_path / "second.jsonl"), account_sid=SECOND_SID, auth_token="two"
+    )
+    with serve_in_thread(first) as first_url, serve_in_thread(second) as second_url:
+        app = bootstrap(
+            Settings(
+                database_url=database_url,
+                gateway_url=first_url,
+                account_sid=SID,
+                auth_token=SecretStr("one"),
+                status_callback_url="http://dispatch/v1/callbacks/sms",
+                secondary=GatewayAccount(
+                    gateway_url=second_url, account_sid=SECOND_SID, auth_token=SecretStr("two")
+                ),
+                kafka=kafka,
+                retry_poll_s=0.1,
+                **settings,
+            )
+        )
+        publisher = build_broker(kafka, client_id="test-composer")
+        async with app.router.lifespan_context(app), publisher:
+            await publisher.start()
+            yield Running(
+                publisher,
+                kafka_bootstrap,
+                Gateway(first_url, tmp_path / "first.jsonl"),
+                Gateway(second_url, tmp_path / "second.jsonl"),
+            )
+
+
+def finals(count: int) -> Callable[[list[DeliveryStatusChanged]], bool]:
+    """`count` deliveries have a status that is not a retryable failure."""
+    return lambda statuses: len({s.delivery_id for s in statuses if not s.retryable}) >= count
+
+
+async def test_a_429_is_retried_no_sooner_than_retry_after_and_sent_once(
+    database_url: str, kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    message_id = uuid.uuid4()
+    async with running(database_url, kafka_bootstrap, tmp_path, retry_base_s=0.05) as bus:
+        await bus.primary.behave(fail_status=429, fail_times=1, retry_after_s=2)
+        await bus.request(message_id)
+        limited, accepted = await bus.statuses(message_id, finals(1))
+        assert (limited.state, limited.retryable, limited.reason) == (
+            DeliveryState.FAILED,
+            True,
+            "gateway rate limit (429)",
+        )
+        assert accepted.state is DeliveryState.ACCEPTED
+        assert (accepted.occurred_at - limited.occurred_at).total_seconds() >= 2
+        assert len(bus.primary.received(message_id)) == 1
+
+
+async def test_a_gateway_down_moves_traffic_to_the_second_account_and_back_when_it_recovers(
+    database_url: str, kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    message_id = uuid.uuid4()
+    options = {"retry_base_s": 0.05, "breaker_failures": 2, "breaker_reset_s": 2, "concurrency": 1}
+    async with running(database_url, kafka_bootstrap, tmp_path, **options) as bus:
+        await bus.primary.behave(fail_status=503, fail_times=-1)
+        during = [await bus.request(message_id) for _ in range(5)]
+        statuses = await bus.statuses(message_id, finals(5))
+        accepted = {s.delivery_id: s.provider for s in statuses if s.state is DeliveryState.ACCEPTED}
+        assert set(accepted) == {r.delivery_id for r in during}
+        assert set(accepted.values()) == {"twilio-secondary"}
+        assert len(bus.secondary.received(message_id)) == 5 and bus.primary.received(message_id) == []
+
+        await bus.primary.behave()  # the first gateway is back
+        await asyncio.sleep(2.5)  # past the circuit's reset time: the next call is its trial
+        after = await bus.request(message_id)
+        statuses = await bus.statuses(message_id, finals(6))
+        assert [s.provider for s in statuses if s.delivery_id == after.delivery_id] == ["twilio"]
+
+
+async def test_when_the_retries_are_used_up_the_request_is_dead_lettered_with_the_reason(
+    database_url: str, kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    message_id = uuid.uuid4()
+    options = {"retry_base_s": 0.05, "retry_max_attempts": 3, "breaker_failures": 100}
+    async with running(database_url, kafka_bootstrap, tmp_path, **options) as bus:
+        await bus.primary.behave(fail_status=503, fail_times=-1)
+        request = await bus.request(message_id)
+        statuses = await bus.statuses(message_id, finals(1))
+        assert [(s.state, s.retryable) for s in statuses] == [(DeliveryState.FAILED, True)] * 2 + [
+            (DeliveryState.FAILED, False)
+        ]
+        assert statuses[-1].reason == "gave up after 3 attempts: gateway error 503"
+        letters = await read_until(
+            kafka_bootstrap,
+            DEAD_LETTER,
+            lambda values: any(str(request.delivery_id) in _letter_value(v) for v in values),
+        )
+        (letter,) = [json.loads(v) for v in letters if str(request.delivery_id) in _letter_value(v)]
+        assert letter["service"] == "dispatch-sms" and letter["reason"] == statuses[-1].reason
+
+
+async def test_a_poison_record_is_dead_lettered_and_the_lane_goes_on(
+    database_url: str, kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    message_id = uuid.uuid4()
+    async with running(database_url, kafka_bootstrap, tmp_path) as bus:
+        poison = json.dumps({"type": "send_sms", "delivery_id": "not a uuid", "poison": str(message_id)})
+        await bus.publisher.publish(poison.encode(), delivery_topic(Channel.SMS, Lane.BULK), key=b"poison")
+        await bus.request(message_id)
+        (accepted,) = await bus.statuses(message_id, finals(1))
+        assert accepted.state is DeliveryState.ACCEPTED
+        letters = await read_until(
+            kafka_bootstrap,
+            DEAD_LETTER,
+            lambda values: any(str(message_id) in _letter_value(v) for v in values),
+        )
+        (letter,) = [json.loads(v) for v in letters if str(message_id) in _letter_value(v)]
+        assert letter["service"] == "dispatch-sms" and "delivery_id" in letter["reason"]
+
+
+def _letter_value(value: bytes) -> str:
+    """The original record a dead letter carries, decoded."""
+    return base64.b64decode(json.loads(value)["value"]).decode(errors="replace")
