@@ -1,20 +1,26 @@
 """The e-mail adapter over real SMTP into aiosmtpd: MIME as a mail client reads it, and SMTP error classes."""
 
+import asyncio
+import base64
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
+import dkim
 import pytest
 from aiosmtpd.controller import Controller
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from hlasatel_contracts import Lane, SendEmail
 from hlasatel_devstack.fakes.ledger import Ledger, read_ledger
-from hlasatel_devstack.fakes.smtp import smtp_server
+from hlasatel_devstack.fakes.smtp import LedgerHandler, smtp_server
 from hlasatel_devstack.ports import free_port
 from hlasatel_dispatch.providers import ContactInvalidError, PermanentProviderError, RetryableProviderError
-from hlasatel_dispatch_email.provider import SmtpEmailProvider
+from hlasatel_dispatch_email.provider import DkimKey, SmtpEmailProvider
 
 SENDER = "Statutární město Liberec <hlasatel@liberec.cz>"
 
@@ -104,3 +110,104 @@ class TestSmtpErrorClasses:
             await SmtpEmailProvider(host="127.0.0.1", port=free_port(), sender=SENDER, timeout_s=2).send(
                 request()
             )
+
+
+class Counting(LedgerHandler):
+    """The fake server's handler, also counting the connections it was asked to open and keeping each
+    message's bytes exactly as they arrived."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        super().__init__(ledger)
+        self.connections = 0
+        self.received: list[bytes] = []
+
+    async def handle_EHLO(  # aiosmtpd's hook name
+        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+    ) -> list[str]:
+        self.connections += 1
+        session.host_name = hostname
+        return responses
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.received.append(envelope.original_content or envelope.content)
+        return await super().handle_DATA(server, session, envelope)
+
+
+@pytest.fixture
+def counting(tmp_path: Path) -> Iterator[tuple[Counting, int]]:
+    handler, port = Counting(Ledger(tmp_path / "email.jsonl")), free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port, decode_data=False)
+    controller.start()
+    yield handler, port
+    controller.stop()
+
+
+class TestConnectionPool:
+    async def test_connections_are_reused_and_never_more_than_the_pool_size(
+        self, counting: tuple[Counting, int]
+    ) -> None:
+        handler, port = counting
+        provider = SmtpEmailProvider(host="127.0.0.1", port=port, sender=SENDER, pool_size=3)
+        try:
+            for _ in range(5):
+                await provider.send(request())
+            assert handler.connections == 1
+            await asyncio.gather(*(provider.send(request()) for _ in range(30)))
+        finally:
+            await provider.close()
+        assert len(read_ledger(handler.ledger.path)) == 35
+        assert handler.connections <= 3 and provider.pool.opened == handler.connections
+
+    async def test_a_connection_the_relay_dropped_while_idle_is_replaced_without_failing(
+        self, tmp_path: Path
+    ) -> None:
+        handler, port = Counting(Ledger(tmp_path / "email.jsonl")), free_port()
+        provider = SmtpEmailProvider(host="127.0.0.1", port=port, sender=SENDER, pool_size=1)
+        for _ in range(2):  # the relay restarts between the two messages, dropping the idle connection
+            controller = Controller(handler, hostname="127.0.0.1", port=port, decode_data=False)
+            controller.start()
+            try:
+                await provider.send(request())
+            finally:
+                controller.stop()
+        await provider.close()
+        assert len(read_ledger(handler.ledger.path)) == 2 and handler.connections == 2
+
+
+def _dkim_key() -> tuple[bytes, str]:
+    """A fresh RSA key, and the DNS TXT record that would publish it."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    )
+    public = key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return private, "v=DKIM1; k=rsa; p=" + base64.b64encode(public).decode()
+
+
+class TestDkim:
+    async def test_the_received_message_verifies_against_the_published_key(
+        self, counting: tuple[Counting, int]
+    ) -> None:
+        handler, port = counting
+        private, record = _dkim_key()
+        key = DkimKey(selector="hlasatel", domain="liberec.cz", private_key=private)
+        provider = SmtpEmailProvider(host="127.0.0.1", port=port, sender=SENDER, dkim=key)
+        try:
+            await provider.send(request(unsubscribe_url="https://x.cz/u/abc"))
+        finally:
+            await provider.close()
+        (received,) = handler.received
+
+        def dns(name: bytes, timeout: int = 5) -> bytes:
+            assert name == b"hlasatel._domainkey.liberec.cz."
+            return record.encode()
+
+        assert received.startswith(b"DKIM-Signature: ")
+        assert dkim.verify(received, dnsfunc=dns)
+        tampered = received.replace(b"nepote=C4=8De", b"pote=C4=8De", 1)  # "will not run" made "will run"
+        assert tampered != received
+        assert not dkim.verify(tampered, dnsfunc=dns)

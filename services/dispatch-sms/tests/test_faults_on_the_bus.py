@@ -31,6 +31,7 @@ from hlasatel_contracts import (
 )
 from hlasatel_devstack.fakes.ledger import Ledger, read_ledger
 from hlasatel_devstack.fakes.sms_gateway import sms_gateway_app
+from hlasatel_devstack.ports import free_port
 from hlasatel_devstack.testing import serve_in_thread
 from hlasatel_dispatch_sms.bootstrap import bootstrap
 from hlasatel_dispatch_sms.config import GatewayAccount, Settings
@@ -61,6 +62,7 @@ class Running:
     bootstrap: str
     primary: Gateway
     secondary: Gateway
+    dispatcher_url: str
 
     async def request(self, message_id: UUID, lane: Lane = Lane.BULK) -> SendSms:
         request = SendSms(
@@ -116,6 +118,7 @@ async def read_until(bootstrap: str, topic: str, done: Callable[[list[bytes]], b
 async def running(
     database_url: str, kafka_bootstrap: str, tmp_path: Path, **settings: Any
 ) -> AsyncIterator[Running]:
+    """Two fake gateways and dispatch-sms, served on a port so that the gateways' reports reach it."""
     kafka = KafkaSettings(
         bootstrap_servers=kafka_bootstrap, session_timeout_ms=2000, heartbeat_interval_ms=500
     )
@@ -123,6 +126,7 @@ async def running(
     second = sms_gateway_app(
         ledger=Ledger(tmp_path / "second.jsonl"), account_sid=SECOND_SID, auth_token="two"
     )
+    port = free_port()
     with serve_in_thread(first) as first_url, serve_in_thread(second) as second_url:
         app = bootstrap(
             Settings(
@@ -130,7 +134,7 @@ async def running(
                 gateway_url=first_url,
                 account_sid=SID,
                 auth_token=SecretStr("one"),
-                status_callback_url="http://dispatch/v1/callbacks/sms",
+                status_callback_url=f"http://127.0.0.1:{port}/v1/callbacks/sms",
                 secondary=GatewayAccount(
                     gateway_url=second_url, account_sid=SECOND_SID, auth_token=SecretStr("two")
                 ),
@@ -140,14 +144,16 @@ async def running(
             )
         )
         publisher = build_broker(kafka, client_id="test-composer")
-        async with app.router.lifespan_context(app), publisher:
-            await publisher.start()
-            yield Running(
-                publisher,
-                kafka_bootstrap,
-                Gateway(first_url, tmp_path / "first.jsonl"),
-                Gateway(second_url, tmp_path / "second.jsonl"),
-            )
+        with serve_in_thread(app, port) as dispatcher_url:
+            async with publisher:
+                await publisher.start()
+                yield Running(
+                    publisher,
+                    kafka_bootstrap,
+                    Gateway(first_url, tmp_path / "first.jsonl"),
+                    Gateway(second_url, tmp_path / "second.jsonl"),
+                    dispatcher_url,
+                )
 
 
 def finals(count: int) -> Callable[[list[DeliveryStatusChanged]], bool]:
@@ -162,7 +168,7 @@ async def test_a_429_is_retried_no_sooner_than_retry_after_and_sent_once(
     async with running(database_url, kafka_bootstrap, tmp_path, retry_base_s=0.05) as bus:
         await bus.primary.behave(fail_status=429, fail_times=1, retry_after_s=2)
         await bus.request(message_id)
-        limited, accepted = await bus.statuses(message_id, finals(1))
+        limited, accepted = (await bus.statuses(message_id, finals(1)))[:2]
         assert (limited.state, limited.retryable, limited.reason) == (
             DeliveryState.FAILED,
             True,
@@ -191,7 +197,10 @@ async def test_a_gateway_down_moves_traffic_to_the_second_account_and_back_when_
         await asyncio.sleep(2.5)  # past the circuit's reset time: the next call is its trial
         after = await bus.request(message_id)
         statuses = await bus.statuses(message_id, finals(6))
-        assert [s.provider for s in statuses if s.delivery_id == after.delivery_id] == ["twilio"]
+        handed = [
+            s for s in statuses if s.delivery_id == after.delivery_id and s.state is DeliveryState.ACCEPTED
+        ]
+        assert [s.provider for s in handed] == ["twilio"]
 
 
 async def test_when_the_retries_are_used_up_the_request_is_dead_lettered_with_the_reason(
@@ -224,7 +233,7 @@ async def test_a_poison_record_is_dead_lettered_and_the_lane_goes_on(
         poison = json.dumps({"type": "send_sms", "delivery_id": "not a uuid", "poison": str(message_id)})
         await bus.publisher.publish(poison.encode(), delivery_topic(Channel.SMS, Lane.BULK), key=b"poison")
         await bus.request(message_id)
-        (accepted,) = await bus.statuses(message_id, finals(1))
+        accepted = (await bus.statuses(message_id, finals(1)))[0]
         assert accepted.state is DeliveryState.ACCEPTED
         letters = await read_until(
             kafka_bootstrap,
@@ -238,3 +247,40 @@ async def test_a_poison_record_is_dead_lettered_and_the_lane_goes_on(
 def _letter_value(value: bytes) -> str:
     """The original record a dead letter carries, decoded."""
     return base64.b64decode(json.loads(value)["value"]).decode(errors="replace")
+
+
+class TestDeliveryReports:
+    async def test_the_gateways_signed_reports_become_delivered_and_contact_invalid(
+        self, database_url: str, kafka_bootstrap: str, tmp_path: Path
+    ) -> None:
+        message_id = uuid.uuid4()
+        async with running(database_url, kafka_bootstrap, tmp_path) as bus:
+            delivered = await bus.request(message_id)
+            await bus.statuses(message_id, lambda found: len(found) >= 2)  # accepted, then delivered
+            await bus.primary.behave(report="undelivered", report_error_code=30005)
+            unreachable = await bus.request(message_id)
+            statuses = await bus.statuses(message_id, lambda found: len(found) >= 4)
+        states = {(s.delivery_id, s.state) for s in statuses}
+        assert states == {
+            (delivered.delivery_id, DeliveryState.ACCEPTED),
+            (delivered.delivery_id, DeliveryState.DELIVERED),
+            (unreachable.delivery_id, DeliveryState.ACCEPTED),
+            (unreachable.delivery_id, DeliveryState.CONTACT_INVALID),
+        }
+        report = next(s for s in statuses if s.state is DeliveryState.CONTACT_INVALID)
+        assert report.reason == "gateway reported undelivered, code 30005"
+        assert report.subscriber_id == unreachable.subscriber_id and report.provider == "twilio"
+
+    async def test_a_report_without_the_accounts_signature_is_refused(
+        self, database_url: str, kafka_bootstrap: str, tmp_path: Path
+    ) -> None:
+        async with running(database_url, kafka_bootstrap, tmp_path) as bus:
+            request = await bus.request(uuid.uuid4())
+            await bus.statuses(request.message_id, finals(1))
+            url = f"/v1/callbacks/sms?delivery_id={request.delivery_id}&message_id={request.message_id}"
+            form = {"MessageSid": "SM1", "MessageStatus": "failed", "ErrorCode": "30005"}
+            async with httpx.AsyncClient(base_url=bus.dispatcher_url) as client:
+                forged = await client.post(url, data=form, headers={"X-Twilio-Signature": "Zm9yZ2Vk"})
+                unsigned = await client.post(url, data=form)
+        assert forged.status_code == unsigned.status_code == 403
+        assert "X-Twilio-Signature" in forged.json()["detail"]

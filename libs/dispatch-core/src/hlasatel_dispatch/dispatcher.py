@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Generic
+from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -139,6 +140,37 @@ class Dispatcher(Generic[RequestT]):
         by_urgency = sorted(requests, key=lambda request: LANES_BY_PRIORITY.index(request.lane))
         await asyncio.gather(*(self.handle_batch([request]) for request in by_urgency))
         return len(requests)
+
+    async def report(
+        self, *, delivery_id: str, state: DeliveryState, reason: str | None = None
+    ) -> DeliveryStatusChanged | None:
+        """The provider's later word on a delivery it accepted (delivered, or failed after all); None when
+        the delivery is not one this dispatcher handed over."""
+        async with self.sessions() as session:
+            entry = await ledger.find(session, delivery_id)
+        if (
+            entry is None
+            or entry.state != LedgerState.HANDED
+            or not entry.subscriber_id
+            or not entry.contact_id
+        ):
+            return None
+        status = DeliveryStatusChanged(
+            delivery_id=UUID(entry.delivery_id),
+            message_id=UUID(entry.message_id),
+            subscriber_id=UUID(entry.subscriber_id),
+            contact_id=UUID(entry.contact_id),
+            channel=self.channel,
+            state=state,
+            occurred_at=datetime.now(UTC),
+            provider=entry.provider,
+            provider_message_id=entry.provider_message_id,
+            reason=reason,
+            attempt=entry.attempts,
+            segments=entry.segments,
+        )
+        await self.publish_status(status)
+        return status
 
     async def cancel(self, cancellation: MessageCancelled) -> None:
         """Stop every delivery of the message not yet handed; a repeated cancellation changes nothing."""

@@ -45,6 +45,9 @@ class LedgerEntry(Base):
 
     delivery_id: Mapped[str] = mapped_column(Uuid(as_uuid=False), primary_key=True)
     message_id: Mapped[str] = mapped_column(Uuid(as_uuid=False), index=True)
+    # ids only, so that a provider's later delivery report can be announced like any other status
+    subscriber_id: Mapped[str | None] = mapped_column(Uuid(as_uuid=False))
+    contact_id: Mapped[str | None] = mapped_column(Uuid(as_uuid=False))
     lane: Mapped[str] = mapped_column(String(16))
     state: Mapped[str] = mapped_column(String(16))
     provider: Mapped[str | None] = mapped_column(String(64))
@@ -70,7 +73,7 @@ class CancelledMessage(Base):
 
 
 async def find(session: AsyncSession, delivery_id: str) -> LedgerEntry | None:
-    return await session.get(LedgerEntry, delivery_id)
+    return await session.get(LedgerEntry, delivery_id, populate_existing=True)
 
 
 async def claim(session: AsyncSession, request: DeliveryRequest, *, stale_after_s: float) -> Claim:
@@ -85,6 +88,8 @@ async def claim(session: AsyncSession, request: DeliveryRequest, *, stale_after_
     values = {
         "delivery_id": str(request.delivery_id),
         "message_id": str(request.message_id),
+        "subscriber_id": str(request.subscriber_id),
+        "contact_id": str(request.contact_id),
         "lane": request.lane.value,
         "state": LedgerState.SENDING.value,
         "attempts": 0,
@@ -173,6 +178,8 @@ async def _entry(session: AsyncSession, request: DeliveryRequest) -> LedgerEntry
         entry = LedgerEntry(
             delivery_id=str(request.delivery_id),
             message_id=str(request.message_id),
+            subscriber_id=str(request.subscriber_id),
+            contact_id=str(request.contact_id),
             lane=request.lane.value,
             attempts=0,
         )

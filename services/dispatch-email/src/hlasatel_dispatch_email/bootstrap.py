@@ -1,25 +1,17 @@
+from pathlib import Path
+
 from fastapi import FastAPI
 
 from hlasatel_contracts import Channel
 from hlasatel_dispatch.service import build_dispatcher_app
 from hlasatel_dispatch_email.config import Relay, Settings
-from hlasatel_dispatch_email.provider import SmtpEmailProvider
+from hlasatel_dispatch_email.provider import DkimKey, SmtpEmailProvider
 
 
 def bootstrap(settings: Settings | None = None) -> FastAPI:
     """Build dispatch-email from its settings: the relay, and the secondary one if configured."""
     settings = settings or Settings()
-    relays = [
-        Relay(
-            smtp_host=settings.smtp_host,
-            smtp_port=settings.smtp_port,
-            smtp_username=settings.smtp_username,
-            smtp_password=settings.smtp_password,
-            smtp_starttls=settings.smtp_starttls,
-            smtp_tls=settings.smtp_tls,
-        ),
-        *([settings.secondary] if settings.secondary else []),
-    ]
+    dkim_key = _dkim_key(settings)
     providers = [
         SmtpEmailProvider(
             host=relay.smtp_host,
@@ -31,8 +23,32 @@ def bootstrap(settings: Settings | None = None) -> FastAPI:
             use_tls=relay.smtp_tls,
             timeout_s=settings.timeout_s,
             name="smtp" if index == 0 else "smtp-secondary",
+            pool_size=settings.pool_size,
+            dkim=dkim_key,
         )
-        for index, relay in enumerate(relays)
+        for index, relay in enumerate(_relays(settings))
     ]
     app, _ = build_dispatcher_app(channel=Channel.EMAIL, settings=settings, providers=providers)
     return app
+
+
+def _relays(settings: Settings) -> list[Relay]:
+    primary = Relay(
+        smtp_host=settings.smtp_host,
+        smtp_port=settings.smtp_port,
+        smtp_username=settings.smtp_username,
+        smtp_password=settings.smtp_password,
+        smtp_starttls=settings.smtp_starttls,
+        smtp_tls=settings.smtp_tls,
+    )
+    return [primary] if settings.secondary is None else [primary, settings.secondary]
+
+
+def _dkim_key(settings: Settings) -> DkimKey | None:
+    if not (settings.dkim_selector and settings.dkim_domain and settings.dkim_private_key_file):
+        return None
+    return DkimKey(
+        selector=settings.dkim_selector,
+        domain=settings.dkim_domain,
+        private_key=Path(settings.dkim_private_key_file).read_bytes(),
+    )

@@ -1,4 +1,4 @@
-from pydantic import BaseModel, SecretStr
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from hlasatel_dispatch.config import DispatchSettings
@@ -31,3 +31,16 @@ class Settings(DispatchSettings):
     sender: str = "Statutární město Liberec <hlasatel@liberec.cz>"
     timeout_s: float = 30.0
     secondary: Relay | None = None
+    # connections kept open to each relay and reused
+    pool_size: int = Field(default=4, ge=1)
+    # DKIM: all three, or none (no signing)
+    dkim_selector: str | None = None
+    dkim_domain: str | None = None
+    dkim_private_key_file: str | None = None
+
+    @model_validator(mode="after")
+    def _dkim_is_whole(self) -> "Settings":
+        given = [self.dkim_selector, self.dkim_domain, self.dkim_private_key_file]
+        if any(given) and not all(given):
+            raise ValueError("DKIM needs dkim_selector, dkim_domain and dkim_private_key_file together")
+        return self

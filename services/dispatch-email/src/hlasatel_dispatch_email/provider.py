@@ -1,11 +1,14 @@
 """E-mail over SMTP through aiosmtplib."""
 
+from dataclasses import dataclass
+from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import make_msgid, parseaddr
+from email.utils import formatdate, make_msgid, parseaddr
 from typing import Any
 
 import aiosmtplib
+import dkim
 
 from hlasatel_contracts import Channel, SendEmail
 from hlasatel_dispatch.providers import (
@@ -16,6 +19,10 @@ from hlasatel_dispatch.providers import (
     Receipt,
     RetryableProviderError,
 )
+from hlasatel_dispatch_email.pool import SmtpPool
+
+# SMTP wants CRLF line ends and lines under 998 characters on the wire
+SMTP_POLICY = policy.SMTP
 
 # Codes by which a server says the mailbox does not exist (RFC 5321 4.2.3).
 MAILBOX_UNKNOWN_CODES = frozenset({550, 551, 553})
@@ -29,6 +36,36 @@ def classify_smtp_code(code: int, *, for_recipient: bool) -> ProviderError:
     if for_recipient and code in MAILBOX_UNKNOWN_CODES:
         return ContactInvalidError(reason)
     return PermanentProviderError(reason)
+
+
+@dataclass(frozen=True)
+class DkimKey:
+    """Signs outgoing mail for `domain` with the key published at `selector`._domainkey.`domain`."""
+
+    selector: str
+    domain: str
+    private_key: bytes
+    headers: tuple[str, ...] = (
+        "From",
+        "To",
+        "Subject",
+        "Date",
+        "Message-ID",
+        "List-Unsubscribe",
+        "List-Unsubscribe-Post",
+    )
+
+    def sign(self, wire: bytes) -> bytes:
+        """The DKIM-Signature header for the message (relaxed/relaxed, rsa-sha256)."""
+        signature: bytes = dkim.sign(
+            wire,
+            self.selector.encode(),
+            self.domain.encode(),
+            self.private_key,
+            include_headers=[header.encode() for header in self.headers],
+            canonicalize=(b"relaxed", b"relaxed"),
+        )
+        return signature
 
 
 class SmtpEmailProvider(Provider[SendEmail]):
@@ -46,13 +83,31 @@ class SmtpEmailProvider(Provider[SendEmail]):
         use_tls: bool = False,
         timeout_s: float = 30.0,
         name: str = "smtp",
+        pool_size: int = 4,
+        dkim: DkimKey | None = None,
     ) -> None:
         self.name = name
         self._host, self._port = host, port
         self._sender = sender
-        self._domain = parseaddr(sender)[1].rpartition("@")[2] or "hlasatel.local"
+        self._envelope_from = parseaddr(sender)[1]
+        self._domain = self._envelope_from.rpartition("@")[2] or "hlasatel.local"
         self._auth: dict[str, Any] = {"username": username, "password": password} if username else {}
         self._start_tls, self._use_tls, self._timeout = start_tls, use_tls, timeout_s
+        self._dkim = dkim
+        self.pool = SmtpPool(size=pool_size, connect=self._connect)
+
+    async def _connect(self) -> aiosmtplib.SMTP:
+        client = aiosmtplib.SMTP(
+            hostname=self._host,
+            port=self._port,
+            use_tls=self._use_tls,
+            start_tls=self._start_tls,
+            timeout=self._timeout,
+        )
+        await client.connect()
+        if self._auth:
+            await client.login(self._auth["username"], self._auth["password"])
+        return client
 
     def compose(self, request: SendEmail) -> EmailMessage:
         """The MIME message: text, optional HTML alternative, ids for tracing, unsubscribe headers."""
@@ -60,6 +115,7 @@ class SmtpEmailProvider(Provider[SendEmail]):
         message["From"] = self._sender
         message["To"] = Address(addr_spec=request.to)
         message["Subject"] = request.subject
+        message["Date"] = formatdate(usegmt=True)
         message["Message-ID"] = make_msgid(idstring=request.delivery_id.hex, domain=self._domain)
         message["X-Hlasatel-Message-Id"] = str(request.message_id)
         message["X-Hlasatel-Delivery-Id"] = str(request.delivery_id)
@@ -72,18 +128,24 @@ class SmtpEmailProvider(Provider[SendEmail]):
             message.add_alternative(request.html, subtype="html", charset="utf-8", cte="quoted-printable")
         return message
 
+    def _wire(self, message: EmailMessage) -> bytes:
+        """The message as sent, DKIM-signed when a key is configured."""
+        wire = message.as_bytes(policy=SMTP_POLICY)
+        return self._dkim.sign(wire) + wire if self._dkim else wire
+
     async def _send(self, request: SendEmail) -> Receipt:
         message = self.compose(request)
+        wire = self._wire(message)
         try:
-            await aiosmtplib.send(
-                message,
-                hostname=self._host,
-                port=self._port,
-                start_tls=self._start_tls,
-                use_tls=self._use_tls,
-                timeout=self._timeout,
-                **self._auth,
-            )
+            for last_chance in (False, True):
+                try:
+                    async with self.pool.connection() as (client, reused):
+                        await client.sendmail(self._envelope_from, [request.to], wire)
+                    break
+                except aiosmtplib.SMTPServerDisconnected:
+                    # a reused connection the relay had closed while idle: once more on a fresh one
+                    if last_chance or not reused:
+                        raise
         except aiosmtplib.SMTPRecipientsRefused as exc:
             # The exception text carries the address, so only the code travels on.
             raise classify_smtp_code(exc.recipients[0].code, for_recipient=True) from None
@@ -92,3 +154,6 @@ class SmtpEmailProvider(Provider[SendEmail]):
         except (aiosmtplib.SMTPException, OSError) as exc:
             raise RetryableProviderError(f"SMTP connection failed ({type(exc).__name__})") from None
         return Receipt(provider_message_id=message["Message-ID"])
+
+    async def close(self) -> None:
+        await self.pool.close()

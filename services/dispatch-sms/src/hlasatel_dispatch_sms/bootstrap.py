@@ -2,6 +2,7 @@ from fastapi import FastAPI
 
 from hlasatel_contracts import Channel
 from hlasatel_dispatch.service import build_dispatcher_app
+from hlasatel_dispatch_sms.callbacks import callback_router
 from hlasatel_dispatch_sms.config import Settings
 from hlasatel_dispatch_sms.provider import TwilioSmsProvider
 
@@ -31,5 +32,14 @@ def bootstrap(settings: Settings | None = None) -> FastAPI:
                 name="twilio-secondary",
             )
         )
-    app, _ = build_dispatcher_app(channel=Channel.SMS, settings=settings, providers=providers)
+    app, dispatcher = build_dispatcher_app(channel=Channel.SMS, settings=settings, providers=providers)
+    if settings.status_callback_url:
+        tokens = [settings.auth_token.get_secret_value()]
+        if settings.secondary is not None:
+            tokens.append(settings.secondary.auth_token.get_secret_value())
+        app.include_router(
+            callback_router(
+                dispatcher=dispatcher, auth_tokens=tokens, callback_url=settings.status_callback_url
+            )
+        )
     return app
