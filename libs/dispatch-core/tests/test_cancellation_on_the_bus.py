@@ -12,7 +12,6 @@ from uuid import UUID
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer
 from faststream.kafka import KafkaBroker
 from pydantic import SecretStr
 
@@ -28,6 +27,7 @@ from hlasatel_contracts import (
     SendSms,
     delivery_topic,
 )
+from hlasatel_devstack.bus import read_until
 from hlasatel_devstack.fakes.ledger import Ledger, read_ledger
 from hlasatel_devstack.fakes.sms_gateway import sms_gateway_app
 from hlasatel_devstack.testing import serve_in_thread
@@ -107,27 +107,14 @@ async def running_bus(database_url: str, kafka_bootstrap: str, tmp_path: Path) -
 
 async def statuses_of(bootstrap: str, message_id: UUID, deliveries: int) -> dict[UUID, DeliveryStatusChanged]:
     """The latest status of each delivery of one message, once every delivery has one."""
-    consumer = AIOKafkaConsumer(
-        DELIVERY_STATUS,
-        bootstrap_servers=bootstrap,
-        group_id=f"t-{uuid.uuid4()}",
-        auto_offset_reset="earliest",
-        session_timeout_ms=2000,
-        heartbeat_interval_ms=500,
+
+    def latest(records: list[Any]) -> dict[UUID, DeliveryStatusChanged]:
+        statuses = (DeliveryStatusChanged.model_validate_json(record.value) for record in records)
+        return {status.delivery_id: status for status in statuses if status.message_id == message_id}
+
+    return latest(
+        await read_until(bootstrap, [DELIVERY_STATUS], lambda found: len(latest(found)) >= deliveries)
     )
-    await consumer.start()
-    latest: dict[UUID, DeliveryStatusChanged] = {}
-    try:
-        async with asyncio.timeout(60):
-            while len(latest) < deliveries:
-                for records in (await consumer.getmany(timeout_ms=500)).values():
-                    for record in records:
-                        status = DeliveryStatusChanged.model_validate_json(record.value)
-                        if status.message_id == message_id:
-                            latest[status.delivery_id] = status
-    finally:
-        await consumer.stop()
-    return latest
 
 
 def sms(message_id: UUID, lane: Lane = Lane.BULK) -> SendSms:

@@ -2,7 +2,7 @@
 
 import base64
 import functools
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
@@ -369,3 +369,40 @@ class TestFailover:
         assert sorted(r.delivery_id for r in primary.sent) == sorted(
             r.delivery_id for r in (first, second, fourth)
         )
+
+
+class Batching(FakeProvider):
+    """A provider with a batch API of three, refusing one contact."""
+
+    max_batch = 3
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[int] = []
+
+    async def _send_many(self, requests: Sequence[SendSms]) -> list[Receipt | ProviderError]:
+        self.calls.append(len(requests))
+        outcomes: list[Receipt | ProviderError] = []
+        for request in requests:
+            if request.to == "+420700000000":
+                outcomes.append(ContactInvalidError("gateway refused: HTTP 400, code 21211"))
+            else:
+                outcomes.append(await self._send(request))
+        return outcomes
+
+
+class TestBatchProviders:
+    async def test_a_lane_batch_goes_in_calls_of_the_providers_size_each_delivery_with_its_outcome(
+        self, sessions: async_sessionmaker[AsyncSession]
+    ) -> None:
+        provider, bus = Batching(), Bus()
+        sender = dispatcher(provider, sessions, bus)
+        requests = [sms() for _ in range(7)]
+        requests[4] = requests[4].model_copy(update={"to": "+420700000000"})
+        await sender.handle_batch(requests)
+        assert provider.calls == [3, 3, 1]
+        states = {s.delivery_id: s.state for s in bus.statuses}
+        assert states.pop(requests[4].delivery_id) is DeliveryState.CONTACT_INVALID
+        assert set(states.values()) == {DeliveryState.ACCEPTED} and len(states) == 6
+        await sender.handle_batch(requests[:3])  # the same again: announced, not sent
+        assert provider.calls == [3, 3, 1] and len(bus.statuses) == 10

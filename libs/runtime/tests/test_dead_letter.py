@@ -3,11 +3,12 @@
 import asyncio
 import base64
 import uuid
+from typing import Any
 
-from aiokafka import AIOKafkaConsumer
 from pydantic import BaseModel
 
 from hlasatel_contracts import DEAD_LETTER, DeadLetter
+from hlasatel_devstack.bus import read_until
 from hlasatel_runtime.deadletter import dead_letter_middleware
 from hlasatel_runtime.kafka import build_broker, consumer_options
 from hlasatel_runtime.settings import KafkaSettings
@@ -18,28 +19,11 @@ class Reading(BaseModel):
 
 
 async def _dead_letters(bootstrap: str, topic: str, count: int) -> list[DeadLetter]:
-    consumer = AIOKafkaConsumer(
-        DEAD_LETTER,
-        bootstrap_servers=bootstrap,
-        group_id=f"t-{uuid.uuid4()}",
-        auto_offset_reset="earliest",
-        session_timeout_ms=2000,
-        heartbeat_interval_ms=500,
-    )
-    await consumer.start()
-    letters: list[DeadLetter] = []
-    try:
-        async with asyncio.timeout(30):
-            while len(letters) < count:
-                for records in (await consumer.getmany(timeout_ms=500)).values():
-                    letters += [
-                        letter
-                        for r in records
-                        if (letter := DeadLetter.model_validate_json(r.value)).source_topic == topic
-                    ]
-    finally:
-        await consumer.stop()
-    return letters
+    def of_topic(records: list[Any]) -> list[DeadLetter]:
+        letters = (DeadLetter.model_validate_json(record.value) for record in records)
+        return [letter for letter in letters if letter.source_topic == topic]
+
+    return of_topic(await read_until(bootstrap, [DEAD_LETTER], lambda found: len(of_topic(found)) >= count))
 
 
 async def test_bad_records_are_dead_lettered_with_the_reason_and_the_consumer_goes_on(

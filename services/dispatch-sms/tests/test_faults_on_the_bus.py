@@ -15,7 +15,6 @@ from uuid import UUID
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer
 from faststream.kafka import KafkaBroker
 from pydantic import SecretStr
 
@@ -29,6 +28,7 @@ from hlasatel_contracts import (
     SendSms,
     delivery_topic,
 )
+from hlasatel_devstack.bus import read_until
 from hlasatel_devstack.fakes.ledger import Ledger, read_ledger
 from hlasatel_devstack.fakes.sms_gateway import sms_gateway_app
 from hlasatel_devstack.ports import free_port
@@ -86,32 +86,11 @@ class Running:
     ) -> list[DeliveryStatusChanged]:
         """Every status of the message, in order, once `until` is satisfied."""
 
-        def mine(values: list[bytes]) -> list[DeliveryStatusChanged]:
-            statuses = map(DeliveryStatusChanged.model_validate_json, values)
+        def mine(records: list[Any]) -> list[DeliveryStatusChanged]:
+            statuses = (DeliveryStatusChanged.model_validate_json(record.value) for record in records)
             return [status for status in statuses if status.message_id == message_id]
 
-        return mine(await read_until(self.bootstrap, DELIVERY_STATUS, lambda values: until(mine(values))))
-
-
-async def read_until(bootstrap: str, topic: str, done: Callable[[list[bytes]], bool]) -> list[bytes]:
-    consumer = AIOKafkaConsumer(
-        topic,
-        bootstrap_servers=bootstrap,
-        group_id=f"t-{uuid.uuid4()}",
-        auto_offset_reset="earliest",
-        session_timeout_ms=2000,
-        heartbeat_interval_ms=500,
-    )
-    await consumer.start()
-    values: list[bytes] = []
-    try:
-        async with asyncio.timeout(60):
-            while not done(values):
-                for records in (await consumer.getmany(timeout_ms=300)).values():
-                    values.extend(record.value for record in records if record.value is not None)
-    finally:
-        await consumer.stop()
-    return values
+        return mine(await read_until(self.bootstrap, [DELIVERY_STATUS], lambda records: until(mine(records))))
 
 
 @contextlib.asynccontextmanager
@@ -218,10 +197,12 @@ async def test_when_the_retries_are_used_up_the_request_is_dead_lettered_with_th
         assert statuses[-1].reason == "gave up after 3 attempts: gateway error 503"
         letters = await read_until(
             kafka_bootstrap,
-            DEAD_LETTER,
-            lambda values: any(str(request.delivery_id) in _letter_value(v) for v in values),
+            [DEAD_LETTER],
+            lambda records: any(str(request.delivery_id) in _letter_value(r.value) for r in records),
         )
-        (letter,) = [json.loads(v) for v in letters if str(request.delivery_id) in _letter_value(v)]
+        (letter,) = [
+            json.loads(r.value) for r in letters if str(request.delivery_id) in _letter_value(r.value)
+        ]
         assert letter["service"] == "dispatch-sms" and letter["reason"] == statuses[-1].reason
 
 
@@ -237,10 +218,10 @@ async def test_a_poison_record_is_dead_lettered_and_the_lane_goes_on(
         assert accepted.state is DeliveryState.ACCEPTED
         letters = await read_until(
             kafka_bootstrap,
-            DEAD_LETTER,
-            lambda values: any(str(message_id) in _letter_value(v) for v in values),
+            [DEAD_LETTER],
+            lambda records: any(str(message_id) in _letter_value(r.value) for r in records),
         )
-        (letter,) = [json.loads(v) for v in letters if str(message_id) in _letter_value(v)]
+        (letter,) = [json.loads(r.value) for r in letters if str(message_id) in _letter_value(r.value)]
         assert letter["service"] == "dispatch-sms" and "delivery_id" in letter["reason"]
 
 

@@ -48,6 +48,22 @@ def _error(status: int, code: str, message: str, fcm_code: str | None = None) ->
     return JSONResponse({"error": error}, status_code=status)
 
 
+# A token starting with one of these gets FCM's answer for it, so that a test can ask for each error.
+TOKEN_ANSWERS: dict[str, tuple[int, str, str, str]] = {
+    # an app that was uninstalled
+    "unregistered-": (404, "NOT_FOUND", "Requested entity was not found.", "UNREGISTERED"),
+    "invalid-": (
+        400,
+        "INVALID_ARGUMENT",
+        "The registration token is not a valid FCM registration token",
+        "INVALID_ARGUMENT",
+    ),
+    "quota-": (429, "RESOURCE_EXHAUSTED", "Quota exceeded for sending messages.", "QUOTA_EXCEEDED"),
+    "unavailable-": (503, "UNAVAILABLE", "The service is currently unavailable.", "UNAVAILABLE"),
+    "internal-": (500, "INTERNAL", "Internal error encountered.", "INTERNAL"),
+}
+
+
 def fcm_app(*, ledger: Ledger, service_account: dict[str, Any]) -> FastAPI:
     app = FastAPI(title="Fake FCM HTTP v1")
     private_key = serialization.load_pem_private_key(service_account["private_key"].encode(), password=None)
@@ -93,11 +109,16 @@ def fcm_app(*, ledger: Ledger, service_account: dict[str, Any]) -> FastAPI:
         token = message.get("token")
         if not token:
             return _error(400, "INVALID_ARGUMENT", "Invalid registration token", "INVALID_ARGUMENT")
-        if token.startswith("unregistered-"):
-            # how FCM answers for an app that was uninstalled
-            return _error(404, "NOT_FOUND", "Requested entity was not found.", "UNREGISTERED")
         notification = message.get("notification") or {}
         data = message.get("data") or {}
+        payload = json.dumps({"notification": notification, "data": data}).encode()
+        if len(payload) > 4096:
+            return _error(
+                400, "INVALID_ARGUMENT", "Request contains an invalid argument.", "INVALID_ARGUMENT"
+            )
+        for prefix, answer in TOKEN_ANSWERS.items():
+            if token.startswith(prefix):
+                return _error(*answer)
         name = f"projects/{project}/messages/{uuid.uuid4().hex}"
         ledger.append(
             {

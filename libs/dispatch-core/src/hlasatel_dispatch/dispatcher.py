@@ -28,8 +28,8 @@ from hlasatel_dispatch.limits import AccountLimits
 from hlasatel_dispatch.priority import LanePriority
 from hlasatel_dispatch.providers import (
     ContactInvalidError,
-    PermanentProviderError,
     Provider,
+    ProviderError,
     Receipt,
     RequestT,
     RetryableProviderError,
@@ -37,6 +37,13 @@ from hlasatel_dispatch.providers import (
 from hlasatel_dispatch.retry import RetryPolicy
 
 log = logging.getLogger(__name__)
+
+
+class _Go:
+    """The delivery may be handed to the provider now."""
+
+
+_GO = _Go()
 
 PublishStatus = Callable[[DeliveryStatusChanged], Awaitable[None]]
 PublishDeadLetter = Callable[[DeadLetter], Awaitable[None]]
@@ -87,12 +94,19 @@ class Dispatcher(Generic[RequestT]):
         self._model: type[RequestT] = DELIVERY_REQUEST_BY_CHANNEL[channel]  # type: ignore[assignment]
 
     async def handle_batch(self, requests: Sequence[RequestT]) -> None:
-        """A batch from one lane, its calls side by side within the accounts' limits, after more urgent
-        lanes."""
+        """A batch from one lane, after more urgent lanes: in provider calls of up to `max_batch` where
+        the provider has a batch API, otherwise one call per delivery side by side, within the accounts'
+        limits."""
         if not requests:
             return
         async with self.priority.working(requests[0].lane):
-            await asyncio.gather(*(self.handle(request) for request in requests))
+            _, account = self.failover.choose()
+            size = account.provider.max_batch
+            if size > 1:
+                for start in range(0, len(requests), size):
+                    await self._handle_chunk(requests[start : start + size])
+            else:
+                await asyncio.gather(*(self.handle(request) for request in requests))
 
     async def handle(self, request: RequestT) -> DeliveryStatusChanged | None:
         """Deliver at most once; a repeat announces the outcome the delivery already had. Returns the
@@ -102,14 +116,42 @@ class Dispatcher(Generic[RequestT]):
         # the ledger is read inside the account's slot, right before the call: a cancellation that arrived
         # while the request queued for a slot is still obeyed
         async with account.limits.slot():
-            status = await self._outcome(request, index, account)
-        if status is not None:
+            status = await self._checked(request)
+            if status is _GO:
+                await account.limits.token()
+                try:
+                    receipt = await account.provider.send(request)
+                except ProviderError as exc:
+                    status = await self._refused(request, index, account, exc)
+                else:
+                    status = await self._handed(request, index, account, receipt)
+        if isinstance(status, DeliveryStatusChanged):
             await self.publish_status(status)
-        return status
+            return status
+        return None
 
-    async def _outcome(
-        self, request: RequestT, index: int, account: Account[RequestT]
-    ) -> DeliveryStatusChanged | None:
+    async def _handle_chunk(self, requests: Sequence[RequestT]) -> None:
+        """One provider call for every delivery of the chunk that may go."""
+        await self.priority.turn(requests[0].lane)
+        index, account = self.failover.choose()
+        async with account.limits.slot():
+            checked = [await self._checked(request) for request in requests]
+            going = [request for request, outcome in zip(requests, checked, strict=True) if outcome is _GO]
+            statuses = [outcome for outcome in checked if isinstance(outcome, DeliveryStatusChanged)]
+            for _ in going:
+                await account.limits.token()
+            results = await account.provider.send_many(going) if going else []
+            for request, result in zip(going, results, strict=True):
+                if isinstance(result, ProviderError):
+                    statuses.append(await self._refused(request, index, account, result))
+                else:
+                    statuses.append(await self._handed(request, index, account, result))
+        for status in statuses:
+            await self.publish_status(status)
+
+    async def _checked(self, request: RequestT) -> "DeliveryStatusChanged | _Go | None":
+        """Claim the delivery; the status to announce when it is not to be sent (again), `_GO` when it
+        is, None when another worker has it."""
         async with self.sessions() as session, session.begin():
             claim = await ledger.claim(session, request, stale_after_s=self.stale_after_s)
             entry = await ledger.find(session, str(request.delivery_id))
@@ -128,8 +170,7 @@ class Dispatcher(Generic[RequestT]):
             return await self._finish(request, LedgerState.CANCELLED, reason="message cancelled")
         if request.expires_at is not None and request.expires_at <= datetime.now(UTC):
             return await self._finish(request, LedgerState.EXPIRED, reason="expired")
-        await account.limits.token()
-        return await self._attempt(request, index, account)
+        return _GO
 
     async def retry_due(self, *, limit: int = 200) -> int:
         """Attempt again the deliveries whose retry is due and those a crashed worker left claimed;
@@ -179,28 +220,29 @@ class Dispatcher(Generic[RequestT]):
                 session, message_id=cancellation.message_id, cancelled_at=cancellation.cancelled_at
             )
 
-    async def _attempt(
-        self, request: RequestT, index: int, account: Account[RequestT]
+    async def _refused(
+        self, request: RequestT, index: int, account: Account[RequestT], exc: ProviderError
     ) -> DeliveryStatusChanged:
         provider = account.provider
         labels = (self.channel.value, provider.name, request.lane.value)
-        try:
-            receipt: Receipt = await provider.send(request)
-        except ContactInvalidError as exc:
-            self.failover.succeeded(index)
-            metrics.FAILED.labels(*labels, "contact_invalid").inc()
-            return await self._finish(
-                request, LedgerState.CONTACT_INVALID, reason=exc.reason, provider=provider
-            )
-        except PermanentProviderError as exc:
-            self.failover.succeeded(index)
-            metrics.FAILED.labels(*labels, "permanent").inc()
-            return await self._finish(request, LedgerState.FAILED, reason=exc.reason, provider=provider)
-        except RetryableProviderError as exc:
+        if isinstance(exc, RetryableProviderError):
             self.failover.failed(index)
             if exc.retry_after:
                 account.limits.pause(exc.retry_after)
             return await self._retry_later(request, exc, provider)
+        self.failover.succeeded(index)  # the provider answered: it is up, the delivery is what failed
+        if isinstance(exc, ContactInvalidError):
+            metrics.FAILED.labels(*labels, "contact_invalid").inc()
+            return await self._finish(
+                request, LedgerState.CONTACT_INVALID, reason=exc.reason, provider=provider
+            )
+        metrics.FAILED.labels(*labels, "permanent").inc()
+        return await self._finish(request, LedgerState.FAILED, reason=exc.reason, provider=provider)
+
+    async def _handed(
+        self, request: RequestT, index: int, account: Account[RequestT], receipt: Receipt
+    ) -> DeliveryStatusChanged:
+        provider = account.provider
         self.failover.succeeded(index)
         async with self.sessions() as session, session.begin():
             entry = await ledger.record(
@@ -211,6 +253,7 @@ class Dispatcher(Generic[RequestT]):
                 provider_message_id=receipt.provider_message_id,
                 segments=receipt.segments,
             )
+        labels = (self.channel.value, provider.name, request.lane.value)
         metrics.SENT.labels(*labels).inc()
         metrics.ACCEPTANCE.labels(*labels).observe((datetime.now(UTC) - request.requested_at).total_seconds())
         return self._accepted(request, entry)

@@ -1,8 +1,10 @@
 """The provider client base: every call timed and logged by ids, vendor errors turned into one tree."""
 
 import abc
+import asyncio
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -50,6 +52,8 @@ class ContactInvalidError(PermanentProviderError):
 class Provider(abc.ABC, Generic[RequestT]):
     channel: Channel
     name: str
+    # how many deliveries one call can carry (FCM takes 500); one for providers without a batch API
+    max_batch: int = 1
 
     async def send(self, request: RequestT) -> Receipt:
         """Hand one delivery to the provider, timing and logging the call."""
@@ -72,6 +76,31 @@ class Provider(abc.ABC, Generic[RequestT]):
             (time.perf_counter() - started) * 1000,
         )
         return receipt
+
+    async def send_many(self, requests: Sequence[RequestT]) -> list[Receipt | ProviderError]:
+        """Hand several deliveries over in one call where the provider can; an outcome for each, in order."""
+        started = time.perf_counter()
+        outcomes = await self._send_many(requests)
+        refused = sum(isinstance(outcome, ProviderError) for outcome in outcomes)
+        log.debug(
+            "%s took %d of %d deliveries in %.0f ms",
+            self.name,
+            len(outcomes) - refused,
+            len(outcomes),
+            (time.perf_counter() - started) * 1000,
+        )
+        return outcomes
+
+    async def _send_many(self, requests: Sequence[RequestT]) -> list[Receipt | ProviderError]:
+        """Without a batch API: one call per delivery, side by side."""
+
+        async def one(request: RequestT) -> Receipt | ProviderError:
+            try:
+                return await self.send(request)
+            except ProviderError as exc:
+                return exc
+
+        return list(await asyncio.gather(*(one(request) for request in requests)))
 
     @abc.abstractmethod
     async def _send(self, request: RequestT) -> Receipt:

@@ -24,3 +24,5 @@ class Settings(DispatchSettings):
     # Empty means Google's own endpoint; development points it at the local fake.
     fcm_endpoint: str | None = None
     secondary: FirebaseProject | None = None
+    # FCM takes 500 messages a call: take as many from a lane at a time
+    batch_size: int = 500

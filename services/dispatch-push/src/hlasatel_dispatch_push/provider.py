@@ -1,12 +1,15 @@
 """Push notifications through FCM HTTP v1 with firebase-admin's async API."""
 
 import asyncio
+import json
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 import firebase_admin
 import google.auth.exceptions
-from firebase_admin import credentials, exceptions, messaging
+from firebase_admin import _http_client, credentials, exceptions, messaging
+from firebase_admin._retry import HttpxRetry
 
 from hlasatel_contracts import Channel, Lane, SendPush
 from hlasatel_dispatch.providers import (
@@ -29,6 +32,10 @@ _RETRYABLE = (
 )
 
 
+# FCM caps a message's payload at 4,096 bytes; the body gives way first, the title is kept whole.
+PAYLOAD_LIMIT = 4096
+
+
 def classify_fcm_error(exc: Exception) -> ProviderError:
     """FCM's error codes as the provider error tree; the token never enters the reason."""
     if isinstance(getattr(exc, "cause", None), google.auth.exceptions.GoogleAuthError):
@@ -38,13 +45,37 @@ def classify_fcm_error(exc: Exception) -> ProviderError:
     reason = f"FCM {code} ({type(exc).__name__})"
     if isinstance(exc, _TOKEN_GONE):
         return ContactInvalidError(reason)
+    if isinstance(exc, exceptions.InvalidArgumentError):
+        # one code for two faults: FCM names the registration token when it is the token that is bad
+        if "registration token" in str(exc).lower():
+            return ContactInvalidError(f"{reason}: not a valid registration token")
+        return PermanentProviderError(f"{reason}: the message was refused")
     if isinstance(exc, _RETRYABLE):
         return RetryableProviderError(reason)
     return PermanentProviderError(reason)
 
 
+def _payload_size(title: str, body: str, data: dict[str, str]) -> int:
+    return len(json.dumps({"notification": {"title": title, "body": body}, "data": data}).encode())
+
+
+def fitting_body(title: str, body: str, data: dict[str, str]) -> str:
+    """The body, cut at a character with an ellipsis if the payload would pass FCM's limit."""
+    if _payload_size(title, body, data) <= PAYLOAD_LIMIT:
+        return body
+    low, high = 0, len(body)
+    while low < high:  # the longest prefix that fits with its ellipsis
+        middle = (low + high + 1) // 2
+        if _payload_size(title, body[:middle] + "…", data) <= PAYLOAD_LIMIT:
+            low = middle
+        else:
+            high = middle - 1
+    return body[:low] + "…"
+
+
 class FcmPushProvider(Provider[SendPush]):
     channel = Channel.PUSH
+    max_batch = 500  # send_each_async's limit
 
     def __init__(
         self,
@@ -59,35 +90,52 @@ class FcmPushProvider(Provider[SendPush]):
         self._app = firebase_admin.initialize_app(
             credentials.Certificate(credentials_file), options, name=f"hlasatel-{uuid.uuid4().hex}"
         )
+        service = messaging._get_messaging_service(self._app)
+        # firebase-admin retries 500 and 503 itself, four times over about 7 s, before an error comes out;
+        # the dispatcher retries on its own schedule and its circuit breaker must see each failure
+        service._async_client = _http_client.HttpxAsyncClient(
+            credential=service._credential, retry_config=HttpxRetry(max_retries=0)
+        )
         if endpoint:
             # firebase-admin has no endpoint option; the local fake FCM replaces Google's URL.
-            service = messaging._get_messaging_service(self._app)
             service._fcm_url = f"{endpoint.rstrip('/')}/v1/projects/{self._app.project_id}/messages:send"
 
     @staticmethod
     def build_message(request: SendPush) -> messaging.Message:
         urgent = request.lane is Lane.EMERGENCY
+        data = {
+            **request.data,
+            "message_id": str(request.message_id),
+            "delivery_id": str(request.delivery_id),
+        }
         return messaging.Message(
             token=request.token,
-            notification=messaging.Notification(title=request.title, body=request.body),
-            data={
-                **request.data,
-                "message_id": str(request.message_id),
-                "delivery_id": str(request.delivery_id),
-            },
+            notification=messaging.Notification(
+                title=request.title, body=fitting_body(request.title, request.body, data)
+            ),
+            data=data,
             android=messaging.AndroidConfig(priority="high" if urgent else "normal"),
             apns=messaging.APNSConfig(headers={"apns-priority": "10" if urgent else "5"}),
         )
 
     async def _send(self, request: SendPush) -> Receipt:
+        (outcome,) = await self._send_many([request])
+        if isinstance(outcome, ProviderError):
+            raise outcome
+        return outcome
+
+    async def _send_many(self, requests: Sequence[SendPush]) -> list[Receipt | ProviderError]:
+        """Up to 500 messages in one send_each_async; an outcome for each."""
         try:
-            batch = await messaging.send_each_async([self.build_message(request)], app=self._app)
+            batch = await messaging.send_each_async([self.build_message(r) for r in requests], app=self._app)
         except exceptions.FirebaseError as exc:
-            raise classify_fcm_error(exc) from None
-        response = batch.responses[0]
-        if response.exception is not None:
-            raise classify_fcm_error(response.exception)
-        return Receipt(provider_message_id=response.message_id)
+            return [classify_fcm_error(exc)] * len(requests)
+        return [
+            classify_fcm_error(response.exception)
+            if response.exception is not None
+            else Receipt(provider_message_id=response.message_id)
+            for response in batch.responses
+        ]
 
     async def close(self) -> None:
         # delete_app closes its async client with asyncio.run(), which needs a thread without a loop.
