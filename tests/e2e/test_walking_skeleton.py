@@ -196,8 +196,9 @@ def test_a_message_to_one_street_reaches_exactly_that_street(stack: Stack, compo
     approved = composer.post(f"/v1/messages/{message_id}/approve", headers=as_approver(stack))
     assert approved.status_code == 200 and approved.json()["state"] == "approved"
 
+    # the fake gateway reports each SMS delivered a moment after taking it
     expected = {
-        "sms": {"accepted": 2},
+        "sms": {"delivered": 2},
         "email": {"accepted": 2},
         "push": {"accepted": 1, "contact_invalid": 1},
     }
@@ -206,7 +207,7 @@ def test_a_message_to_one_street_reaches_exactly_that_street(stack: Stack, compo
         message = composer.get(f"/v1/messages/{message_id}").json()
         return message if message["deliveries"] == expected else None
 
-    message = eventually(reported, what=f"every delivery accepted: {expected}")
+    message = eventually(reported, what=f"every delivery accepted, the SMS delivered: {expected}")
     assert (message["state"], message["recipients"]) == ("done", 3)
 
     sms = {e["recipient"]: e["text"] for e in ledger(stack, "sms") if e["message_id"] == message_id}
@@ -263,7 +264,9 @@ def test_approving_twice_is_refused_and_sends_nothing_more(stack: Stack, compose
     again = composer.post(f"/v1/messages/{message_id}/approve", headers=as_approver(stack))
     assert again.status_code == 409
     eventually(
-        lambda: composer.get(f"/v1/messages/{message_id}").json()["deliveries"].get("sms") == {"accepted": 2},
+        lambda: (
+            composer.get(f"/v1/messages/{message_id}").json()["deliveries"].get("sms") == {"delivered": 2}
+        ),
         what="the second message delivered",
     )
     assert sum(1 for e in ledger(stack, "sms") if e["message_id"] == message_id) == 2

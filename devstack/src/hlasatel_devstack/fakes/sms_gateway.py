@@ -69,14 +69,22 @@ def sms_gateway_app(*, ledger: Ledger, account_sid: str, auth_token: str) -> Fas
     reports: set[asyncio.Task[None]] = set()
 
     async def _report(url: str, params: dict[str, str], delay_ms: int) -> None:
-        """Like Twilio: a form POST signed with the account's auth token (X-Twilio-Signature)."""
+        """Like Twilio: a form POST signed with the account's auth token (X-Twilio-Signature), tried again
+        a few times while the receiver answers with an error (as Twilio's callback retries do)."""
         await asyncio.sleep(delay_ms / 1000)
         signature = twilio_signature(auth_token, url, params)
-        try:
-            async with httpx.AsyncClient(timeout=10) as client:
-                await client.post(url, data=params, headers={"X-Twilio-Signature": signature})
-        except httpx.HTTPError:
-            log.info("delivery report to %s failed", url.split("?", 1)[0])
+        async with httpx.AsyncClient(timeout=10) as client:
+            for pause in (0.5, 1, 2, 4, None):
+                try:
+                    response = await client.post(url, data=params, headers={"X-Twilio-Signature": signature})
+                    if response.is_success or response.status_code == 403:
+                        return
+                except httpx.HTTPError:
+                    pass
+                if pause is None:
+                    log.info("delivery report to %s given up", url.split("?", 1)[0])
+                    return
+                await asyncio.sleep(pause)
 
     @app.post("/_fake/behaviour", include_in_schema=False)
     async def set_behaviour(wanted: Behaviour) -> Behaviour:
