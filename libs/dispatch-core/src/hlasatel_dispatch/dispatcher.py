@@ -106,34 +106,20 @@ class Dispatcher(Generic[RequestT]):
                 for start in range(0, len(requests), size):
                     await self._handle_chunk(requests[start : start + size])
             else:
-                await asyncio.gather(*(self.handle(request) for request in requests))
+                await asyncio.gather(*(self._handle_chunk([request]) for request in requests))
 
     async def handle(self, request: RequestT) -> DeliveryStatusChanged | None:
         """Deliver at most once; a repeat announces the outcome the delivery already had. Returns the
         status published, or None when another worker has the delivery in hand."""
-        await self.priority.turn(request.lane)
+        statuses = await self._handle_chunk([request])
+        return statuses[0] if statuses else None
+
+    async def _handle_chunk(self, requests: Sequence[RequestT]) -> list[DeliveryStatusChanged]:
+        """One provider call for every delivery of the chunk that may go; returns the statuses published."""
+        await self.priority.turn(requests[0].lane)
         index, account = self.failover.choose()
         # the ledger is read inside the account's slot, right before the call: a cancellation that arrived
         # while the request queued for a slot is still obeyed
-        async with account.limits.slot():
-            status = await self._checked(request)
-            if status is _GO:
-                await account.limits.token()
-                try:
-                    receipt = await account.provider.send(request)
-                except ProviderError as exc:
-                    status = await self._refused(request, index, account, exc)
-                else:
-                    status = await self._handed(request, index, account, receipt)
-        if isinstance(status, DeliveryStatusChanged):
-            await self.publish_status(status)
-            return status
-        return None
-
-    async def _handle_chunk(self, requests: Sequence[RequestT]) -> None:
-        """One provider call for every delivery of the chunk that may go."""
-        await self.priority.turn(requests[0].lane)
-        index, account = self.failover.choose()
         async with account.limits.slot():
             checked = [await self._checked(request) for request in requests]
             going = [request for request, outcome in zip(requests, checked, strict=True) if outcome is _GO]
@@ -148,6 +134,7 @@ class Dispatcher(Generic[RequestT]):
                     statuses.append(await self._handed(request, index, account, result))
         for status in statuses:
             await self.publish_status(status)
+        return statuses
 
     async def _checked(self, request: RequestT) -> "DeliveryStatusChanged | _Go | None":
         """Claim the delivery; the status to announce when it is not to be sent (again), `_GO` when it
