@@ -79,8 +79,8 @@ class TestAccountLimits:
         clock = Clock()
         limits = AccountLimits(rate_per_s=10, concurrency=5, burst=1, clock=clock, sleep=clock.sleep)
         for _ in range(5):
-            async with limits.call():
-                pass
+            async with limits.slot():
+                await limits.token()
         assert clock.now == pytest.approx(0.4)  # the first at once, then one every 0.1 s
 
     async def test_retry_after_pauses_every_call_to_the_account(self) -> None:
@@ -88,7 +88,8 @@ class TestAccountLimits:
         limits = AccountLimits(rate_per_s=1000, concurrency=5, clock=clock, sleep=clock.sleep)
         limits.pause(30)
         limits.pause(5)  # a shorter pause does not shorten a longer one
-        async with limits.call():
+        async with limits.slot():
+            await limits.token()
             assert clock.now == pytest.approx(30)
 
     async def test_no_more_calls_in_flight_than_the_concurrency(self) -> None:
@@ -97,7 +98,8 @@ class TestAccountLimits:
 
         async def call() -> None:
             nonlocal in_flight, most
-            async with limits.call():
+            async with limits.slot():
+                await limits.token()
                 in_flight += 1
                 most = max(most, in_flight)
                 await asyncio.sleep(0.001)

@@ -47,7 +47,8 @@ class AccountLimits:
             return 0.0
         return (1 - self._tokens) / self.rate_per_s
 
-    async def _token(self) -> None:
+    async def token(self) -> None:
+        """Wait until the rate and any pause allow one more call."""
         # one waiter at a time takes tokens, so the order of arrival is the order of calls
         async with self._lock:
             while (wait := self._wait_s()) > 0:
@@ -57,15 +58,4 @@ class AccountLimits:
     async def slot(self) -> AsyncIterator[None]:
         """One of the `concurrency` places for a call in flight; take `token()` inside it before calling."""
         async with self._slots:
-            yield
-
-    async def token(self) -> None:
-        """Wait until the rate and any pause allow one more call."""
-        await self._token()
-
-    @asynccontextmanager
-    async def call(self) -> AsyncIterator[None]:
-        """Hold a slot and a token for one provider call."""
-        async with self.slot():
-            await self.token()
             yield
