@@ -88,20 +88,23 @@ async def waiting_for_quiet_hours(session: AsyncSession, message_id: UUID) -> in
 async def households(session: AsyncSession, message_id: UUID) -> list[Household]:
     """Per targeted address point: its address, the subscribers sent the message there, their deliveries
     in each state, and whether anyone there was reached (a provider accepted or delivered a message)."""
+    household = (
+        MessageHousehold.address_point_code,
+        IndexedPoint.district,
+        IndexedPoint.street,
+        IndexedPoint.building_kind,
+        IndexedPoint.building_number,
+        IndexedPoint.orientation_number,
+        IndexedPoint.orientation_letter,
+        IndexedPoint.postcode,
+    )
     per_state = [
         func.sum(case((DeliveryRow.state == state.value, 1), else_=0)).label(state.value)
         for state in DeliveryState
     ]
     query = (
         select(
-            MessageHousehold.address_point_code,
-            IndexedPoint.district,
-            IndexedPoint.street,
-            IndexedPoint.building_kind,
-            IndexedPoint.building_number,
-            IndexedPoint.orientation_number,
-            IndexedPoint.orientation_letter,
-            IndexedPoint.postcode,
+            *household,
             func.count(func.distinct(MessageHousehold.subscriber_id)).label("subscribers"),
             func.count(DeliveryRow.delivery_id).label("deliveries"),
             *per_state,
@@ -113,16 +116,7 @@ async def households(session: AsyncSession, message_id: UUID) -> list[Household]
         )
         .join(IndexedPoint, IndexedPoint.code == MessageHousehold.address_point_code, isouter=True)
         .where(MessageHousehold.message_id == message_id)
-        .group_by(
-            MessageHousehold.address_point_code,
-            IndexedPoint.district,
-            IndexedPoint.street,
-            IndexedPoint.building_kind,
-            IndexedPoint.building_number,
-            IndexedPoint.orientation_number,
-            IndexedPoint.orientation_letter,
-            IndexedPoint.postcode,
-        )
+        .group_by(*household)
         .order_by(IndexedPoint.district, IndexedPoint.street, IndexedPoint.building_number)
     )
     return list((await session.execute(query)).all())
