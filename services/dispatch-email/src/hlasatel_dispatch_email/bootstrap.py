@@ -4,7 +4,7 @@ from fastapi import FastAPI
 
 from hlasatel_contracts import Channel
 from hlasatel_dispatch.service import build_dispatcher_app
-from hlasatel_dispatch_email.config import Relay, Settings
+from hlasatel_dispatch_email.config import Settings
 from hlasatel_dispatch_email.provider import DkimKey, SmtpEmailProvider
 
 
@@ -26,22 +26,10 @@ def bootstrap(settings: Settings | None = None) -> FastAPI:
             pool_size=settings.pool_size,
             dkim=dkim_key,
         )
-        for index, relay in enumerate(_relays(settings))
+        for index, relay in enumerate(settings.accounts())
     ]
     app, _ = build_dispatcher_app(channel=Channel.EMAIL, settings=settings, providers=providers)
     return app
-
-
-def _relays(settings: Settings) -> list[Relay]:
-    primary = Relay(
-        smtp_host=settings.smtp_host,
-        smtp_port=settings.smtp_port,
-        smtp_username=settings.smtp_username,
-        smtp_password=settings.smtp_password,
-        smtp_starttls=settings.smtp_starttls,
-        smtp_tls=settings.smtp_tls,
-    )
-    return [primary] if settings.secondary is None else [primary, settings.secondary]
 
 
 def _dkim_key(settings: Settings) -> DkimKey | None:

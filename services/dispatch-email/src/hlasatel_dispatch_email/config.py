@@ -5,7 +5,7 @@ from hlasatel_dispatch.config import DispatchSettings
 
 
 class Relay(BaseModel):
-    """A second SMTP relay, used while the first keeps failing (DISPATCH_EMAIL_SECONDARY__SMTP_HOST…)."""
+    """An SMTP relay; the second one, used while the first keeps failing, is DISPATCH_EMAIL_SECONDARY__…"""
 
     smtp_host: str
     smtp_port: int = 587
@@ -37,6 +37,18 @@ class Settings(DispatchSettings):
     dkim_selector: str | None = None
     dkim_domain: str | None = None
     dkim_private_key_file: str | None = None
+
+    def accounts(self) -> list[Relay]:
+        """The relays in order of preference: this one, then the secondary if configured."""
+        primary = Relay(
+            smtp_host=self.smtp_host,
+            smtp_port=self.smtp_port,
+            smtp_username=self.smtp_username,
+            smtp_password=self.smtp_password,
+            smtp_starttls=self.smtp_starttls,
+            smtp_tls=self.smtp_tls,
+        )
+        return [primary] if self.secondary is None else [primary, self.secondary]
 
     @model_validator(mode="after")
     def _dkim_is_whole(self) -> "Settings":

@@ -11,19 +11,12 @@ def bootstrap(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     providers = [
         FcmPushProvider(
-            credentials_file=settings.credentials_file,
-            project_id=settings.project_id,
-            endpoint=settings.fcm_endpoint,
+            credentials_file=project.credentials_file,
+            project_id=project.project_id,
+            endpoint=project.fcm_endpoint,
+            name="fcm" if index == 0 else "fcm-secondary",
         )
+        for index, project in enumerate(settings.accounts())
     ]
-    if settings.secondary is not None:
-        providers.append(
-            FcmPushProvider(
-                credentials_file=settings.secondary.credentials_file,
-                project_id=settings.secondary.project_id,
-                endpoint=settings.secondary.fcm_endpoint,
-                name="fcm-secondary",
-            )
-        )
     app, _ = build_dispatcher_app(channel=Channel.PUSH, settings=settings, providers=providers)
     return app

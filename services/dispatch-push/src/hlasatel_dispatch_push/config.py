@@ -5,7 +5,7 @@ from hlasatel_dispatch.config import DispatchSettings
 
 
 class FirebaseProject(BaseModel):
-    """A second Firebase project, used while the first keeps failing (DISPATCH_PUSH_SECONDARY__…)."""
+    """A Firebase project; the second, used while the first keeps failing, is DISPATCH_PUSH_SECONDARY__…"""
 
     credentials_file: str
     project_id: str | None = None
@@ -26,3 +26,10 @@ class Settings(DispatchSettings):
     secondary: FirebaseProject | None = None
     # FCM takes 500 messages a call: take as many from a lane at a time
     batch_size: int = 500
+
+    def accounts(self) -> list[FirebaseProject]:
+        """The Firebase projects in order of preference: this one, then the secondary if configured."""
+        primary = FirebaseProject(
+            credentials_file=self.credentials_file, project_id=self.project_id, fcm_endpoint=self.fcm_endpoint
+        )
+        return [primary] if self.secondary is None else [primary, self.secondary]

@@ -5,7 +5,7 @@ from hlasatel_dispatch.config import DispatchSettings
 
 
 class GatewayAccount(BaseModel):
-    """A second gateway account, used while the first keeps failing (DISPATCH_SMS_SECONDARY__GATEWAY_URL…)."""
+    """A gateway account; the second one, used while the first keeps failing, is DISPATCH_SMS_SECONDARY__…"""
 
     gateway_url: str
     account_sid: str
@@ -27,3 +27,13 @@ class Settings(DispatchSettings):
     status_callback_url: str | None = None
     timeout_s: float = 10.0
     secondary: GatewayAccount | None = None
+
+    def accounts(self) -> list[GatewayAccount]:
+        """The gateway accounts in order of preference: this one, then the secondary if configured."""
+        primary = GatewayAccount(
+            gateway_url=self.gateway_url,
+            account_sid=self.account_sid,
+            auth_token=self.auth_token,
+            sender=self.sender,
+        )
+        return [primary] if self.secondary is None else [primary, self.secondary]
