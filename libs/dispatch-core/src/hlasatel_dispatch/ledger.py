@@ -100,7 +100,7 @@ async def claim(session: AsyncSession, request: DeliveryRequest, *, stale_after_
     }
     if await _insert_ignoring_conflict(session, LedgerEntry, values):
         return Claim.GRANTED
-    entry = await session.get(LedgerEntry, str(request.delivery_id), populate_existing=True)
+    entry = await find(session, str(request.delivery_id))
     if entry is None:
         return Claim.BUSY
     state = LedgerState(entry.state)
@@ -173,7 +173,7 @@ async def record(
 
 
 async def _entry(session: AsyncSession, request: DeliveryRequest) -> LedgerEntry:
-    entry = await session.get(LedgerEntry, str(request.delivery_id), populate_existing=True)
+    entry = await find(session, str(request.delivery_id))
     if entry is None:
         entry = LedgerEntry(
             delivery_id=str(request.delivery_id),
