@@ -79,7 +79,6 @@ def _subscriber(event: SubscriberRecord) -> dict[str, Any]:
             "erased": True,
             "language": None,
             "identity_level": None,
-            "categories": None,
             "quiet_hours": None,
             "unsubscribe_token": None,
         }
@@ -89,7 +88,6 @@ def _subscriber(event: SubscriberRecord) -> dict[str, Any]:
         "erased": False,
         "language": event.language.value,
         "identity_level": event.identity_level.value,
-        "categories": list(event.categories),
         "quiet_hours": event.quiet_hours.model_dump(mode="json") if event.quiet_hours else None,
         "unsubscribe_token": event.unsubscribe_token,
     }
@@ -117,10 +115,9 @@ def _contacts(event: SubscriberChanged) -> list[dict[str, Any]]:
             "value": contact.value,
             "verified": contact.verified,
             "active": contact.active,
-            "position": position,
             "chosen": chosen.get(contact.channel) == contact.contact_id,
         }
-        for position, contact in enumerate(event.contacts)
+        for contact in event.contacts
     ]
 
 

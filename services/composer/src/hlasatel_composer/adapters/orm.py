@@ -23,7 +23,6 @@ class IndexedSubscriber(Base):
     erased: Mapped[bool] = mapped_column(Boolean, default=False)
     language: Mapped[str | None] = mapped_column(String(2))
     identity_level: Mapped[str | None] = mapped_column(String(16))
-    categories: Mapped[list[str] | None] = mapped_column(JSON)
     quiet_hours: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     unsubscribe_token: Mapped[str | None] = mapped_column(String(300))
 
@@ -73,7 +72,6 @@ class IndexedContact(Base):
     value: Mapped[str] = mapped_column(String(4096))
     verified: Mapped[bool] = mapped_column(Boolean)
     active: Mapped[bool] = mapped_column(Boolean)
-    position: Mapped[int] = mapped_column(Integer)
     # the one contact of its channel a message goes to: the subscriber's first verified, active one
     chosen: Mapped[bool] = mapped_column(Boolean, default=False)
 
