@@ -118,7 +118,7 @@ class FanOut:
                 log.info("message %s fanned out", message_id)
                 return None
             requests = self._requests(message, recipients, now)
-            publish_now = await self._record(session, message, audience, recipients, requests, now)
+            publish_now = await self._record(session, message, audience, requests, now)
             cursor = recipients[-1].subscriber_id
         # the rows are committed first, so that a status coming straight back finds its delivery
         await self._publish(publish_now)
@@ -158,7 +158,6 @@ class FanOut:
         session: AsyncSession,
         message: MessageRow,
         audience: Audience,
-        recipients: list[Recipient],
         requests: list[tuple[DeliveryRequest, datetime | None]],
         now: datetime,
     ) -> list[DeliveryRequest]:
