@@ -323,7 +323,8 @@ class TestClaims:
         provider, bus = FakeProvider(), Bus()
         request = sms()
         async with sessions() as session, session.begin():
-            assert await ledger.claim(session, request, stale_after_s=120) is Claim.GRANTED
+            (taken,) = await ledger.claim(session, [request], stale_after_s=120)
+            assert taken.claim is Claim.GRANTED
         assert await dispatcher(provider, sessions, bus).handle(request) is None
         assert provider.sent == [] and bus.statuses == []
 
@@ -333,7 +334,7 @@ class TestClaims:
         provider, bus = FakeProvider(), Bus()
         request = sms()
         async with sessions() as session, session.begin():
-            await ledger.claim(session, request, stale_after_s=60)
+            await ledger.claim(session, [request], stale_after_s=60)
         sender = dispatcher(provider, sessions, bus, stale_after_s=60)
         assert await sender.retry_due() == 0
         await make_due(sessions, request)

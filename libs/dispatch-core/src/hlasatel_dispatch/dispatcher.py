@@ -23,7 +23,7 @@ from hlasatel_contracts import (
 )
 from hlasatel_dispatch import ledger, metrics
 from hlasatel_dispatch.circuit import CircuitBreaker, Failover
-from hlasatel_dispatch.ledger import Claim, LedgerEntry, LedgerState
+from hlasatel_dispatch.ledger import Claim, LedgerState, Outcome, Taken
 from hlasatel_dispatch.limits import AccountLimits
 from hlasatel_dispatch.priority import LanePriority
 from hlasatel_dispatch.providers import (
@@ -38,12 +38,6 @@ from hlasatel_dispatch.retry import RetryPolicy
 
 log = logging.getLogger(__name__)
 
-
-class _Go:
-    """The delivery may be handed to the provider now."""
-
-
-_GO = _Go()
 
 PublishStatus = Callable[[DeliveryStatusChanged], Awaitable[None]]
 PublishDeadLetter = Callable[[DeadLetter], Awaitable[None]]
@@ -94,19 +88,16 @@ class Dispatcher(Generic[RequestT]):
         self._model: type[RequestT] = DELIVERY_REQUEST_BY_CHANNEL[channel]  # type: ignore[assignment]
 
     async def handle_batch(self, requests: Sequence[RequestT]) -> None:
-        """A batch from one lane, after more urgent lanes: in provider calls of up to `max_batch` where
-        the provider has a batch API, otherwise one call per delivery side by side, within the accounts'
-        limits."""
+        """A batch from one lane, after more urgent lanes: in chunks of one provider call where the provider
+        has a batch API, otherwise of as many calls as the account may have in flight at once."""
         if not requests:
             return
         async with self.priority.working(requests[0].lane):
             _, account = self.failover.choose()
-            size = account.provider.max_batch
-            if size > 1:
-                for start in range(0, len(requests), size):
-                    await self._handle_chunk(requests[start : start + size])
-            else:
-                await asyncio.gather(*(self._handle_chunk([request]) for request in requests))
+            batch_api = account.provider.max_batch > 1
+            size = account.provider.max_batch if batch_api else account.limits.concurrency
+            for start in range(0, len(requests), size):
+                await self._handle_chunk(requests[start : start + size])
 
     async def handle(self, request: RequestT) -> DeliveryStatusChanged | None:
         """Deliver at most once; a repeat announces the outcome the delivery already had. Returns the
@@ -115,49 +106,181 @@ class Dispatcher(Generic[RequestT]):
         return statuses[0] if statuses else None
 
     async def _handle_chunk(self, requests: Sequence[RequestT]) -> list[DeliveryStatusChanged]:
-        """One provider call for every delivery of the chunk that may go; returns the statuses published."""
+        """Claim the chunk, call the provider for what may go, record every outcome: two short transactions
+        around the calls, never one across them. Returns the statuses published."""
         await self.priority.turn(requests[0].lane)
-        index, account = self.failover.choose()
-        # the ledger is read inside the account's slot, right before the call: a cancellation that arrived
-        # while the request queued for a slot is still obeyed
-        async with account.limits.slot():
-            checked = [await self._checked(request) for request in requests]
-            going = [request for request, outcome in zip(requests, checked, strict=True) if outcome is _GO]
-            statuses = [outcome for outcome in checked if isinstance(outcome, DeliveryStatusChanged)]
-            for _ in going:
-                await account.limits.token()
-            results = await account.provider.send_many(going) if going else []
-            for request, result in zip(going, results, strict=True):
-                if isinstance(result, ProviderError):
-                    statuses.append(await self._refused(request, index, account, result))
-                else:
-                    statuses.append(await self._handed(request, index, account, result))
-        for status in statuses:
-            await self.publish_status(status)
+        going, statuses = await self._claimed(requests)
+        if going:
+            index, account = self.failover.choose()
+            results = await self._call(account, [request for request, _ in going])
+            statuses += await self._settled(going, results, index, account)
+        await asyncio.gather(*(self.publish_status(status) for status in statuses))
         return statuses
 
-    async def _checked(self, request: RequestT) -> "DeliveryStatusChanged | _Go | None":
-        """Claim the delivery; the status to announce when it is not to be sent (again), `_GO` when it
-        is, None when another worker has it."""
+    async def _claimed(
+        self, requests: Sequence[RequestT]
+    ) -> tuple[list[tuple[RequestT, Taken]], list[DeliveryStatusChanged]]:
+        """The deliveries to hand over now, and the statuses of those that are not to be sent (again):
+        already handed or finished, cancelled, expired. Another worker's claims are left to it."""
+        going: list[tuple[RequestT, Taken]] = []
+        statuses: list[DeliveryStatusChanged] = []
+        dropped: list[Outcome] = []
+        now = datetime.now(UTC)
         async with self.sessions() as session, session.begin():
-            claim = await ledger.claim(session, request, stale_after_s=self.stale_after_s)
-            entry = await ledger.find(session, str(request.delivery_id))
-            cancelled = await ledger.is_cancelled(session, request.message_id)
-        if claim is Claim.BUSY or entry is None:
-            return None
-        if claim is Claim.HANDED:
-            log.info(
-                "delivery %s was already handed to %s; not sending again", request.delivery_id, entry.provider
+            taken = await ledger.claim(session, requests, stale_after_s=self.stale_after_s)
+            for request, took in zip(requests, taken, strict=True):
+                if took.claim is Claim.HANDED:
+                    log.info(
+                        "delivery %s was already handed to %s; not sending again",
+                        request.delivery_id,
+                        took.provider,
+                    )
+                    statuses.append(self._accepted(request, took))
+                elif took.claim is Claim.FINAL:
+                    statuses.append(
+                        self._status(
+                            request, _ANNOUNCED[took.state], provider=took.provider, reason=took.reason
+                        )
+                    )
+                elif took.claim is Claim.GRANTED:
+                    if took.cancelled:
+                        dropped.append(
+                            Outcome(
+                                str(request.delivery_id),
+                                LedgerState.CANCELLED,
+                                reason="message cancelled",
+                                attempted=False,
+                            )
+                        )
+                    elif request.expires_at is not None and request.expires_at <= now:
+                        dropped.append(
+                            Outcome(
+                                str(request.delivery_id),
+                                LedgerState.EXPIRED,
+                                reason="expired",
+                                attempted=False,
+                            )
+                        )
+                    else:
+                        going.append((request, took))
+            await ledger.record(session, dropped)
+        by_id = {str(request.delivery_id): request for request in requests}
+        statuses += [
+            self._status(
+                by_id[outcome.delivery_id], _ANNOUNCED[outcome.state], provider=None, reason=outcome.reason
             )
-            return self._accepted(request, entry)
-        if claim is Claim.FINAL:
-            state = _ANNOUNCED[LedgerState(entry.state)]
-            return self._status(request, state, provider=entry.provider, reason=entry.reason)
-        if cancelled:
-            return await self._finish(request, LedgerState.CANCELLED, reason="message cancelled")
-        if request.expires_at is not None and request.expires_at <= datetime.now(UTC):
-            return await self._finish(request, LedgerState.EXPIRED, reason="expired")
-        return _GO
+            for outcome in dropped
+        ]
+        return going, statuses
+
+    async def _call(
+        self, account: Account[RequestT], requests: list[RequestT]
+    ) -> list[Receipt | ProviderError]:
+        """The provider calls, within the account's rate and concurrency: one call for the chunk where the
+        provider has a batch API, otherwise one per delivery side by side."""
+        provider, limits = account.provider, account.limits
+        if provider.max_batch > 1:
+            async with limits.slot():
+                for _ in requests:
+                    await limits.token()
+                return await provider.send_many(requests)
+
+        async def one(request: RequestT) -> Receipt | ProviderError:
+            async with limits.slot():
+                await limits.token()
+                try:
+                    return await provider.send(request)
+                except ProviderError as exc:
+                    return exc
+
+        return list(await asyncio.gather(*(one(request) for request in requests)))
+
+    async def _settled(
+        self,
+        going: list[tuple[RequestT, Taken]],
+        results: list[Receipt | ProviderError],
+        index: int,
+        account: Account[RequestT],
+    ) -> list[DeliveryStatusChanged]:
+        """Every outcome recorded in one transaction, the given-up requests dead-lettered first; returns
+        their statuses."""
+        outcomes: list[Outcome] = []
+        statuses: list[DeliveryStatusChanged] = []
+        letters: list[DeadLetter] = []
+        name = account.provider.name
+        for (request, took), result in zip(going, results, strict=True):
+            labels = (self.channel.value, name, request.lane.value)
+            delivery_id = str(request.delivery_id)
+            if isinstance(result, Receipt):
+                self.failover.succeeded(index)
+                outcome = Outcome(
+                    delivery_id,
+                    LedgerState.HANDED,
+                    provider=name,
+                    provider_message_id=result.provider_message_id,
+                    segments=result.segments,
+                )
+                metrics.SENT.labels(*labels).inc()
+                metrics.ACCEPTANCE.labels(*labels).observe(
+                    (datetime.now(UTC) - request.requested_at).total_seconds()
+                )
+                status = self._status(
+                    request,
+                    DeliveryState.ACCEPTED,
+                    provider=name,
+                    provider_message_id=result.provider_message_id,
+                    segments=result.segments,
+                )
+            elif isinstance(result, RetryableProviderError):
+                self.failover.failed(index)
+                if result.retry_after:
+                    account.limits.pause(result.retry_after)
+                outcome, status, letter = self._retried(request, took, result, name)
+                if letter is not None:
+                    letters.append(letter)
+            else:
+                self.failover.succeeded(index)  # the provider answered: it is up, the delivery is what failed
+                invalid = isinstance(result, ContactInvalidError)
+                metrics.FAILED.labels(*labels, "contact_invalid" if invalid else "permanent").inc()
+                state = LedgerState.CONTACT_INVALID if invalid else LedgerState.FAILED
+                outcome = Outcome(delivery_id, state, provider=name, reason=result.reason)
+                status = self._status(request, _ANNOUNCED[state], provider=name, reason=result.reason)
+            outcomes.append(outcome)
+            statuses.append(status)
+        for letter in letters:
+            await self.publish_dead_letter(letter)
+        async with self.sessions() as session, session.begin():
+            await ledger.record(session, outcomes)
+        return statuses
+
+    def _retried(
+        self, request: RequestT, took: Taken, exc: RetryableProviderError, provider: str
+    ) -> tuple[Outcome, DeliveryStatusChanged, DeadLetter | None]:
+        """The next attempt scheduled, or — once the attempts are used up — the delivery failed for good
+        and its request for the dead-letter topic."""
+        labels = (self.channel.value, provider, request.lane.value)
+        attempts = took.attempts + 1
+        delay = self.retry.delay(attempts=attempts, retry_after=exc.retry_after)
+        if delay is not None:
+            metrics.RETRIED.labels(*labels).inc()
+            log.info(
+                "delivery %s: attempt %d failed (%s); next in %.1f s",
+                request.delivery_id,
+                attempts,
+                exc.reason,
+                delay,
+            )
+            at = datetime.now(UTC) + timedelta(seconds=delay)
+            outcome = Outcome(str(request.delivery_id), LedgerState.RETRY_WAIT, reason=exc.reason, due_at=at)
+            status = self._status(
+                request, DeliveryState.FAILED, provider=provider, reason=exc.reason, retryable=True
+            )
+            return outcome, status, None
+        reason = f"gave up after {attempts} attempts: {exc.reason}"
+        metrics.FAILED.labels(*labels, "gave_up").inc()
+        outcome = Outcome(str(request.delivery_id), LedgerState.FAILED, provider=provider, reason=reason)
+        status = self._status(request, DeliveryState.FAILED, provider=provider, reason=reason)
+        return outcome, status, self._dead_letter(request, reason)
 
     async def retry_due(self, *, limit: int = 200) -> int:
         """Attempt again the deliveries whose retry is due and those a crashed worker left claimed;
@@ -165,8 +288,8 @@ class Dispatcher(Generic[RequestT]):
         async with self.sessions() as session:
             payloads = [entry.payload for entry in await ledger.due(session, limit=limit)]
         requests = [self._model.model_validate(payload) for payload in payloads if payload]
-        by_urgency = sorted(requests, key=lambda request: LANES_BY_PRIORITY.index(request.lane))
-        await asyncio.gather(*(self.handle_batch([request]) for request in by_urgency))
+        by_lane = [[request for request in requests if request.lane is lane] for lane in LANES_BY_PRIORITY]
+        await asyncio.gather(*(self.handle_batch(lane) for lane in by_lane if lane))
         return len(requests)
 
     async def report(
@@ -207,73 +330,6 @@ class Dispatcher(Generic[RequestT]):
                 session, message_id=cancellation.message_id, cancelled_at=cancellation.cancelled_at
             )
 
-    async def _refused(
-        self, request: RequestT, index: int, account: Account[RequestT], exc: ProviderError
-    ) -> DeliveryStatusChanged:
-        provider = account.provider
-        labels = (self.channel.value, provider.name, request.lane.value)
-        if isinstance(exc, RetryableProviderError):
-            self.failover.failed(index)
-            if exc.retry_after:
-                account.limits.pause(exc.retry_after)
-            return await self._retry_later(request, exc, provider)
-        self.failover.succeeded(index)  # the provider answered: it is up, the delivery is what failed
-        if isinstance(exc, ContactInvalidError):
-            metrics.FAILED.labels(*labels, "contact_invalid").inc()
-            return await self._finish(
-                request, LedgerState.CONTACT_INVALID, reason=exc.reason, provider=provider
-            )
-        metrics.FAILED.labels(*labels, "permanent").inc()
-        return await self._finish(request, LedgerState.FAILED, reason=exc.reason, provider=provider)
-
-    async def _handed(
-        self, request: RequestT, index: int, account: Account[RequestT], receipt: Receipt
-    ) -> DeliveryStatusChanged:
-        provider = account.provider
-        self.failover.succeeded(index)
-        async with self.sessions() as session, session.begin():
-            entry = await ledger.record(
-                session,
-                request=request,
-                state=LedgerState.HANDED,
-                provider=provider.name,
-                provider_message_id=receipt.provider_message_id,
-                segments=receipt.segments,
-            )
-        labels = (self.channel.value, provider.name, request.lane.value)
-        metrics.SENT.labels(*labels).inc()
-        metrics.ACCEPTANCE.labels(*labels).observe((datetime.now(UTC) - request.requested_at).total_seconds())
-        return self._accepted(request, entry)
-
-    async def _retry_later(
-        self, request: RequestT, exc: RetryableProviderError, provider: Provider[RequestT]
-    ) -> DeliveryStatusChanged:
-        """Schedule the next attempt, or give up and dead-letter the request once the attempts are used."""
-        labels = (self.channel.value, provider.name, request.lane.value)
-        async with self.sessions() as session, session.begin():
-            entry = await ledger.find(session, str(request.delivery_id))
-            attempts = (entry.attempts if entry else 0) + 1
-            delay = self.retry.delay(attempts=attempts, retry_after=exc.retry_after)
-            if delay is not None:
-                at = datetime.now(UTC) + timedelta(seconds=delay)
-                await ledger.schedule_retry(session, request=request, at=at, reason=exc.reason)
-        if delay is not None:
-            metrics.RETRIED.labels(*labels).inc()
-            log.info(
-                "delivery %s: attempt %d failed (%s); next in %.1f s",
-                request.delivery_id,
-                attempts,
-                exc.reason,
-                delay,
-            )
-            return self._status(
-                request, DeliveryState.FAILED, provider=provider.name, reason=exc.reason, retryable=True
-            )
-        reason = f"gave up after {attempts} attempts: {exc.reason}"
-        metrics.FAILED.labels(*labels, "gave_up").inc()
-        await self.publish_dead_letter(self._dead_letter(request, reason))
-        return await self._finish(request, LedgerState.FAILED, reason=reason, provider=provider)
-
     def _dead_letter(self, request: RequestT, reason: str) -> DeadLetter:
         """The request itself, as it came, for an operator to look at or send again by hand."""
         return DeadLetter(
@@ -287,26 +343,13 @@ class Dispatcher(Generic[RequestT]):
             failed_at=datetime.now(UTC),
         )
 
-    async def _finish(
-        self,
-        request: RequestT,
-        entry_state: LedgerState,
-        *,
-        reason: str,
-        provider: Provider[RequestT] | None = None,
-    ) -> DeliveryStatusChanged:
-        name = provider.name if provider else None
-        async with self.sessions() as session, session.begin():
-            await ledger.record(session, request=request, state=entry_state, provider=name, reason=reason)
-        return self._status(request, _ANNOUNCED[entry_state], provider=name, reason=reason)
-
-    def _accepted(self, request: RequestT, entry: LedgerEntry) -> DeliveryStatusChanged:
+    def _accepted(self, request: RequestT, took: Taken) -> DeliveryStatusChanged:
         return self._status(
             request,
             DeliveryState.ACCEPTED,
-            provider=entry.provider,
-            provider_message_id=entry.provider_message_id,
-            segments=entry.segments,
+            provider=took.provider,
+            provider_message_id=took.provider_message_id,
+            segments=took.segments,
         )
 
     def _status(

@@ -1,11 +1,13 @@
 """The idempotency ledger: a delivery id handed to a provider is never handed again."""
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import JSON, Insert, Integer, MetaData, String, Uuid, select, update
+from sqlalchemy import JSON, Integer, MetaData, String, Table, Uuid, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -76,50 +78,134 @@ async def find(session: AsyncSession, delivery_id: str) -> LedgerEntry | None:
     return await session.get(LedgerEntry, delivery_id, populate_existing=True)
 
 
-async def claim(session: AsyncSession, request: DeliveryRequest, *, stale_after_s: float) -> Claim:
-    """Take the delivery for one provider call, in a short transaction of its own before the call.
+@dataclass(frozen=True)
+class Taken:
+    """What the ledger says of one delivery at its claim."""
+
+    claim: Claim
+    state: LedgerState
+    attempts: int = 0
+    provider: str | None = None
+    provider_message_id: str | None = None
+    segments: int | None = None
+    reason: str | None = None
+    cancelled: bool = False  # its message was cancelled: not to be sent, whatever the claim
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one claimed delivery; `due_at` only for a retry."""
+
+    delivery_id: str
+    state: LedgerState
+    provider: str | None = None
+    provider_message_id: str | None = None
+    segments: int | None = None
+    reason: str | None = None
+    attempted: bool = True  # a provider call was made: it counts as an attempt
+    due_at: datetime | None = None
+
+
+_ENTRIES = cast(Table, LedgerEntry.__table__)
+
+
+async def claim(
+    session: AsyncSession, requests: Sequence[DeliveryRequest], *, stale_after_s: float
+) -> list[Taken]:
+    """Take a chunk of deliveries for their provider calls, in one short transaction before the calls: one
+    read of what the ledger knows, one insert of the new ones, one read of cancellations.
 
     A claim older than `stale_after_s` belonged to a worker that died during its call: the outcome is
     unknown, and the delivery is taken over and sent again rather than lost (at least once, for the few
-    calls in flight at a crash).
+    calls in flight at a crash). A delivery twice in one chunk is claimed once; the repeat is BUSY.
     """
     now = datetime.now(UTC)
     due = now + timedelta(seconds=stale_after_s)
-    values = {
+    ids = list(dict.fromkeys(str(request.delivery_id) for request in requests))
+    known = {
+        row.delivery_id: row
+        for row in await session.execute(select(_ENTRIES).where(_ENTRIES.c.delivery_id.in_(ids)))
+    }
+    fresh = {
+        str(r.delivery_id): _new_row(r, now=now, due=due) for r in requests if str(r.delivery_id) not in known
+    }
+    inserted = await _insert_ignoring_conflict(session, _ENTRIES, list(fresh.values()))
+    message_ids = list({str(request.message_id) for request in requests})
+    cancelled = set(
+        await session.scalars(
+            select(CancelledMessage.message_id).where(CancelledMessage.message_id.in_(message_ids))
+        )
+    )
+    taken: list[Taken] = []
+    seen: set[str] = set()
+    for request in requests:
+        delivery_id = str(request.delivery_id)
+        if delivery_id in seen:
+            taken.append(Taken(Claim.BUSY, LedgerState.SENDING))
+            continue
+        seen.add(delivery_id)
+        if delivery_id in fresh:
+            claim_ = Claim.GRANTED if delivery_id in inserted else Claim.BUSY
+            taken.append(Taken(claim_, LedgerState.SENDING, cancelled=str(request.message_id) in cancelled))
+        else:
+            row = known[delivery_id]
+            claim_ = await _claim_known(session, row, now=now, due=due, stale_after_s=stale_after_s)
+            taken.append(
+                Taken(
+                    claim_,
+                    LedgerState(row.state),
+                    attempts=row.attempts,
+                    provider=row.provider,
+                    provider_message_id=row.provider_message_id,
+                    segments=row.segments,
+                    reason=row.reason,
+                    cancelled=str(request.message_id) in cancelled,
+                )
+            )
+    return taken
+
+
+def _new_row(request: DeliveryRequest, *, now: datetime, due: datetime) -> dict[str, Any]:
+    return {
         "delivery_id": str(request.delivery_id),
         "message_id": str(request.message_id),
         "subscriber_id": str(request.subscriber_id),
         "contact_id": str(request.contact_id),
         "lane": request.lane.value,
         "state": LedgerState.SENDING.value,
+        "provider": None,
+        "provider_message_id": None,
+        "segments": None,
+        "reason": None,
         "attempts": 0,
         "updated_at": now,
         "claimed_at": now,
         "due_at": due,
         "payload": request.model_dump(mode="json"),
     }
-    if await _insert_ignoring_conflict(session, LedgerEntry, values):
-        return Claim.GRANTED
-    entry = await find(session, str(request.delivery_id))
-    if entry is None:
-        return Claim.BUSY
-    state = LedgerState(entry.state)
+
+
+async def _claim_known(
+    session: AsyncSession, row: Any, *, now: datetime, due: datetime, stale_after_s: float
+) -> Claim:
+    """A delivery the ledger has seen before: announce it again, or take it over from a retry wait or a
+    claim gone stale (one conditional update, so that two workers cannot both take it)."""
+    state = LedgerState(row.state)
     if state is LedgerState.HANDED:
         return Claim.HANDED
     if state in FINAL:
         return Claim.FINAL
-    taken_over = LedgerEntry.state == LedgerState.RETRY_WAIT.value
+    taken_over = _ENTRIES.c.state == LedgerState.RETRY_WAIT.value
     if state is LedgerState.SENDING:
-        if entry.claimed_at is not None and entry.claimed_at > now - timedelta(seconds=stale_after_s):
+        if row.claimed_at is not None and row.claimed_at > now - timedelta(seconds=stale_after_s):
             return Claim.BUSY
-        taken_over = (LedgerEntry.state == LedgerState.SENDING.value) & (
-            LedgerEntry.claimed_at == entry.claimed_at
+        taken_over = (_ENTRIES.c.state == LedgerState.SENDING.value) & (
+            _ENTRIES.c.claimed_at == row.claimed_at
         )
     result = await session.execute(
-        update(LedgerEntry)
-        .where(LedgerEntry.delivery_id == str(request.delivery_id), taken_over)
+        update(_ENTRIES)
+        .where(_ENTRIES.c.delivery_id == row.delivery_id, taken_over)
         .values(state=LedgerState.SENDING.value, claimed_at=now, due_at=due, updated_at=now)
-        .execution_options(synchronize_session=False)
     )
     return Claim.GRANTED if _rowcount(result) == 1 else Claim.BUSY
 
@@ -135,66 +221,61 @@ async def due(session: AsyncSession, *, limit: int) -> list[LedgerEntry]:
     return list(rows)
 
 
-async def schedule_retry(
-    session: AsyncSession, *, request: DeliveryRequest, at: datetime, reason: str
-) -> None:
-    """The attempt failed retryably: try again at `at`."""
-    entry = await _entry(session, request)
-    entry.state = LedgerState.RETRY_WAIT.value
-    entry.reason = reason
-    entry.attempts += 1
-    entry.due_at = at
-    entry.payload = request.model_dump(mode="json")
-    entry.updated_at = datetime.now(UTC)
+_RECORD = (
+    update(_ENTRIES)
+    .where(_ENTRIES.c.delivery_id == bindparam("b_delivery_id"))
+    .values(
+        state=bindparam("b_state"),
+        provider=bindparam("b_provider"),
+        provider_message_id=bindparam("b_provider_message_id"),
+        segments=bindparam("b_segments"),
+        reason=bindparam("b_reason"),
+        attempts=_ENTRIES.c.attempts + bindparam("b_attempted"),
+        updated_at=bindparam("b_updated_at"),
+        claimed_at=bindparam("b_claimed_at"),
+        due_at=bindparam("b_due_at"),
+    )
+)
+_RECORD_FINAL = _RECORD.values(payload=None)
 
 
-async def record(
-    session: AsyncSession,
-    *,
-    request: DeliveryRequest,
-    state: LedgerState,
-    provider: str | None = None,
-    provider_message_id: str | None = None,
-    segments: int | None = None,
-    reason: str | None = None,
-) -> LedgerEntry:
-    """Write the final outcome of a delivery; the caller commits."""
-    entry = await _entry(session, request)
-    entry.state = state.value
-    entry.provider = provider
-    entry.provider_message_id = provider_message_id
-    entry.segments = segments
-    entry.reason = reason
-    if state is LedgerState.HANDED or state in {LedgerState.FAILED, LedgerState.CONTACT_INVALID}:
-        entry.attempts += 1
-    entry.updated_at = datetime.now(UTC)
-    entry.claimed_at = entry.due_at = entry.payload = None
-    return entry
+async def record(session: AsyncSession, outcomes: Sequence[Outcome]) -> None:
+    """Write what became of claimed deliveries, one statement for all of them; the caller commits.
+
+    A retry keeps the request for its next attempt; every other outcome is final and lets it go.
+    """
+    now = datetime.now(UTC)
+    for retrying in (True, False):
+        rows = [
+            {
+                "b_delivery_id": outcome.delivery_id,
+                "b_state": outcome.state.value,
+                "b_provider": outcome.provider,
+                "b_provider_message_id": outcome.provider_message_id,
+                "b_segments": outcome.segments,
+                "b_reason": outcome.reason,
+                "b_attempted": 1 if outcome.attempted else 0,
+                "b_updated_at": now,
+                "b_claimed_at": None,
+                "b_due_at": outcome.due_at,
+            }
+            for outcome in outcomes
+            if (outcome.state is LedgerState.RETRY_WAIT) is retrying
+        ]
+        if rows:
+            await session.execute(_RECORD if retrying else _RECORD_FINAL, rows)
 
 
-async def _entry(session: AsyncSession, request: DeliveryRequest) -> LedgerEntry:
-    entry = await find(session, str(request.delivery_id))
-    if entry is None:
-        entry = LedgerEntry(
-            delivery_id=str(request.delivery_id),
-            message_id=str(request.message_id),
-            subscriber_id=str(request.subscriber_id),
-            contact_id=str(request.contact_id),
-            lane=request.lane.value,
-            attempts=0,
-        )
-        session.add(entry)
-    return entry
-
-
-async def _insert_ignoring_conflict(session: AsyncSession, model: type[Base], values: dict[str, Any]) -> bool:
-    """Insert unless the primary key exists; True when the row was inserted."""
-    insert: Insert
-    if session.get_bind().dialect.name == "postgresql":
-        insert = postgresql.insert(model).values(values).on_conflict_do_nothing()
-    else:
-        insert = sqlite.insert(model).values(values).on_conflict_do_nothing()
-    return _rowcount(await session.execute(insert)) == 1
+async def _insert_ignoring_conflict(
+    session: AsyncSession, table: Table, rows: list[dict[str, Any]]
+) -> set[Any]:
+    """Insert the rows whose primary key is not there yet; returns the keys of those inserted."""
+    if not rows:
+        return set()
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    (key,) = table.primary_key.columns
+    insert = dialect.insert(table).values(rows).on_conflict_do_nothing().returning(key)
+    return set(await session.scalars(insert))
 
 
 def _rowcount(result: Any) -> int:
@@ -205,7 +286,7 @@ def _rowcount(result: Any) -> int:
 async def mark_cancelled(session: AsyncSession, *, message_id: UUID, cancelled_at: datetime) -> None:
     """Remember a cancelled message; the first cancellation stays, a repeated one changes nothing."""
     values = {"message_id": str(message_id), "cancelled_at": cancelled_at}
-    await _insert_ignoring_conflict(session, CancelledMessage, values)
+    await _insert_ignoring_conflict(session, cast(Table, CancelledMessage.__table__), [values])
 
 
 async def is_cancelled(session: AsyncSession, message_id: UUID) -> bool:

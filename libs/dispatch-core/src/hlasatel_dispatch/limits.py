@@ -23,6 +23,7 @@ class AccountLimits:
         if rate_per_s <= 0 or concurrency < 1:
             raise ValueError("rate_per_s must be positive and concurrency at least 1")
         self.rate_per_s = rate_per_s
+        self.concurrency = concurrency
         self.burst = burst if burst is not None else max(1.0, rate_per_s / 10)
         self._clock = clock
         self._sleep = sleep
