@@ -129,7 +129,8 @@ class Stack:
             self.start_service(service)
         for service in services:
             self.wait_ready(service)
-        self.keys = self._dev_keys()
+        if "composer" in services:
+            self.keys = self._dev_keys()
 
     def _dev_keys(self) -> dict[str, str]:
         """One composer API key per role, made with the composer's own command, in var/dev-keys.json."""

@@ -61,6 +61,13 @@ class TestAgainstTheFakeSmtpServer:
         assert (entry["message_id"], entry["delivery_id"]) == (str(email.message_id), str(email.delivery_id))
         assert receipt.provider_message_id == entry["smtp_message_id"]
 
+    def test_every_attempt_of_a_delivery_carries_the_same_message_id(self) -> None:
+        sender = SmtpEmailProvider(host="x", port=1, sender=SENDER)
+        email, other = request(), request()
+        first, again = sender.compose(email), sender.compose(email)
+        assert first["Message-ID"] == again["Message-ID"] == f"<{email.delivery_id}@liberec.cz>"
+        assert sender.compose(other)["Message-ID"] != first["Message-ID"]
+
     def test_the_message_is_plain_ascii_on_the_wire(self) -> None:
         composed = SmtpEmailProvider(host="x", port=1, sender=SENDER).compose(request())
         wire = composed.as_bytes()

@@ -75,6 +75,8 @@ class TestAgainstTheFakeFcm:
         assert first["data"]["category"] == "water"
         assert (first["priority"], second["priority"]) == ("normal", "high")
         assert receipt.provider_message_id == first["name"]
+        # a repeat of the delivery replaces its notification on the phone instead of adding one
+        assert (first["tag"], second["tag"]) == (str(bulk.delivery_id), str(emergency.delivery_id))
 
     async def test_a_token_of_another_sender_is_an_invalid_contact(
         self, fake_fcm: tuple[str, Path, Ledger]

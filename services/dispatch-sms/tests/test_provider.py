@@ -100,3 +100,16 @@ class TestAgainstTheFakeGateway:
         with serve_in_thread(right_token) as url, pytest.raises(ContactInvalidError):
             await provider(base_url=url).send(request(to="12345"))
         assert read_ledger(ledger.path) == []
+
+    async def test_a_repeat_of_a_delivery_the_gateway_took_is_answered_with_the_same_message(
+        self, tmp_path: Path
+    ) -> None:
+        ledger = Ledger(tmp_path / "sms.jsonl")
+        with serve_in_thread(sms_gateway_app(ledger=ledger, account_sid=SID, auth_token="secret")) as url:
+            sms, other = request(), request()
+            first = await provider(base_url=url).send(sms)
+            again = await provider(base_url=url).send(sms)  # as after a crash between the call and the record
+            different = await provider(base_url=url).send(other)
+        assert again.provider_message_id == first.provider_message_id != different.provider_message_id
+        sent = [entry["delivery_id"] for entry in read_ledger(ledger.path)]
+        assert sent == [str(sms.delivery_id), str(other.delivery_id)]

@@ -127,6 +127,7 @@ def fcm_app(*, ledger: Ledger, service_account: dict[str, Any]) -> FastAPI:
                 "body": notification.get("body"),
                 "data": data,
                 "priority": (message.get("android") or {}).get("priority"),
+                "tag": ((message.get("android") or {}).get("notification") or {}).get("tag"),
                 "name": name,
                 "message_id": data.get("message_id"),
                 "delivery_id": data.get("delivery_id"),

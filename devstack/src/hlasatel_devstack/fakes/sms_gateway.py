@@ -2,10 +2,12 @@
 
 import asyncio
 import base64
+import contextlib
 import hmac
 import logging
 import re
 import secrets
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import parse_qs, urlsplit
@@ -63,9 +65,19 @@ class Behaviour(BaseModel):
 
 
 def sms_gateway_app(*, ledger: Ledger, account_sid: str, auth_token: str) -> FastAPI:
-    app = FastAPI(title="Fake SMS gateway (Twilio Messages API shape)")
+    # one client for every report: a client per report costs a TLS context each, which at a few hundred
+    # messages a second is most of the fake's CPU
+    client = httpx.AsyncClient(timeout=10)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        await client.aclose()
+
+    app = FastAPI(title="Fake SMS gateway (Twilio Messages API shape)", lifespan=lifespan)
     expected_auth = "Basic " + base64.b64encode(f"{account_sid}:{auth_token}".encode()).decode()
     behaviour = Behaviour()
+    taken: dict[str, dict[str, Any]] = {}  # the answer to each Idempotency-Key that was accepted
     reports: set[asyncio.Task[None]] = set()
 
     async def _report(url: str, params: dict[str, str], delay_ms: int) -> None:
@@ -73,18 +85,17 @@ def sms_gateway_app(*, ledger: Ledger, account_sid: str, auth_token: str) -> Fas
         a few times while the receiver answers with an error (as Twilio's callback retries do)."""
         await asyncio.sleep(delay_ms / 1000)
         signature = twilio_signature(auth_token, url, params)
-        async with httpx.AsyncClient(timeout=10) as client:
-            for pause in (0.5, 1, 2, 4, None):
-                try:
-                    response = await client.post(url, data=params, headers={"X-Twilio-Signature": signature})
-                    if response.is_success or response.status_code == 403:
-                        return
-                except httpx.HTTPError:
-                    pass
-                if pause is None:
-                    log.info("delivery report to %s given up", url.split("?", 1)[0])
+        for pause in (0.5, 1, 2, 4, None):
+            try:
+                response = await client.post(url, data=params, headers={"X-Twilio-Signature": signature})
+                if response.is_success or response.status_code == 403:
                     return
-                await asyncio.sleep(pause)
+            except httpx.HTTPError:
+                pass
+            if pause is None:
+                log.info("delivery report to %s given up", url.split("?", 1)[0])
+                return
+            await asyncio.sleep(pause)
 
     @app.post("/_fake/behaviour", include_in_schema=False)
     async def set_behaviour(wanted: Behaviour) -> Behaviour:
@@ -113,9 +124,15 @@ def sms_gateway_app(*, ledger: Ledger, account_sid: str, auth_token: str) -> Fas
         body: Annotated[str, Form(alias="Body")] = "",
         status_callback: Annotated[str | None, Form(alias="StatusCallback")] = None,
         authorization: Annotated[str | None, Header()] = None,
+        idempotency_key: Annotated[str | None, Header()] = None,
     ) -> Any:
         if sid != account_sid or authorization != expected_auth:
             return _error(401, 20003, "Authenticate")
+        if idempotency_key is not None and idempotency_key in taken:
+            # the message was already taken: the same answer again, and no second SMS
+            return JSONResponse(
+                taken[idempotency_key], status_code=201, headers={"Idempotent-Replayed": "true"}
+            )
         if not _E164.match(to):
             return _error(400, 21211, "The 'To' number is not a valid phone number.")
         if not body:
@@ -149,7 +166,7 @@ def sms_gateway_app(*, ledger: Ledger, account_sid: str, auth_token: str) -> Fas
             reports.add(task)
             task.add_done_callback(reports.discard)
         now = datetime.now(UTC).strftime("%a, %d %b %Y %H:%M:%S +0000")
-        return {
+        answer: dict[str, Any] = {
             "sid": message_sid,
             "account_sid": account_sid,
             "to": to,
@@ -171,5 +188,8 @@ def sms_gateway_app(*, ledger: Ledger, account_sid: str, auth_token: str) -> Fas
             "uri": f"/2010-04-01/Accounts/{account_sid}/Messages/{message_sid}.json",
             "subresource_uris": {},
         }
+        if idempotency_key is not None:
+            taken[idempotency_key] = answer
+        return answer
 
     return app

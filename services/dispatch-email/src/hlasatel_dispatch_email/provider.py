@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid, parseaddr
+from email.utils import formatdate, parseaddr
 from typing import Any
 
 import aiosmtplib
@@ -116,7 +116,9 @@ class SmtpEmailProvider(Provider[SendEmail]):
         message["To"] = Address(addr_spec=request.to)
         message["Subject"] = request.subject
         message["Date"] = formatdate(usegmt=True)
-        message["Message-ID"] = make_msgid(idstring=request.delivery_id.hex, domain=self._domain)
+        # the same for every attempt of a delivery: a repeat after a crash mid-call is the same message to a
+        # mailbox that keeps one message per Message-ID
+        message["Message-ID"] = f"<{request.delivery_id}@{self._domain}>"
         message["X-Hlasatel-Message-Id"] = str(request.message_id)
         message["X-Hlasatel-Delivery-Id"] = str(request.delivery_id)
         if request.unsubscribe_url:

@@ -114,8 +114,18 @@ class FcmPushProvider(Provider[SendPush]):
                 title=request.title, body=fitting_body(request.title, request.body, data)
             ),
             data=data,
-            android=messaging.AndroidConfig(priority="high" if urgent else "normal"),
-            apns=messaging.APNSConfig(headers={"apns-priority": "10" if urgent else "5"}),
+            # the delivery id as the notification's tag and collapse id: a repeat after a crash mid-call
+            # replaces the notification on the phone instead of showing a second one
+            android=messaging.AndroidConfig(
+                priority="high" if urgent else "normal",
+                notification=messaging.AndroidNotification(tag=str(request.delivery_id)),
+            ),
+            apns=messaging.APNSConfig(
+                headers={
+                    "apns-priority": "10" if urgent else "5",
+                    "apns-collapse-id": str(request.delivery_id),
+                }
+            ),
         )
 
     async def _send(self, request: SendPush) -> Receipt:

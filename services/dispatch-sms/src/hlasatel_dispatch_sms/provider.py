@@ -59,7 +59,10 @@ class TwilioSmsProvider(Provider[SendSms]):
 
     async def _send(self, request: SendSms) -> Receipt:
         try:
-            response = await self._client.post(self._path, data=self._form(request))
+            # a gateway that honours Idempotency-Key answers a repeat (after a crash mid-call) with the
+            # message it already took, instead of sending a second SMS
+            headers = {"Idempotency-Key": str(request.delivery_id)}
+            response = await self._client.post(self._path, data=self._form(request), headers=headers)
         except httpx.TimeoutException as exc:
             raise RetryableProviderError(f"gateway timed out ({type(exc).__name__})") from None
         except httpx.TransportError as exc:
