@@ -1,42 +1,29 @@
 """dispatch-sms through the real broker into fake gateways that fail on request: 429 with Retry-After, a
-gateway down (failover to the second account and back), retries used up, and a poison record."""
+gateway down (failover to the second account and back), retries used up, a poison record, and the
+gateway's delivery reports."""
 
 import asyncio
-import base64
 import contextlib
 import json
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 import httpx
 import pytest
-from faststream.kafka import KafkaBroker
 from pydantic import SecretStr
 
-from hlasatel_contracts import (
-    DEAD_LETTER,
-    DELIVERY_STATUS,
-    Channel,
-    DeliveryState,
-    DeliveryStatusChanged,
-    Lane,
-    SendSms,
-    delivery_topic,
-)
-from hlasatel_devstack.bus import read_until
+from hlasatel_contracts import Channel, DeliveryState, Lane, SendSms
+from hlasatel_devstack.dispatching import OnTheBus, common_fields, finals, on_the_bus, quick_kafka
 from hlasatel_devstack.fakes.ledger import Ledger, read_ledger
 from hlasatel_devstack.fakes.sms_gateway import sms_gateway_app
 from hlasatel_devstack.ports import free_port
 from hlasatel_devstack.testing import serve_in_thread
 from hlasatel_dispatch_sms.bootstrap import bootstrap
 from hlasatel_dispatch_sms.config import GatewayAccount, Settings
-from hlasatel_runtime.kafka import build_broker
-from hlasatel_runtime.settings import KafkaSettings
 
 pytestmark = pytest.mark.integration
 
@@ -57,40 +44,16 @@ class Gateway:
 
 
 @dataclass
-class Running:
-    publisher: KafkaBroker
-    bootstrap: str
+class Running(OnTheBus):
+    """dispatch-sms on the bus, with its two gateways."""
+
     primary: Gateway
     secondary: Gateway
-    dispatcher_url: str
 
     async def request(self, message_id: UUID, lane: Lane = Lane.BULK) -> SendSms:
-        request = SendSms(
-            delivery_id=uuid.uuid4(),
-            message_id=message_id,
-            subscriber_id=uuid.uuid4(),
-            contact_id=uuid.uuid4(),
-            lane=lane,
-            category="water",
-            requested_at=datetime.now(UTC),
-            to="+420777000002",
-            text="Liberec: odstávka vody",
-        )
-        await self.publisher.publish(
-            request, delivery_topic(Channel.SMS, lane), key=str(request.subscriber_id).encode()
-        )
-        return request
-
-    async def statuses(
-        self, message_id: UUID, until: Callable[[list[DeliveryStatusChanged]], bool]
-    ) -> list[DeliveryStatusChanged]:
-        """Every status of the message, in order, once `until` is satisfied."""
-
-        def mine(records: list[Any]) -> list[DeliveryStatusChanged]:
-            statuses = (DeliveryStatusChanged.model_validate_json(record.value) for record in records)
-            return [status for status in statuses if status.message_id == message_id]
-
-        return mine(await read_until(self.bootstrap, [DELIVERY_STATUS], lambda records: until(mine(records))))
+        sms = SendSms(**common_fields(message_id, lane), to="+420777000002", text="Liberec: odstávka vody")
+        await self.publish(sms)
+        return sms
 
 
 @contextlib.asynccontextmanager
@@ -98,9 +61,6 @@ async def running(
     database_url: str, kafka_bootstrap: str, tmp_path: Path, **settings: Any
 ) -> AsyncIterator[Running]:
     """Two fake gateways and dispatch-sms, served on a port so that the gateways' reports reach it."""
-    kafka = KafkaSettings(
-        bootstrap_servers=kafka_bootstrap, session_timeout_ms=2000, heartbeat_interval_ms=500
-    )
     first = sms_gateway_app(ledger=Ledger(tmp_path / "first.jsonl"), account_sid=SID, auth_token="one")
     second = sms_gateway_app(
         ledger=Ledger(tmp_path / "second.jsonl"), account_sid=SECOND_SID, auth_token="two"
@@ -117,27 +77,17 @@ async def running(
                 secondary=GatewayAccount(
                     gateway_url=second_url, account_sid=SECOND_SID, auth_token=SecretStr("two")
                 ),
-                kafka=kafka,
+                kafka=quick_kafka(kafka_bootstrap),
                 retry_poll_s=0.1,
                 **settings,
             )
         )
-        publisher = build_broker(kafka, client_id="test-composer")
-        with serve_in_thread(app, port) as dispatcher_url:
-            async with publisher:
-                await publisher.start()
-                yield Running(
-                    publisher,
-                    kafka_bootstrap,
-                    Gateway(first_url, tmp_path / "first.jsonl"),
-                    Gateway(second_url, tmp_path / "second.jsonl"),
-                    dispatcher_url,
-                )
-
-
-def finals(count: int) -> Callable[[list[DeliveryStatusChanged]], bool]:
-    """`count` deliveries have a status that is not a retryable failure."""
-    return lambda statuses: len({s.delivery_id for s in statuses if not s.retryable}) >= count
+        async with on_the_bus(Channel.SMS, app, kafka_bootstrap, port) as bus:
+            yield Running(
+                **vars(bus),
+                primary=Gateway(first_url, tmp_path / "first.jsonl"),
+                secondary=Gateway(second_url, tmp_path / "second.jsonl"),
+            )
 
 
 async def test_a_429_is_retried_no_sooner_than_retry_after_and_sent_once(
@@ -195,14 +145,7 @@ async def test_when_the_retries_are_used_up_the_request_is_dead_lettered_with_th
             (DeliveryState.FAILED, False)
         ]
         assert statuses[-1].reason == "gave up after 3 attempts: gateway error 503"
-        letters = await read_until(
-            kafka_bootstrap,
-            [DEAD_LETTER],
-            lambda records: any(str(request.delivery_id) in _letter_value(r.value) for r in records),
-        )
-        (letter,) = [
-            json.loads(r.value) for r in letters if str(request.delivery_id) in _letter_value(r.value)
-        ]
+        letter = await bus.dead_letter(str(request.delivery_id))
         assert letter["service"] == "dispatch-sms" and letter["reason"] == statuses[-1].reason
 
 
@@ -212,22 +155,12 @@ async def test_a_poison_record_is_dead_lettered_and_the_lane_goes_on(
     message_id = uuid.uuid4()
     async with running(database_url, kafka_bootstrap, tmp_path) as bus:
         poison = json.dumps({"type": "send_sms", "delivery_id": "not a uuid", "poison": str(message_id)})
-        await bus.publisher.publish(poison.encode(), delivery_topic(Channel.SMS, Lane.BULK), key=b"poison")
+        await bus.publish_raw(poison.encode())
         await bus.request(message_id)
         accepted = (await bus.statuses(message_id, finals(1)))[0]
         assert accepted.state is DeliveryState.ACCEPTED
-        letters = await read_until(
-            kafka_bootstrap,
-            [DEAD_LETTER],
-            lambda records: any(str(message_id) in _letter_value(r.value) for r in records),
-        )
-        (letter,) = [json.loads(r.value) for r in letters if str(message_id) in _letter_value(r.value)]
+        letter = await bus.dead_letter(str(message_id))
         assert letter["service"] == "dispatch-sms" and "delivery_id" in letter["reason"]
-
-
-def _letter_value(value: bytes) -> str:
-    """The original record a dead letter carries, decoded."""
-    return base64.b64decode(json.loads(value)["value"]).decode(errors="replace")
 
 
 class TestDeliveryReports:
@@ -260,7 +193,7 @@ class TestDeliveryReports:
             await bus.statuses(request.message_id, finals(1))
             url = f"/v1/callbacks/sms?delivery_id={request.delivery_id}&message_id={request.message_id}"
             form = {"MessageSid": "SM1", "MessageStatus": "failed", "ErrorCode": "30005"}
-            async with httpx.AsyncClient(base_url=bus.dispatcher_url) as client:
+            async with httpx.AsyncClient(base_url=bus.url) as client:
                 forged = await client.post(url, data=form, headers={"X-Twilio-Signature": "Zm9yZ2Vk"})
                 unsigned = await client.post(url, data=form)
         assert forged.status_code == unsigned.status_code == 403

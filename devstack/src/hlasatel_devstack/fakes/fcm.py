@@ -1,16 +1,18 @@
 """A fake FCM HTTP v1 endpoint with Google's OAuth 2.0 JWT-bearer token exchange."""
 
+import asyncio
 import json
 import secrets
 import uuid
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import FastAPI, Form, Header, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 
 from hlasatel_devstack.fakes.ledger import Ledger
 
@@ -64,8 +66,46 @@ TOKEN_ANSWERS: dict[str, tuple[int, str, str, str]] = {
 }
 
 
+# What FCM answers when it is overloaded or broken, for `fail_status`.
+STATUS_ANSWERS: dict[int, tuple[int, str, str, str]] = {
+    429: TOKEN_ANSWERS["quota-"],
+    500: TOKEN_ANSWERS["internal-"],
+    503: TOKEN_ANSWERS["unavailable-"],
+}
+
+
+class Behaviour(BaseModel):
+    """How the fake answers every message from now on; posting it replaces what was set before."""
+
+    delay_ms: int = Field(default=0, ge=0, le=60_000, description="answer this much later")
+    fail_status: Literal[429, 500, 503] | None = Field(
+        default=None, description="answer the next `fail_times` messages with this FCM error instead"
+    )
+    fail_times: int = Field(default=0, ge=-1, description="-1: every message until told otherwise")
+    retry_after_s: int | None = Field(default=None, ge=0, description="the Retry-After of a 429")
+
+
 def fcm_app(*, ledger: Ledger, service_account: dict[str, Any]) -> FastAPI:
     app = FastAPI(title="Fake FCM HTTP v1")
+    behaviour = Behaviour()
+
+    @app.post("/_fake/behaviour", include_in_schema=False)
+    async def set_behaviour(wanted: Behaviour) -> Behaviour:
+        """Slow down, fail or throttle the next messages, like an overloaded or broken FCM."""
+        nonlocal behaviour
+        behaviour = wanted
+        return behaviour
+
+    def _failure() -> JSONResponse | None:
+        if behaviour.fail_status is None or behaviour.fail_times == 0:
+            return None
+        if behaviour.fail_times > 0:
+            behaviour.fail_times -= 1
+        response = _error(*STATUS_ANSWERS[behaviour.fail_status])
+        if behaviour.fail_status == 429 and behaviour.retry_after_s is not None:
+            response.headers["Retry-After"] = str(behaviour.retry_after_s)
+        return response
+
     private_key = serialization.load_pem_private_key(service_account["private_key"].encode(), password=None)
     assert isinstance(private_key, rsa.RSAPrivateKey)
     public_key = private_key.public_key()
@@ -119,6 +159,10 @@ def fcm_app(*, ledger: Ledger, service_account: dict[str, Any]) -> FastAPI:
         for prefix, answer in TOKEN_ANSWERS.items():
             if token.startswith(prefix):
                 return _error(*answer)
+        if behaviour.delay_ms:
+            await asyncio.sleep(behaviour.delay_ms / 1000)
+        if (failure := _failure()) is not None:
+            return failure
         name = f"projects/{project}/messages/{uuid.uuid4().hex}"
         ledger.append(
             {

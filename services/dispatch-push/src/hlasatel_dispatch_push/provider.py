@@ -51,8 +51,18 @@ def classify_fcm_error(exc: Exception) -> ProviderError:
             return ContactInvalidError(f"{reason}: not a valid registration token")
         return PermanentProviderError(f"{reason}: the message was refused")
     if isinstance(exc, _RETRYABLE):
-        return RetryableProviderError(reason)
+        return RetryableProviderError(reason, retry_after=_retry_after(exc))
     return PermanentProviderError(reason)
+
+
+def _retry_after(exc: Exception) -> float | None:
+    """FCM's Retry-After on a 429 or 503, in seconds."""
+    response = getattr(exc, "http_response", None)
+    value = response.headers.get("Retry-After") if response is not None else None
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
 
 
 def _payload_size(title: str, body: str, data: dict[str, str]) -> int:

@@ -1,0 +1,179 @@
+"""dispatch-push through the real broker into fake FCM endpoints that answer every error on request: tokens
+that are gone or malformed, a refused payload, QUOTA_EXCEEDED / UNAVAILABLE / INTERNAL retried, a 429
+with Retry-After, FCM down (failover to the second project and back), and a poison record."""
+
+import asyncio
+import contextlib
+import json
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import httpx
+import pytest
+
+from hlasatel_contracts import Channel, DeliveryState, Lane, SendPush
+from hlasatel_devstack.dispatching import OnTheBus, common_fields, finals, on_the_bus, quick_kafka
+from hlasatel_devstack.fakes.fcm import fcm_app, write_service_account
+from hlasatel_devstack.fakes.ledger import Ledger, read_ledger
+from hlasatel_devstack.ports import free_port
+from hlasatel_devstack.testing import serve_in_thread
+from hlasatel_dispatch_push.bootstrap import bootstrap
+from hlasatel_dispatch_push.config import FirebaseProject, Settings
+
+pytestmark = pytest.mark.integration
+
+
+@dataclass
+class Fcm:
+    url: str
+    credentials: Path
+    ledger: Path
+
+    async def behave(self, **behaviour: Any) -> None:
+        async with httpx.AsyncClient(base_url=self.url) as client:
+            (await client.post("/_fake/behaviour", json=behaviour)).raise_for_status()
+
+    def received(self, message_id: UUID) -> list[dict[str, Any]]:
+        return [e for e in read_ledger(self.ledger) if e["message_id"] == str(message_id)]
+
+
+@contextlib.contextmanager
+def fake_fcm(folder: Path, project_id: str) -> Iterator[Fcm]:
+    """A fake FCM on a port of its own, and a service-account key of the project whose token_uri is it."""
+    port = free_port()
+    credentials = folder / f"{project_id}.json"
+    account = write_service_account(
+        credentials, token_uri=f"http://127.0.0.1:{port}/token", project_id=project_id
+    )
+    ledger = Ledger(folder / f"{project_id}.jsonl")
+    with serve_in_thread(fcm_app(ledger=ledger, service_account=account), port=port) as url:
+        yield Fcm(url, credentials, ledger.path)
+
+
+@dataclass
+class Running(OnTheBus):
+    """dispatch-push on the bus, with its two Firebase projects."""
+
+    primary: Fcm
+    secondary: Fcm
+
+    async def request(self, message_id: UUID, token: str = "device-1", **content: Any) -> SendPush:
+        fields: dict[str, Any] = {"title": "Odstávka vody", "body": "Zítra 8–14 h"} | content
+        push = SendPush(**common_fields(message_id, Lane.EMERGENCY), token=token, **fields)
+        await self.publish(push)
+        return push
+
+
+@contextlib.asynccontextmanager
+async def running(
+    database_url: str, kafka_bootstrap: str, tmp_path: Path, **settings: Any
+) -> AsyncIterator[Running]:
+    with fake_fcm(tmp_path, "liberec") as primary, fake_fcm(tmp_path, "liberec-backup") as secondary:
+        app = bootstrap(
+            Settings(
+                database_url=database_url,
+                credentials_file=str(primary.credentials),
+                fcm_endpoint=primary.url,
+                secondary=FirebaseProject(
+                    credentials_file=str(secondary.credentials), fcm_endpoint=secondary.url
+                ),
+                kafka=quick_kafka(kafka_bootstrap),
+                retry_poll_s=0.1,
+                **settings,
+            )
+        )
+        async with on_the_bus(Channel.PUSH, app, kafka_bootstrap) as bus:
+            yield Running(**vars(bus), primary=primary, secondary=secondary)
+
+
+async def test_each_fcm_error_class_has_its_outcome(
+    database_url: str, kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    message_id = uuid.uuid4()
+    options = {"retry_base_s": 0.05, "retry_max_attempts": 2, "breaker_failures": 100}
+    async with running(database_url, kafka_bootstrap, tmp_path, **options) as bus:
+        sent = {
+            "ok": await bus.request(message_id),
+            "gone": await bus.request(message_id, token="unregistered-1"),
+            "malformed": await bus.request(message_id, token="invalid-1"),
+            "too large": await bus.request(message_id, data={"detail": "x" * 5000}),
+            "quota": await bus.request(message_id, token="quota-1"),
+            "unavailable": await bus.request(message_id, token="unavailable-1"),
+            "internal": await bus.request(message_id, token="internal-1"),
+        }
+        statuses = await bus.statuses(message_id, finals(len(sent)))
+    seen = {name: [s for s in statuses if s.delivery_id == r.delivery_id] for name, r in sent.items()}
+    final = {name: (found[-1].state, found[-1].reason) for name, found in seen.items()}
+    assert final["ok"] == (DeliveryState.ACCEPTED, None)
+    assert final["gone"] == (DeliveryState.CONTACT_INVALID, "FCM NOT_FOUND (UnregisteredError)")
+    assert final["malformed"] == (
+        DeliveryState.CONTACT_INVALID,
+        "FCM INVALID_ARGUMENT (InvalidArgumentError): not a valid registration token",
+    )
+    assert final["too large"] == (
+        DeliveryState.FAILED,
+        "FCM INVALID_ARGUMENT (InvalidArgumentError): the message was refused",
+    )
+    for name in ("quota", "unavailable", "internal"):  # tried again, then given up
+        assert [(s.state, s.retryable) for s in seen[name]] == [
+            (DeliveryState.FAILED, True),
+            (DeliveryState.FAILED, False),
+        ]
+        assert (seen[name][-1].reason or "").startswith("gave up after 2 attempts: FCM ")
+    assert [e["delivery_id"] for e in bus.primary.received(message_id)] == [str(sent["ok"].delivery_id)]
+
+
+async def test_a_429_is_retried_no_sooner_than_retry_after_and_sent_once(
+    database_url: str, kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    message_id = uuid.uuid4()
+    async with running(database_url, kafka_bootstrap, tmp_path, retry_base_s=0.05) as bus:
+        await bus.primary.behave(fail_status=429, fail_times=1, retry_after_s=2)
+        await bus.request(message_id)
+        limited, accepted = (await bus.statuses(message_id, finals(1)))[:2]
+    assert (limited.state, limited.retryable) == (DeliveryState.FAILED, True)
+    assert limited.reason == "FCM RESOURCE_EXHAUSTED (QuotaExceededError)"
+    assert accepted.state is DeliveryState.ACCEPTED
+    assert (accepted.occurred_at - limited.occurred_at).total_seconds() >= 2
+    assert len(bus.primary.received(message_id)) == 1
+
+
+async def test_fcm_down_moves_notifications_to_the_second_project_and_back_when_it_recovers(
+    database_url: str, kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    message_id = uuid.uuid4()
+    options = {"retry_base_s": 0.05, "breaker_failures": 2, "breaker_reset_s": 2}
+    async with running(database_url, kafka_bootstrap, tmp_path, **options) as bus:
+        await bus.primary.behave(fail_status=503, fail_times=-1)
+        during = [await bus.request(message_id, token=f"device-{n}") for n in range(5)]
+        statuses = await bus.statuses(message_id, finals(5))
+        accepted = {s.delivery_id: s.provider for s in statuses if s.state is DeliveryState.ACCEPTED}
+        assert set(accepted) == {r.delivery_id for r in during}
+        assert set(accepted.values()) == {"fcm-secondary"}
+        assert len(bus.secondary.received(message_id)) == 5
+
+        await bus.primary.behave()  # FCM is back
+        await asyncio.sleep(2.5)  # past the circuit's reset time: the next call is its trial
+        after = await bus.request(message_id)
+        statuses = await bus.statuses(message_id, finals(6))
+    handed = [s for s in statuses if s.delivery_id == after.delivery_id and s.state is DeliveryState.ACCEPTED]
+    assert [s.provider for s in handed] == ["fcm"]
+    assert [e["delivery_id"] for e in bus.primary.received(message_id)] == [str(after.delivery_id)]
+
+
+async def test_a_poison_record_is_dead_lettered_and_the_lane_goes_on(
+    database_url: str, kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    message_id = uuid.uuid4()
+    async with running(database_url, kafka_bootstrap, tmp_path) as bus:
+        poison = {"type": "send_push", "delivery_id": "not a uuid", "poison": str(message_id)}
+        await bus.publish_raw(json.dumps(poison).encode(), Lane.EMERGENCY)
+        await bus.request(message_id)
+        (accepted,) = await bus.statuses(message_id, finals(1))
+        letter = await bus.dead_letter(str(message_id))
+    assert accepted.state is DeliveryState.ACCEPTED
+    assert letter["service"] == "dispatch-push" and "delivery_id" in letter["reason"]
