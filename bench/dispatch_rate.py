@@ -9,9 +9,7 @@ import platform
 import statistics
 import tempfile
 import time
-import uuid
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -31,6 +29,7 @@ from hlasatel_contracts import (
     delivery_topic,
 )
 from hlasatel_devstack.bus import publish_keyed, reader
+from hlasatel_devstack.dispatching import sample_requests
 from hlasatel_devstack.fakes.server import SMS_ACCOUNT_SID, SMS_AUTH_TOKEN, credentials_path
 from hlasatel_devstack.ports import Ports
 from hlasatel_devstack.stack import Stack, StackConfig
@@ -40,34 +39,12 @@ CONCURRENCY = 20  # the dispatchers' default calls in flight per account
 
 
 def requests_for(channel: Channel, count: int) -> list[DeliveryRequest]:
-    now = datetime.now(UTC)
-    made: list[DeliveryRequest] = []
-    for number in range(count):
-        common = {
-            "delivery_id": uuid.uuid4(),
-            "message_id": uuid.uuid4(),
-            "subscriber_id": uuid.uuid4(),
-            "contact_id": uuid.uuid4(),
-            "lane": Lane.EMERGENCY,
-            "category": "safety",
-            "requested_at": now,
-        }
-        if channel is Channel.SMS:
-            made.append(SendSms(**common, to=f"+420{700_000_000 + number}", text="Liberec: únik chlóru."))
-        elif channel is Channel.EMAIL:
-            made.append(
-                SendEmail(
-                    **common, to=f"obcan.{number}@example.org", subject="Únik chlóru", text="Zůstaňte doma."
-                )
-            )
-        else:
-            made.append(
-                SendPush(**common, token=f"city{number:07d}:{'a' * 140}", title="Únik chlóru", body="Doma.")
-            )
-    return made
+    return sample_requests(channel, count, Lane.EMERGENCY)
 
 
-async def through_the_dispatcher(bootstrap: str, channel: Channel, requests: list[DeliveryRequest]) -> None:
+async def through_the_dispatcher(
+    bootstrap: str, channel: Channel, requests: list[DeliveryRequest], note: str = ""
+) -> None:
     """Publish the requests and wait for an acceptance of each; prints the rate and the latencies."""
     consumer = reader(bootstrap, DELIVERY_STATUS)
     await consumer.start()
@@ -92,10 +69,16 @@ async def through_the_dispatcher(bootstrap: str, channel: Channel, requests: lis
     finally:
         await consumer.stop()
     q = statistics.quantiles(latencies, n=100)
-    name = f"{channel.value:<5} through dispatch-{channel.value}"
+    name = f"{channel.value:<5} through dispatch-{channel.value}{note}"
     timing = f"{elapsed:.1f} s; publishing {published:.1f} s"
     latency = f"request → acceptance p50 {q[49]:.2f} s, p95 {q[94]:.2f} s, p99 {q[98]:.2f} s"
     print(f"  {name:<44} {len(requests) / elapsed:>8,.0f} deliveries/s ({timing}; {latency})", flush=True)
+
+
+async def sms_reports(ports: Ports, report: str) -> None:
+    """Whether the fake gateway sends a delivery report to dispatch-sms for each message it takes."""
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{ports.sms_gateway}") as client:
+        (await client.post("/_fake/behaviour", json={"report": report})).raise_for_status()
 
 
 async def tight_loop(name: str, count: int, send: Callable[[], Awaitable[None]]) -> None:
@@ -115,7 +98,8 @@ async def sms_ceiling(ports: Ports, requests: list[DeliveryRequest]) -> None:
         async def one(request: SendSms) -> None:
             async with limit:
                 form = {"To": request.to, "From": "Liberec", "Body": request.text}
-                (await client.post(path, data=form)).raise_for_status()
+                headers = {"Idempotency-Key": str(request.delivery_id)}
+                (await client.post(path, data=form, headers=headers)).raise_for_status()
 
         async def run() -> None:
             await asyncio.gather(*(one(r) for r in requests if isinstance(r, SendSms)))
@@ -178,8 +162,13 @@ def main(count: int) -> None:
             bootstrap = stack.broker.bootstrap_servers
 
             async def run() -> None:
+                # the tight loop asks for no delivery reports: neither does the fake gateway send any at first
+                await sms_reports(stack.config.ports, "none")
                 for channel in Channel:
                     await through_the_dispatcher(bootstrap, channel, requests_for(channel, count))
+                await sms_reports(stack.config.ports, "delivered")
+                sms = requests_for(Channel.SMS, count)
+                await through_the_dispatcher(bootstrap, Channel.SMS, sms, note=" + reports")
                 await sms_ceiling(stack.config.ports, requests_for(Channel.SMS, count))
                 await email_ceiling(stack.config.ports, requests_for(Channel.EMAIL, count))
                 await push_ceiling(stack.config.ports, var_dir, requests_for(Channel.PUSH, count))

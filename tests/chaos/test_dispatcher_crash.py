@@ -16,7 +16,6 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +23,9 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from hlasatel_contracts import Channel, DeliveryRequest, Lane, SendEmail, SendPush, SendSms, delivery_topic
+from hlasatel_contracts import Channel, Lane, delivery_topic
 from hlasatel_devstack.bus import publish_keyed
+from hlasatel_devstack.dispatching import sample_requests
 from hlasatel_devstack.fakes.ledger import read_ledger
 from hlasatel_devstack.stack import Stack
 from hlasatel_devstack.testing import PostgresDatabases, database_backends, eventually, running_stack
@@ -64,37 +64,13 @@ def dispatchers(
         yield stack
 
 
-def requests_for(channel: Channel, count: int) -> list[DeliveryRequest]:
-    now = datetime.now(UTC)
-    made: list[DeliveryRequest] = []
-    for number in range(count):
-        common: dict[str, Any] = {
-            "delivery_id": uuid.uuid4(),
-            "message_id": uuid.uuid4(),
-            "subscriber_id": uuid.uuid4(),
-            "contact_id": uuid.uuid4(),
-            "lane": Lane.BULK,
-            "category": "water",
-            "requested_at": now,
-        }
-        if channel is Channel.SMS:
-            made.append(SendSms(**common, to=f"+420{700_000_000 + number}", text="Liberec: odstávka vody"))
-        elif channel is Channel.EMAIL:
-            made.append(
-                SendEmail(**common, to=f"obcan.{number}@example.org", subject="Odstávka", text="Voda")
-            )
-        else:
-            made.append(SendPush(**common, token=f"device-{number:06d}", title="Odstávka", body="Voda"))
-    return made
-
-
 def test_each_dispatcher_killed_mid_send_hands_every_delivery_over_once(dispatchers: Stack) -> None:
     stack = dispatchers
     bootstrap = stack.broker.bootstrap_servers
     ledgers = {channel: stack.config.ledger_dir / f"{channel.value}.jsonl" for channel in Channel}
     # the gateway's delivery reports would only repeat the acceptances this test counts
     httpx.post(f"{stack.url('sms_gateway')}/_fake/behaviour", json={"report": "none"}).raise_for_status()
-    wanted = {channel: requests_for(channel, DELIVERIES) for channel in Channel}
+    wanted = {channel: sample_requests(channel, DELIVERIES) for channel in Channel}
     for channel, requests in wanted.items():
         asyncio.run(
             publish_keyed(
@@ -121,6 +97,7 @@ def test_each_dispatcher_killed_mid_send_hands_every_delivery_over_once(dispatch
         eventually(
             lambda channel=channel: _handed(stack, channel) == DELIVERIES,  # type: ignore[misc]
             timeout_s=300,
+            interval_s=1,
             what=f"dispatch-{channel.value} handed every delivery over",
             detail=lambda channel=channel: _handed(stack, channel),  # type: ignore[misc]
         )

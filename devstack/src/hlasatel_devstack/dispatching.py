@@ -21,6 +21,9 @@ from hlasatel_contracts import (
     DeliveryRequest,
     DeliveryStatusChanged,
     Lane,
+    SendEmail,
+    SendPush,
+    SendSms,
     delivery_topic,
 )
 from hlasatel_devstack.bus import read_until
@@ -52,6 +55,24 @@ def common_fields(message_id: UUID, lane: Lane = Lane.BULK) -> dict[str, Any]:
         "category": "water",
         "requested_at": datetime.now(UTC),
     }
+
+
+def sample_requests(channel: Channel, count: int, lane: Lane = Lane.BULK) -> list[DeliveryRequest]:
+    """`count` requests of one channel, each to a contact of its own, as a fan-out would publish them."""
+    made: list[DeliveryRequest] = []
+    for number in range(count):
+        common = common_fields(uuid.uuid4(), lane)
+        if channel is Channel.SMS:
+            made.append(SendSms(**common, to=f"+420{700_000_000 + number}", text="Liberec: odstávka vody"))
+        elif channel is Channel.EMAIL:
+            made.append(
+                SendEmail(**common, to=f"obcan.{number}@example.org", subject="Odstávka", text="Zítra 8–14 h")
+            )
+        else:
+            made.append(
+                SendPush(**common, token=f"device-{number:07d}", title="Odstávka", body="Zítra 8–14 h")
+            )
+    return made
 
 
 @dataclass

@@ -106,6 +106,7 @@ async def test_each_fcm_error_class_has_its_outcome(
             "internal": await bus.request(message_id, token="internal-1"),
         }
         statuses = await bus.statuses(message_id, finals(len(sent)))
+        letter = await bus.dead_letter(str(sent["quota"].delivery_id))
     seen = {name: [s for s in statuses if s.delivery_id == r.delivery_id] for name, r in sent.items()}
     final = {name: (found[-1].state, found[-1].reason) for name, found in seen.items()}
     assert final["ok"] == (DeliveryState.ACCEPTED, None)
@@ -124,6 +125,7 @@ async def test_each_fcm_error_class_has_its_outcome(
             (DeliveryState.FAILED, False),
         ]
         assert (seen[name][-1].reason or "").startswith("gave up after 2 attempts: FCM ")
+    assert letter["reason"] == seen["quota"][-1].reason and letter["service"] == "dispatch-push"
     assert [e["delivery_id"] for e in bus.primary.received(message_id)] == [str(sent["ok"].delivery_id)]
 
 
