@@ -12,7 +12,6 @@ import json
 import random
 import signal
 from collections import defaultdict
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -24,7 +23,7 @@ from hlasatel_contracts import LANES_BY_PRIORITY, SUBSCRIBERS, Channel, delivery
 from hlasatel_devstack.bus import publish_keyed, read_topics
 from hlasatel_devstack.population import subscribers
 from hlasatel_devstack.stack import Stack
-from hlasatel_devstack.testing import PostgresDatabases, database_backends, eventually, running_stack
+from hlasatel_devstack.testing import eventually, stack_fixture
 from hlasatel_registry.domain.coordinates import address_points
 from hlasatel_registry.domain.gazetteer import read_file
 
@@ -46,17 +45,10 @@ EMERGENCY = {
 }
 
 
-@pytest.fixture(scope="module", params=database_backends())
-def composer_alone(
-    request: pytest.FixtureRequest,
-    tmp_path_factory: pytest.TempPathFactory,
-    postgres_databases: PostgresDatabases,
-) -> Iterator[Stack]:
-    """A fresh broker and the composer alone: nothing consumes the delivery topics but the test."""
-    var_dir = tmp_path_factory.mktemp(f"composer-crash-{request.param}")
-    environment = {"COMPOSER_FANOUT_BATCH_SIZE": str(FANOUT_BATCH)}
-    with running_stack(var_dir, request.param, postgres_databases, ["composer"], environment) as stack:
-        yield stack
+# a fresh broker and the composer alone: nothing consumes the delivery topics but the test
+composer_alone = stack_fixture(
+    "composer_alone", ["composer"], {"COMPOSER_FANOUT_BATCH_SIZE": str(FANOUT_BATCH)}
+)
 
 
 def test_a_composer_killed_mid_fan_out_resumes_and_everyone_gets_one_delivery_per_channel(

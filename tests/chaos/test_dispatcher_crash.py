@@ -15,7 +15,6 @@ import signal
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +27,7 @@ from hlasatel_devstack.bus import publish_keyed
 from hlasatel_devstack.dispatching import sample_requests
 from hlasatel_devstack.fakes.ledger import read_ledger
 from hlasatel_devstack.stack import Stack
-from hlasatel_devstack.testing import PostgresDatabases, database_backends, eventually, running_stack
+from hlasatel_devstack.testing import eventually, stack_fixture
 from hlasatel_runtime.database import build_engine
 
 pytestmark = pytest.mark.e2e
@@ -47,21 +46,16 @@ PROVIDER_ID = {Channel.SMS: "sid", Channel.EMAIL: "smtp_message_id", Channel.PUS
 REPEAT_KEY = {Channel.SMS: "sid", Channel.EMAIL: "smtp_message_id", Channel.PUSH: "tag"}
 
 
-@pytest.fixture(scope="module", params=database_backends())
-def dispatchers(
-    request: pytest.FixtureRequest,
-    tmp_path_factory: pytest.TempPathFactory,
-    postgres_databases: PostgresDatabases,
-) -> Iterator[Stack]:
-    """A fresh broker, the fakes and the three dispatchers, with the rate limit of a large account."""
-    var_dir = tmp_path_factory.mktemp(f"dispatcher-crash-{request.param}")
-    environment: dict[str, str] = {}
-    for service in DISPATCHERS.values():
-        prefix = service.upper().replace("-", "_")
-        environment |= {f"{prefix}_RATE_PER_S": "5000", f"{prefix}_STALE_AFTER_S": str(STALE_AFTER_S)}
-    services = list(DISPATCHERS.values())
-    with running_stack(var_dir, request.param, postgres_databases, services, environment) as stack:
-        yield stack
+# a fresh broker, the fakes and the three dispatchers, with the rate limit of a large account
+dispatchers = stack_fixture(
+    "dispatchers",
+    list(DISPATCHERS.values()),
+    {
+        f"{service.upper().replace('-', '_')}_{setting}": value
+        for service in DISPATCHERS.values()
+        for setting, value in (("RATE_PER_S", "5000"), ("STALE_AFTER_S", str(STALE_AFTER_S)))
+    },
+)
 
 
 def test_each_dispatcher_killed_mid_send_hands_every_delivery_over_once(dispatchers: Stack) -> None:

@@ -8,9 +8,11 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import httpx
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 
@@ -27,6 +29,7 @@ from hlasatel_contracts import (
     delivery_topic,
 )
 from hlasatel_devstack.bus import read_until
+from hlasatel_devstack.fakes.ledger import read_ledger
 from hlasatel_devstack.testing import serve_in_thread
 from hlasatel_runtime.kafka import build_broker
 from hlasatel_runtime.settings import KafkaSettings
@@ -75,6 +78,26 @@ def sample_requests(channel: Channel, count: int, lane: Lane = Lane.BULK) -> lis
     return made
 
 
+def received(ledger: Path, message_id: UUID) -> list[dict[str, Any]]:
+    """What a fake's ledger holds of one message."""
+    return [entry for entry in read_ledger(ledger) if entry["message_id"] == str(message_id)]
+
+
+@dataclass
+class HttpFake:
+    """A provider fake served over HTTP: told how to behave, read back from its ledger."""
+
+    url: str
+    ledger: Path
+
+    async def behave(self, **behaviour: Any) -> None:
+        async with httpx.AsyncClient(base_url=self.url) as client:
+            (await client.post("/_fake/behaviour", json=behaviour)).raise_for_status()
+
+    def received(self, message_id: UUID) -> list[dict[str, Any]]:
+        return received(self.ledger, message_id)
+
+
 @dataclass
 class OnTheBus:
     channel: Channel
@@ -87,9 +110,12 @@ class OnTheBus:
         await self.publisher.publish(request, topic, key=str(request.subscriber_id).encode())
         return request
 
-    async def publish_raw(self, value: bytes, lane: Lane = Lane.BULK) -> None:
-        """A record as it is, valid or not."""
-        await self.publisher.publish(value, delivery_topic(self.channel, lane), key=b"raw")
+    async def publish_poison(self, marker: UUID, lane: Lane = Lane.BULK) -> None:
+        """A record no dispatcher can read (its delivery id is no UUID), carrying `marker` to find it by."""
+        poison = {"type": f"send_{self.channel.value}", "delivery_id": "not a uuid", "poison": str(marker)}
+        await self.publisher.publish(
+            json.dumps(poison).encode(), delivery_topic(self.channel, lane), key=b"x"
+        )
 
     async def statuses(self, message_id: UUID, until: Statuses) -> list[DeliveryStatusChanged]:
         """Every status of the message, in order, once `until` is satisfied."""

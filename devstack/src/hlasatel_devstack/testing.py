@@ -172,16 +172,26 @@ def running_stack(
         running.stop()
 
 
-@pytest.fixture(scope="module", params=database_backends())
-def stack(
-    request: pytest.FixtureRequest,
-    tmp_path_factory: pytest.TempPathFactory,
-    postgres_databases: PostgresDatabases,
-) -> Iterator[Stack]:
-    """The broker, the fakes and the five services as separate processes, ready."""
-    var_dir = tmp_path_factory.mktemp(f"stack-{request.param}")
-    with running_stack(var_dir, request.param, postgres_databases) as running:
-        yield running
+def stack_fixture(
+    name: str, services: Sequence[str] = SERVICES, environment: dict[str, str] | None = None
+) -> Any:
+    """A module's fixture `name`: the broker, the fakes and these services as processes, ready, once per
+    database backend."""
+
+    @pytest.fixture(scope="module", params=database_backends(), name=name)
+    def running(
+        request: pytest.FixtureRequest,
+        tmp_path_factory: pytest.TempPathFactory,
+        postgres_databases: PostgresDatabases,
+    ) -> Iterator[Stack]:
+        var_dir = tmp_path_factory.mktemp(f"{name}-{request.param}")
+        with running_stack(var_dir, request.param, postgres_databases, services, environment) as stack:
+            yield stack
+
+    return running
+
+
+stack = stack_fixture("stack")
 
 
 @contextlib.asynccontextmanager

@@ -4,7 +4,6 @@ poison record."""
 
 import asyncio
 import contextlib
-import json
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -16,8 +15,8 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from hlasatel_contracts import Channel, DeliveryState, SendEmail
-from hlasatel_devstack.dispatching import OnTheBus, common_fields, finals, on_the_bus, quick_kafka
-from hlasatel_devstack.fakes.ledger import Ledger, read_ledger
+from hlasatel_devstack.dispatching import OnTheBus, common_fields, finals, on_the_bus, quick_kafka, received
+from hlasatel_devstack.fakes.ledger import Ledger
 from hlasatel_devstack.fakes.smtp import UNKNOWN_MAILBOX, Behaviour, LedgerHandler, smtp_server
 from hlasatel_devstack.ports import free_port
 from hlasatel_dispatch_email.bootstrap import bootstrap
@@ -48,7 +47,7 @@ class Relays:
         self.handler.behaviour = Behaviour(**behaviour)
 
     def received(self, message_id: UUID) -> list[dict[str, Any]]:
-        return [e for e in read_ledger(self.ledger) if e["message_id"] == str(message_id)]
+        return received(self.ledger, message_id)
 
 
 @dataclass
@@ -153,8 +152,7 @@ async def test_a_poison_record_is_dead_lettered_and_the_lane_goes_on(
 ) -> None:
     message_id = uuid.uuid4()
     async with running(database_url, kafka_bootstrap, tmp_path) as bus:
-        poison = {"type": "send_email", "delivery_id": "not a uuid", "poison": str(message_id)}
-        await bus.publish_raw(json.dumps(poison).encode())
+        await bus.publish_poison(message_id)
         await bus.request(message_id)
         (accepted,) = await bus.statuses(message_id, finals(1))
         letter = await bus.dead_letter(str(message_id))

@@ -4,7 +4,6 @@ with Retry-After, FCM down (failover to the second project and back), and a pois
 
 import asyncio
 import contextlib
-import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -12,13 +11,12 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-import httpx
 import pytest
 
 from hlasatel_contracts import Channel, DeliveryState, Lane, SendPush
-from hlasatel_devstack.dispatching import OnTheBus, common_fields, finals, on_the_bus, quick_kafka
+from hlasatel_devstack.dispatching import HttpFake, OnTheBus, common_fields, finals, on_the_bus, quick_kafka
 from hlasatel_devstack.fakes.fcm import fcm_app, write_service_account
-from hlasatel_devstack.fakes.ledger import Ledger, read_ledger
+from hlasatel_devstack.fakes.ledger import Ledger
 from hlasatel_devstack.ports import free_port
 from hlasatel_devstack.testing import serve_in_thread
 from hlasatel_dispatch_push.bootstrap import bootstrap
@@ -28,17 +26,8 @@ pytestmark = pytest.mark.integration
 
 
 @dataclass
-class Fcm:
-    url: str
+class Fcm(HttpFake):
     credentials: Path
-    ledger: Path
-
-    async def behave(self, **behaviour: Any) -> None:
-        async with httpx.AsyncClient(base_url=self.url) as client:
-            (await client.post("/_fake/behaviour", json=behaviour)).raise_for_status()
-
-    def received(self, message_id: UUID) -> list[dict[str, Any]]:
-        return [e for e in read_ledger(self.ledger) if e["message_id"] == str(message_id)]
 
 
 @contextlib.contextmanager
@@ -51,7 +40,7 @@ def fake_fcm(folder: Path, project_id: str) -> Iterator[Fcm]:
     )
     ledger = Ledger(folder / f"{project_id}.jsonl")
     with serve_in_thread(fcm_app(ledger=ledger, service_account=account), port=port) as url:
-        yield Fcm(url, credentials, ledger.path)
+        yield Fcm(url, ledger.path, credentials)
 
 
 @dataclass
@@ -172,8 +161,7 @@ async def test_a_poison_record_is_dead_lettered_and_the_lane_goes_on(
 ) -> None:
     message_id = uuid.uuid4()
     async with running(database_url, kafka_bootstrap, tmp_path) as bus:
-        poison = {"type": "send_push", "delivery_id": "not a uuid", "poison": str(message_id)}
-        await bus.publish_raw(json.dumps(poison).encode(), Lane.EMERGENCY)
+        await bus.publish_poison(message_id, Lane.EMERGENCY)
         await bus.request(message_id)
         (accepted,) = await bus.statuses(message_id, finals(1))
         letter = await bus.dead_letter(str(message_id))

@@ -4,7 +4,6 @@ gateway's delivery reports."""
 
 import asyncio
 import contextlib
-import json
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -17,8 +16,8 @@ import pytest
 from pydantic import SecretStr
 
 from hlasatel_contracts import Channel, DeliveryState, Lane, SendSms
-from hlasatel_devstack.dispatching import OnTheBus, common_fields, finals, on_the_bus, quick_kafka
-from hlasatel_devstack.fakes.ledger import Ledger, read_ledger
+from hlasatel_devstack.dispatching import HttpFake, OnTheBus, common_fields, finals, on_the_bus, quick_kafka
+from hlasatel_devstack.fakes.ledger import Ledger
 from hlasatel_devstack.fakes.sms_gateway import sms_gateway_app
 from hlasatel_devstack.ports import free_port
 from hlasatel_devstack.testing import serve_in_thread
@@ -31,24 +30,11 @@ SID, SECOND_SID = "AC" + "3" * 32, "AC" + "4" * 32
 
 
 @dataclass
-class Gateway:
-    url: str
-    ledger: Path
-
-    async def behave(self, **behaviour: Any) -> None:
-        async with httpx.AsyncClient(base_url=self.url) as client:
-            (await client.post("/_fake/behaviour", json=behaviour)).raise_for_status()
-
-    def received(self, message_id: UUID) -> list[dict[str, Any]]:
-        return [e for e in read_ledger(self.ledger) if e["message_id"] == str(message_id)]
-
-
-@dataclass
 class Running(OnTheBus):
     """dispatch-sms on the bus, with its two gateways."""
 
-    primary: Gateway
-    secondary: Gateway
+    primary: HttpFake
+    secondary: HttpFake
 
     async def request(self, message_id: UUID, lane: Lane = Lane.BULK) -> SendSms:
         sms = SendSms(**common_fields(message_id, lane), to="+420777000002", text="Liberec: odstávka vody")
@@ -85,8 +71,8 @@ async def running(
         async with on_the_bus(Channel.SMS, app, kafka_bootstrap, port) as bus:
             yield Running(
                 **vars(bus),
-                primary=Gateway(first_url, tmp_path / "first.jsonl"),
-                secondary=Gateway(second_url, tmp_path / "second.jsonl"),
+                primary=HttpFake(first_url, tmp_path / "first.jsonl"),
+                secondary=HttpFake(second_url, tmp_path / "second.jsonl"),
             )
 
 
@@ -154,8 +140,7 @@ async def test_a_poison_record_is_dead_lettered_and_the_lane_goes_on(
 ) -> None:
     message_id = uuid.uuid4()
     async with running(database_url, kafka_bootstrap, tmp_path) as bus:
-        poison = json.dumps({"type": "send_sms", "delivery_id": "not a uuid", "poison": str(message_id)})
-        await bus.publish_raw(poison.encode())
+        await bus.publish_poison(message_id)
         await bus.request(message_id)
         accepted = (await bus.statuses(message_id, finals(1)))[0]
         assert accepted.state is DeliveryState.ACCEPTED

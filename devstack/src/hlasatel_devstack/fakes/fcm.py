@@ -12,8 +12,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import FastAPI, Form, Header, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from hlasatel_devstack.fakes.behaviour import Misbehaviour
 from hlasatel_devstack.fakes.ledger import Ledger
 
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
@@ -74,15 +75,10 @@ STATUS_ANSWERS: dict[int, tuple[int, str, str, str]] = {
 }
 
 
-class Behaviour(BaseModel):
-    """How the fake answers every message from now on; posting it replaces what was set before."""
-
-    delay_ms: int = Field(default=0, ge=0, le=60_000, description="answer this much later")
+class Behaviour(Misbehaviour):
     fail_status: Literal[429, 500, 503] | None = Field(
         default=None, description="answer the next `fail_times` messages with this FCM error instead"
     )
-    fail_times: int = Field(default=0, ge=-1, description="-1: every message until told otherwise")
-    retry_after_s: int | None = Field(default=None, ge=0, description="the Retry-After of a 429")
 
 
 def fcm_app(*, ledger: Ledger, service_account: dict[str, Any]) -> FastAPI:
@@ -97,14 +93,8 @@ def fcm_app(*, ledger: Ledger, service_account: dict[str, Any]) -> FastAPI:
         return behaviour
 
     def _failure() -> JSONResponse | None:
-        if behaviour.fail_status is None or behaviour.fail_times == 0:
-            return None
-        if behaviour.fail_times > 0:
-            behaviour.fail_times -= 1
-        response = _error(*STATUS_ANSWERS[behaviour.fail_status])
-        if behaviour.fail_status == 429 and behaviour.retry_after_s is not None:
-            response.headers["Retry-After"] = str(behaviour.retry_after_s)
-        return response
+        status = behaviour.next_failure()
+        return None if status is None else behaviour.failure(_error(*STATUS_ANSWERS[status]))
 
     private_key = serialization.load_pem_private_key(service_account["private_key"].encode(), password=None)
     assert isinstance(private_key, rsa.RSAPrivateKey)

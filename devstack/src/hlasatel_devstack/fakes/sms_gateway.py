@@ -15,9 +15,10 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 from fastapi import FastAPI, Form, Header
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from hlasatel_contracts.sms import measure
+from hlasatel_devstack.fakes.behaviour import Misbehaviour
 from hlasatel_devstack.fakes.ledger import Ledger
 
 log = logging.getLogger(__name__)
@@ -48,15 +49,10 @@ def _error(status: int, code: int, message: str) -> JSONResponse:
     )
 
 
-class Behaviour(BaseModel):
-    """How the fake answers from now on; posting it replaces what was set before."""
-
-    delay_ms: int = Field(default=0, ge=0, le=60_000, description="answer this much later (congestion)")
+class Behaviour(Misbehaviour):
     fail_status: Literal[429, 500, 502, 503] | None = Field(
         default=None, description="answer the next `fail_times` messages with this status instead"
     )
-    fail_times: int = Field(default=0, ge=-1, description="-1: every message until told otherwise")
-    retry_after_s: int | None = Field(default=None, ge=0, description="the Retry-After of a 429")
     report: Literal["delivered", "undelivered", "none"] = Field(
         default="delivered", description="the delivery report sent to the StatusCallback"
     )
@@ -105,16 +101,12 @@ def sms_gateway_app(*, ledger: Ledger, account_sid: str, auth_token: str) -> Fas
         return behaviour
 
     def _failure() -> JSONResponse | None:
-        if behaviour.fail_status is None or behaviour.fail_times == 0:
+        status = behaviour.next_failure()
+        if status is None:
             return None
-        if behaviour.fail_times > 0:
-            behaviour.fail_times -= 1
-        if behaviour.fail_status == 429:
-            response = _error(429, 20429, "Too Many Requests")
-            if behaviour.retry_after_s is not None:
-                response.headers["Retry-After"] = str(behaviour.retry_after_s)
-            return response
-        return _error(behaviour.fail_status, 20500, "Internal Server Error")
+        if status == 429:
+            return behaviour.failure(_error(429, 20429, "Too Many Requests"))
+        return _error(status, 20500, "Internal Server Error")
 
     @app.post("/2010-04-01/Accounts/{sid}/Messages.json", status_code=201, response_model=None)
     async def create_message(

@@ -16,6 +16,7 @@ from hlasatel_contracts import (
     LANES_BY_PRIORITY,
     Channel,
     DeadLetter,
+    DeliveryRequest,
     DeliveryState,
     DeliveryStatusChanged,
     MessageCancelled,
@@ -48,6 +49,17 @@ _ANNOUNCED = {
     LedgerState.EXPIRED: DeliveryState.EXPIRED,
     LedgerState.CANCELLED: DeliveryState.CANCELLED,
 }
+
+
+def _not_to_send(request: DeliveryRequest, took: Taken, now: datetime) -> Outcome | None:
+    """A claimed delivery that must not reach the provider: its message was cancelled, or it expired."""
+    if took.cancelled:
+        reason, state = "message cancelled", LedgerState.CANCELLED
+    elif request.expires_at is not None and request.expires_at <= now:
+        reason, state = "expired", LedgerState.EXPIRED
+    else:
+        return None
+    return Outcome(str(request.delivery_id), state, reason=reason, attempted=False)
 
 
 @dataclass
@@ -124,54 +136,34 @@ class Dispatcher(Generic[RequestT]):
         already handed or finished, cancelled, expired. Another worker's claims are left to it."""
         going: list[tuple[RequestT, Taken]] = []
         statuses: list[DeliveryStatusChanged] = []
-        dropped: list[Outcome] = []
+        dropped: list[tuple[RequestT, Outcome]] = []
         now = datetime.now(UTC)
         async with self.sessions() as session, session.begin():
             taken = await ledger.claim(session, requests, stale_after_s=self.stale_after_s)
             for request, took in zip(requests, taken, strict=True):
-                if took.claim is Claim.HANDED:
-                    log.info(
-                        "delivery %s was already handed to %s; not sending again",
-                        request.delivery_id,
-                        took.provider,
-                    )
-                    statuses.append(self._accepted(request, took))
-                elif took.claim is Claim.FINAL:
-                    statuses.append(
-                        self._status(
-                            request, _ANNOUNCED[took.state], provider=took.provider, reason=took.reason
-                        )
-                    )
-                elif took.claim is Claim.GRANTED:
-                    if took.cancelled:
-                        dropped.append(
-                            Outcome(
-                                str(request.delivery_id),
-                                LedgerState.CANCELLED,
-                                reason="message cancelled",
-                                attempted=False,
-                            )
-                        )
-                    elif request.expires_at is not None and request.expires_at <= now:
-                        dropped.append(
-                            Outcome(
-                                str(request.delivery_id),
-                                LedgerState.EXPIRED,
-                                reason="expired",
-                                attempted=False,
-                            )
-                        )
-                    else:
-                        going.append((request, took))
-            await ledger.record(session, dropped)
-        by_id = {str(request.delivery_id): request for request in requests}
+                if took.claim is Claim.BUSY:
+                    continue
+                if took.claim is not Claim.GRANTED:
+                    statuses.append(self._repeated(request, took))
+                elif (outcome := _not_to_send(request, took, now)) is not None:
+                    dropped.append((request, outcome))
+                else:
+                    going.append((request, took))
+            await ledger.record(session, [outcome for _, outcome in dropped])
         statuses += [
-            self._status(
-                by_id[outcome.delivery_id], _ANNOUNCED[outcome.state], provider=None, reason=outcome.reason
-            )
-            for outcome in dropped
+            self._status(request, _ANNOUNCED[outcome.state], provider=None, reason=outcome.reason)
+            for request, outcome in dropped
         ]
         return going, statuses
+
+    def _repeated(self, request: RequestT, took: Taken) -> DeliveryStatusChanged:
+        """The status a delivery already had, announced again for a repeated request."""
+        if took.claim is Claim.HANDED:
+            log.info(
+                "delivery %s was already handed to %s; not sending again", request.delivery_id, took.provider
+            )
+            return self._accepted(request, took)
+        return self._status(request, _ANNOUNCED[took.state], provider=took.provider, reason=took.reason)
 
     async def _call(
         self, account: Account[RequestT], requests: list[RequestT]

@@ -1,0 +1,29 @@
+"""What an HTTP fake can be told to do instead of taking a message: wait, fail, throttle."""
+
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+
+class Misbehaviour(BaseModel):
+    """How the fake answers from now on; posting it to `/_fake/behaviour` replaces what was set before."""
+
+    delay_ms: int = Field(default=0, ge=0, le=60_000, description="answer this much later (congestion)")
+    fail_status: int | None = Field(
+        default=None, description="answer the next `fail_times` messages with this status instead"
+    )
+    fail_times: int = Field(default=0, ge=-1, description="-1: every message until told otherwise")
+    retry_after_s: int | None = Field(default=None, ge=0, description="the Retry-After of a 429")
+
+    def failure(self, answer: JSONResponse) -> JSONResponse:
+        """`answer` for a failure, with the Retry-After asked for when it is a 429."""
+        if answer.status_code == 429 and self.retry_after_s is not None:
+            answer.headers["Retry-After"] = str(self.retry_after_s)
+        return answer
+
+    def next_failure(self) -> int | None:
+        """The status to refuse the next message with, counting it; None when it is to be taken."""
+        if self.fail_status is None or self.fail_times == 0:
+            return None
+        if self.fail_times > 0:
+            self.fail_times -= 1
+        return self.fail_status
