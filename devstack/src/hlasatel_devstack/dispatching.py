@@ -1,15 +1,16 @@
 """A dispatcher served from a thread on the embedded broker, and the composer's side of the bus: publish its
 requests, read back its statuses and dead letters. For the dispatchers' fault tests."""
 
+import asyncio
 import base64
 import contextlib
 import json
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 import httpx
@@ -21,6 +22,7 @@ from hlasatel_contracts import (
     DELIVERY_STATUS,
     Channel,
     DeliveryRequest,
+    DeliveryState,
     DeliveryStatusChanged,
     Lane,
     SendEmail,
@@ -151,3 +153,68 @@ async def on_the_bus(
         async with publisher:
             await publisher.start()
             yield OnTheBus(channel, publisher, kafka_bootstrap, url)
+
+
+# The same scenarios for every channel: the test names the fakes and how to break them.
+
+Send = Callable[[UUID], Awaitable[DeliveryRequest]]
+Act = Callable[[], Awaitable[None]]
+
+
+class Receiving(Protocol):
+    def received(self, message_id: UUID) -> list[dict[str, Any]]: ...
+
+
+async def fails_over_and_back(
+    bus: OnTheBus,
+    *,
+    send: Send,
+    primary: Receiving,
+    secondary: Receiving,
+    break_primary: Act,
+    mend_primary: Act,
+    providers: tuple[str, str],
+    reset_s: float,
+) -> None:
+    """While the first account fails every call, deliveries go to the second; once it is mended and its
+    circuit's reset time has passed, the next delivery is its trial and goes to the first again."""
+    message_id = uuid.uuid4()
+    await break_primary()
+    during = [await send(message_id) for _ in range(5)]
+    statuses = await bus.statuses(message_id, finals(5))
+    accepted = {s.delivery_id: s.provider for s in statuses if s.state is DeliveryState.ACCEPTED}
+    assert set(accepted) == {request.delivery_id for request in during}
+    assert set(accepted.values()) == {providers[1]}
+    assert len(secondary.received(message_id)) == 5 and primary.received(message_id) == []
+
+    await mend_primary()
+    await asyncio.sleep(reset_s + 0.5)
+    after = await send(message_id)
+    statuses = await bus.statuses(message_id, finals(6))
+    handed = [s for s in statuses if s.delivery_id == after.delivery_id and s.state is DeliveryState.ACCEPTED]
+    assert [s.provider for s in handed] == [providers[0]]
+    assert [entry["delivery_id"] for entry in primary.received(message_id)] == [str(after.delivery_id)]
+
+
+async def waits_out_retry_after(bus: OnTheBus, *, send: Send, fake: HttpFake, reason: str) -> None:
+    """A 429 with Retry-After 2 s: the delivery is reported failed for now with `reason`, and sent once,
+    no sooner than asked."""
+    message_id = uuid.uuid4()
+    await fake.behave(fail_status=429, fail_times=1, retry_after_s=2)
+    await send(message_id)
+    limited, accepted = (await bus.statuses(message_id, finals(1)))[:2]
+    assert (limited.state, limited.retryable, limited.reason) == (DeliveryState.FAILED, True, reason)
+    assert accepted.state is DeliveryState.ACCEPTED
+    assert (accepted.occurred_at - limited.occurred_at).total_seconds() >= 2
+    assert len(fake.received(message_id)) == 1
+
+
+async def goes_on_after_poison(bus: OnTheBus, *, send: Send, lane: Lane = Lane.BULK) -> None:
+    """A record nobody can read is dead-lettered with the reason, and the lane goes on with the next."""
+    message_id = uuid.uuid4()
+    await bus.publish_poison(message_id, lane)
+    await send(message_id)
+    accepted = (await bus.statuses(message_id, finals(1)))[0]  # a delivery report may follow
+    letter = await bus.dead_letter(str(message_id))
+    assert accepted.state is DeliveryState.ACCEPTED
+    assert letter["service"] == f"dispatch-{bus.channel.value}" and "delivery_id" in letter["reason"]

@@ -25,6 +25,9 @@ from hlasatel_devstack.ports import Ports, free_port, wait_for_port
 from hlasatel_devstack.stack import SERVICES, Stack, StackConfig
 from hlasatel_runtime.database import build_engine, session_factory
 
+# the dispatchers' shared scenarios assert: pytest explains their failures as it does a test's
+pytest.register_assert_rewrite("hlasatel_devstack.dispatching")
+
 
 def eventually(
     check: Callable[[], Any],

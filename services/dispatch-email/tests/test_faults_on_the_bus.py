@@ -2,7 +2,6 @@
 does not exist, a refused message, a 4xx tried again, a relay down (failover to the second and back), and a
 poison record."""
 
-import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncIterator
@@ -15,7 +14,16 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from hlasatel_contracts import Channel, DeliveryState, SendEmail
-from hlasatel_devstack.dispatching import OnTheBus, common_fields, finals, on_the_bus, quick_kafka, received
+from hlasatel_devstack.dispatching import (
+    OnTheBus,
+    common_fields,
+    fails_over_and_back,
+    finals,
+    goes_on_after_poison,
+    on_the_bus,
+    quick_kafka,
+    received,
+)
 from hlasatel_devstack.fakes.ledger import Ledger
 from hlasatel_devstack.fakes.smtp import UNKNOWN_MAILBOX, Behaviour, LedgerHandler, smtp_server
 from hlasatel_devstack.ports import free_port
@@ -34,11 +42,11 @@ class Relays:
         self.handler = LedgerHandler(Ledger(ledger))
         self.server: Controller | None = None
 
-    def start(self) -> None:
+    async def start(self) -> None:
         self.server = smtp_server(ledger=self.handler.ledger, port=self.port, handler=self.handler)
         self.server.start()
 
-    def stop(self) -> None:
+    async def stop(self) -> None:
         if self.server is not None:
             self.server.stop()
             self.server = None
@@ -68,8 +76,8 @@ async def running(
     database_url: str, kafka_bootstrap: str, tmp_path: Path, **settings: Any
 ) -> AsyncIterator[Running]:
     primary, secondary = Relays(tmp_path / "first.jsonl"), Relays(tmp_path / "second.jsonl")
-    primary.start()
-    secondary.start()
+    await primary.start()
+    await secondary.start()
     try:
         app = bootstrap(
             Settings(
@@ -85,8 +93,8 @@ async def running(
         async with on_the_bus(Channel.EMAIL, app, kafka_bootstrap) as bus:
             yield Running(**vars(bus), primary=primary, secondary=secondary)
     finally:
-        primary.stop()
-        secondary.stop()
+        await primary.stop()
+        await secondary.stop()
 
 
 async def test_a_mailbox_that_does_not_exist_is_contact_invalid_and_a_refused_message_failed(
@@ -127,34 +135,22 @@ async def test_a_temporary_refusal_is_tried_again_and_the_message_arrives_once(
 async def test_a_relay_down_moves_mail_to_the_second_relay_and_back_when_it_recovers(
     database_url: str, kafka_bootstrap: str, tmp_path: Path
 ) -> None:
-    message_id = uuid.uuid4()
     options = {"retry_base_s": 0.05, "breaker_failures": 2, "breaker_reset_s": 2, "concurrency": 1}
     async with running(database_url, kafka_bootstrap, tmp_path, **options) as bus:
-        bus.primary.stop()
-        during = [await bus.request(message_id) for _ in range(5)]
-        statuses = await bus.statuses(message_id, finals(5))
-        accepted = {s.delivery_id: s.provider for s in statuses if s.state is DeliveryState.ACCEPTED}
-        assert set(accepted) == {r.delivery_id for r in during}
-        assert set(accepted.values()) == {"smtp-secondary"}
-        assert len(bus.secondary.received(message_id)) == 5
-
-        bus.primary.start()  # the first relay is back
-        await asyncio.sleep(2.5)  # past the circuit's reset time: the next call is its trial
-        after = await bus.request(message_id)
-        statuses = await bus.statuses(message_id, finals(6))
-    handed = [s for s in statuses if s.delivery_id == after.delivery_id and s.state is DeliveryState.ACCEPTED]
-    assert [s.provider for s in handed] == ["smtp"]
-    assert [e["delivery_id"] for e in bus.primary.received(message_id)] == [str(after.delivery_id)]
+        await fails_over_and_back(
+            bus,
+            send=bus.request,
+            primary=bus.primary,
+            secondary=bus.secondary,
+            break_primary=bus.primary.stop,
+            mend_primary=bus.primary.start,
+            providers=("smtp", "smtp-secondary"),
+            reset_s=2,
+        )
 
 
 async def test_a_poison_record_is_dead_lettered_and_the_lane_goes_on(
     database_url: str, kafka_bootstrap: str, tmp_path: Path
 ) -> None:
-    message_id = uuid.uuid4()
     async with running(database_url, kafka_bootstrap, tmp_path) as bus:
-        await bus.publish_poison(message_id)
-        await bus.request(message_id)
-        (accepted,) = await bus.statuses(message_id, finals(1))
-        letter = await bus.dead_letter(str(message_id))
-    assert accepted.state is DeliveryState.ACCEPTED
-    assert letter["service"] == "dispatch-email" and "delivery_id" in letter["reason"]
+        await goes_on_after_poison(bus, send=bus.request)

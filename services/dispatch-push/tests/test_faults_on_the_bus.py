@@ -2,7 +2,6 @@
 that are gone or malformed, a refused payload, QUOTA_EXCEEDED / UNAVAILABLE / INTERNAL retried, a 429
 with Retry-After, FCM down (failover to the second project and back), and a poison record."""
 
-import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -14,7 +13,17 @@ from uuid import UUID
 import pytest
 
 from hlasatel_contracts import Channel, DeliveryState, Lane, SendPush
-from hlasatel_devstack.dispatching import HttpFake, OnTheBus, common_fields, finals, on_the_bus, quick_kafka
+from hlasatel_devstack.dispatching import (
+    HttpFake,
+    OnTheBus,
+    common_fields,
+    fails_over_and_back,
+    finals,
+    goes_on_after_poison,
+    on_the_bus,
+    quick_kafka,
+    waits_out_retry_after,
+)
 from hlasatel_devstack.fakes.fcm import fcm_app, write_service_account
 from hlasatel_devstack.fakes.ledger import Ledger
 from hlasatel_devstack.ports import free_port
@@ -121,49 +130,30 @@ async def test_each_fcm_error_class_has_its_outcome(
 async def test_a_429_is_retried_no_sooner_than_retry_after_and_sent_once(
     database_url: str, kafka_bootstrap: str, tmp_path: Path
 ) -> None:
-    message_id = uuid.uuid4()
     async with running(database_url, kafka_bootstrap, tmp_path, retry_base_s=0.05) as bus:
-        await bus.primary.behave(fail_status=429, fail_times=1, retry_after_s=2)
-        await bus.request(message_id)
-        limited, accepted = (await bus.statuses(message_id, finals(1)))[:2]
-    assert (limited.state, limited.retryable) == (DeliveryState.FAILED, True)
-    assert limited.reason == "FCM RESOURCE_EXHAUSTED (QuotaExceededError)"
-    assert accepted.state is DeliveryState.ACCEPTED
-    assert (accepted.occurred_at - limited.occurred_at).total_seconds() >= 2
-    assert len(bus.primary.received(message_id)) == 1
+        reason = "FCM RESOURCE_EXHAUSTED (QuotaExceededError)"
+        await waits_out_retry_after(bus, send=bus.request, fake=bus.primary, reason=reason)
 
 
 async def test_fcm_down_moves_notifications_to_the_second_project_and_back_when_it_recovers(
     database_url: str, kafka_bootstrap: str, tmp_path: Path
 ) -> None:
-    message_id = uuid.uuid4()
     options = {"retry_base_s": 0.05, "breaker_failures": 2, "breaker_reset_s": 2}
     async with running(database_url, kafka_bootstrap, tmp_path, **options) as bus:
-        await bus.primary.behave(fail_status=503, fail_times=-1)
-        during = [await bus.request(message_id, token=f"device-{n}") for n in range(5)]
-        statuses = await bus.statuses(message_id, finals(5))
-        accepted = {s.delivery_id: s.provider for s in statuses if s.state is DeliveryState.ACCEPTED}
-        assert set(accepted) == {r.delivery_id for r in during}
-        assert set(accepted.values()) == {"fcm-secondary"}
-        assert len(bus.secondary.received(message_id)) == 5
-
-        await bus.primary.behave()  # FCM is back
-        await asyncio.sleep(2.5)  # past the circuit's reset time: the next call is its trial
-        after = await bus.request(message_id)
-        statuses = await bus.statuses(message_id, finals(6))
-    handed = [s for s in statuses if s.delivery_id == after.delivery_id and s.state is DeliveryState.ACCEPTED]
-    assert [s.provider for s in handed] == ["fcm"]
-    assert [e["delivery_id"] for e in bus.primary.received(message_id)] == [str(after.delivery_id)]
+        await fails_over_and_back(
+            bus,
+            send=bus.request,
+            primary=bus.primary,
+            secondary=bus.secondary,
+            break_primary=lambda: bus.primary.behave(fail_status=503, fail_times=-1),
+            mend_primary=bus.primary.behave,
+            providers=("fcm", "fcm-secondary"),
+            reset_s=2,
+        )
 
 
 async def test_a_poison_record_is_dead_lettered_and_the_lane_goes_on(
     database_url: str, kafka_bootstrap: str, tmp_path: Path
 ) -> None:
-    message_id = uuid.uuid4()
     async with running(database_url, kafka_bootstrap, tmp_path) as bus:
-        await bus.publish_poison(message_id, Lane.EMERGENCY)
-        await bus.request(message_id)
-        (accepted,) = await bus.statuses(message_id, finals(1))
-        letter = await bus.dead_letter(str(message_id))
-    assert accepted.state is DeliveryState.ACCEPTED
-    assert letter["service"] == "dispatch-push" and "delivery_id" in letter["reason"]
+        await goes_on_after_poison(bus, send=bus.request, lane=Lane.EMERGENCY)

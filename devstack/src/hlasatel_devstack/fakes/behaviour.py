@@ -1,7 +1,10 @@
 """What an HTTP fake can be told to do instead of taking a message: wait, fail, throttle."""
 
+from typing import TypeVar
+
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 
 class Misbehaviour(BaseModel):
@@ -27,3 +30,25 @@ class Misbehaviour(BaseModel):
         if self.fail_times > 0:
             self.fail_times -= 1
         return self.fail_status
+
+
+B = TypeVar("B", bound=Misbehaviour)
+
+
+def told(app: FastAPI, behaviour: B) -> B:
+    """Serve `POST /_fake/behaviour` on the fake: what is posted replaces `behaviour`'s settings, in place,
+    so that the fake's handlers keep reading the one object. Returns it."""
+    model = type(behaviour)
+
+    async def set_behaviour(request: Request) -> JSONResponse:
+        try:
+            wanted = model.model_validate(await request.json())
+        except ValidationError as exc:
+            errors = exc.errors(include_url=False, include_context=False, include_input=False)
+            return JSONResponse({"detail": errors}, status_code=422)
+        for name in model.model_fields:
+            setattr(behaviour, name, getattr(wanted, name))
+        return JSONResponse(behaviour.model_dump())
+
+    app.add_api_route("/_fake/behaviour", set_behaviour, methods=["POST"], include_in_schema=False)
+    return behaviour

@@ -14,7 +14,7 @@ from fastapi import FastAPI, Form, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import Field
 
-from hlasatel_devstack.fakes.behaviour import Misbehaviour
+from hlasatel_devstack.fakes.behaviour import Misbehaviour, told
 from hlasatel_devstack.fakes.ledger import Ledger
 
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
@@ -83,14 +83,8 @@ class Behaviour(Misbehaviour):
 
 def fcm_app(*, ledger: Ledger, service_account: dict[str, Any]) -> FastAPI:
     app = FastAPI(title="Fake FCM HTTP v1")
-    behaviour = Behaviour()
-
-    @app.post("/_fake/behaviour", include_in_schema=False)
-    async def set_behaviour(wanted: Behaviour) -> Behaviour:
-        """Slow down, fail or throttle the next messages, like an overloaded or broken FCM."""
-        nonlocal behaviour
-        behaviour = wanted
-        return behaviour
+    # slow down, fail or throttle the next messages, like an overloaded or broken FCM
+    behaviour = told(app, Behaviour())
 
     def _failure() -> JSONResponse | None:
         status = behaviour.next_failure()

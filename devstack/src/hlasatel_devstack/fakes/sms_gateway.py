@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse
 from pydantic import Field
 
 from hlasatel_contracts.sms import measure
-from hlasatel_devstack.fakes.behaviour import Misbehaviour
+from hlasatel_devstack.fakes.behaviour import Misbehaviour, told
 from hlasatel_devstack.fakes.ledger import Ledger
 
 log = logging.getLogger(__name__)
@@ -71,8 +71,9 @@ def sms_gateway_app(*, ledger: Ledger, account_sid: str, auth_token: str) -> Fas
         await client.aclose()
 
     app = FastAPI(title="Fake SMS gateway (Twilio Messages API shape)", lifespan=lifespan)
+    # slow down, fail or rate-limit the next messages, like a congested or broken gateway
+    behaviour = told(app, Behaviour())
     expected_auth = "Basic " + base64.b64encode(f"{account_sid}:{auth_token}".encode()).decode()
-    behaviour = Behaviour()
     taken: dict[str, dict[str, Any]] = {}  # the answer to each Idempotency-Key that was accepted
     reports: set[asyncio.Task[None]] = set()
 
@@ -92,13 +93,6 @@ def sms_gateway_app(*, ledger: Ledger, account_sid: str, auth_token: str) -> Fas
                 log.info("delivery report to %s given up", url.split("?", 1)[0])
                 return
             await asyncio.sleep(pause)
-
-    @app.post("/_fake/behaviour", include_in_schema=False)
-    async def set_behaviour(wanted: Behaviour) -> Behaviour:
-        """Slow down, fail or rate-limit the next messages, like a congested or broken gateway."""
-        nonlocal behaviour
-        behaviour = wanted
-        return behaviour
 
     def _failure() -> JSONResponse | None:
         status = behaviour.next_failure()
