@@ -2,8 +2,10 @@
 
 import asyncio
 import base64
+import ipaddress
+import ssl
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any
@@ -12,8 +14,11 @@ from uuid import uuid4
 import dkim
 import pytest
 from aiosmtpd.controller import Controller
-from cryptography.hazmat.primitives import serialization
+from aiosmtpd.smtp import AuthResult
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
 
 from hlasatel_contracts import Lane, SendEmail
 from hlasatel_devstack.fakes.ledger import Ledger, read_ledger
@@ -218,3 +223,112 @@ class TestDkim:
         tampered = received.replace(b"nepote=C4=8De", b"pote=C4=8De", 1)  # "will not run" made "will run"
         assert tampered != received
         assert not dkim.verify(tampered, dnsfunc=dns)
+
+
+def _self_signed(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key, as a relay of the city's own would have."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "relay.liberec.test")])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=1))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = folder / "relay.pem", folder / "relay.key"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return cert_file, key_file
+
+
+class Password:
+    """aiosmtpd's authenticator: one account, and what it was asked to check."""
+
+    def __init__(self, username: str, password: str) -> None:
+        self.account = (username.encode(), password.encode())
+        self.tried: list[tuple[bytes, bool]] = []
+
+    def __call__(
+        self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any
+    ) -> AuthResult:
+        ok = (auth_data.login, auth_data.password) == self.account
+        over_tls = session.ssl is not None or server.transport.get_extra_info("ssl_object") is not None
+        self.tried.append((auth_data.login, over_tls))
+        return AuthResult(success=ok, handled=False)
+
+
+class TestRealRelays:
+    """Relays that want TLS and a login, as a real one does; their certificate is the city's own."""
+
+    @pytest.mark.parametrize("implicit_tls", [False, True], ids=["starttls", "smtps"])
+    # aiosmtpd's warning for SMTPS, whose connection is TLS before AUTH can be offered (the test checks it)
+    @pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
+    async def test_the_message_goes_over_tls_after_a_login(self, tmp_path: Path, implicit_tls: bool) -> None:
+        cert_file, key_file = _self_signed(tmp_path)
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(cert_file, key_file)
+        ledger, port, password = Ledger(tmp_path / "email.jsonl"), free_port(), Password("hlasatel", "s3cret")
+        # aiosmtpd offers AUTH only after STARTTLS unless told that the connection is TLS from the start
+        tls: dict[str, Any] = (
+            {"ssl_context": context, "auth_require_tls": False}
+            if implicit_tls
+            else {"tls_context": context, "require_starttls": True}
+        )
+        relay = Controller(
+            LedgerHandler(ledger),
+            hostname="127.0.0.1",
+            port=port,
+            authenticator=password,
+            auth_required=True,
+            **tls,
+        )
+        relay.start()
+        options: dict[str, Any] = {
+            "host": "127.0.0.1",
+            "port": port,
+            "sender": SENDER,
+            "username": "hlasatel",
+            "ca_file": str(cert_file),
+            "start_tls": not implicit_tls,
+            "use_tls": implicit_tls,
+        }
+        try:
+            email = request()
+            await SmtpEmailProvider(**options, password="s3cret").send(email)
+            with pytest.raises(PermanentProviderError, match="SMTP 535"):
+                await SmtpEmailProvider(**options, password="wrong").send(request())
+        finally:
+            relay.stop()
+        assert [entry["delivery_id"] for entry in read_ledger(ledger.path)] == [str(email.delivery_id)]
+        assert password.tried and all(over_tls for _, over_tls in password.tried)  # never in the clear
+
+    async def test_a_relay_whose_certificate_nobody_vouches_for_is_not_sent_to(self, tmp_path: Path) -> None:
+        cert_file, key_file = _self_signed(tmp_path)
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(cert_file, key_file)
+        ledger, port = Ledger(tmp_path / "email.jsonl"), free_port()
+        relay = Controller(
+            LedgerHandler(ledger), hostname="127.0.0.1", port=port, tls_context=context, require_starttls=True
+        )
+        relay.start()
+        try:
+            with pytest.raises(RetryableProviderError, match="SMTP connection failed"):
+                await SmtpEmailProvider(host="127.0.0.1", port=port, sender=SENDER, start_tls=True).send(
+                    request()
+                )
+        finally:
+            relay.stop()
+        assert read_ledger(ledger.path) == []

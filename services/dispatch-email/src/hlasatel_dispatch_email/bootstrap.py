@@ -21,6 +21,7 @@ def bootstrap(settings: Settings | None = None) -> FastAPI:
             password=relay.smtp_password.get_secret_value() if relay.smtp_password else None,
             start_tls=relay.smtp_starttls,
             use_tls=relay.smtp_tls,
+            ca_file=relay.smtp_ca_file,
             timeout_s=settings.timeout_s,
             name="smtp" if index == 0 else "smtp-secondary",
             pool_size=settings.pool_size,

@@ -13,6 +13,7 @@ class Relay(BaseModel):
     smtp_password: SecretStr | None = None
     smtp_starttls: bool = True
     smtp_tls: bool = False
+    smtp_ca_file: str | None = None
 
 
 class Settings(DispatchSettings):
@@ -28,6 +29,8 @@ class Settings(DispatchSettings):
     smtp_password: SecretStr | None = None
     smtp_starttls: bool = False
     smtp_tls: bool = False
+    # a CA bundle for a relay whose certificate the system's CAs do not vouch for
+    smtp_ca_file: str | None = None
     sender: str = "Statutární město Liberec <hlasatel@liberec.cz>"
     timeout_s: float = 30.0
     secondary: Relay | None = None
@@ -47,6 +50,7 @@ class Settings(DispatchSettings):
             smtp_password=self.smtp_password,
             smtp_starttls=self.smtp_starttls,
             smtp_tls=self.smtp_tls,
+            smtp_ca_file=self.smtp_ca_file,
         )
         return [primary] if self.secondary is None else [primary, self.secondary]
 

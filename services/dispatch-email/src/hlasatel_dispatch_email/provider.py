@@ -81,6 +81,7 @@ class SmtpEmailProvider(Provider[SendEmail]):
         password: str | None = None,
         start_tls: bool = False,
         use_tls: bool = False,
+        ca_file: str | None = None,
         timeout_s: float = 30.0,
         name: str = "smtp",
         pool_size: int = 4,
@@ -93,6 +94,7 @@ class SmtpEmailProvider(Provider[SendEmail]):
         self._domain = self._envelope_from.rpartition("@")[2] or "hlasatel.local"
         self._auth: dict[str, Any] = {"username": username, "password": password} if username else {}
         self._start_tls, self._use_tls, self._timeout = start_tls, use_tls, timeout_s
+        self._ca_file = ca_file
         self._dkim = dkim
         self.pool = SmtpPool(size=pool_size, connect=self._connect)
 
@@ -102,6 +104,7 @@ class SmtpEmailProvider(Provider[SendEmail]):
             port=self._port,
             use_tls=self._use_tls,
             start_tls=self._start_tls,
+            cert_bundle=self._ca_file,  # None: the system's CAs
             timeout=self._timeout,
         )
         await client.connect()
