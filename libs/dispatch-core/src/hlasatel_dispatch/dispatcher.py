@@ -71,9 +71,10 @@ class Account(Generic[RequestT]):
 
 
 class Dispatcher(Generic[RequestT]):
-    """Claims a chunk of deliveries in the ledger before their provider calls and records the outcomes after
-    them, never holding a transaction across a call; retries retryable failures later, from the ledger, without
-    holding up the consumer; fails over to the second account while the first one keeps failing."""
+    """Claims a chunk of deliveries in the ledger before their provider calls and records the outcomes
+    after them, never holding a transaction across a call; retries retryable failures later, from the
+    ledger, without holding up the consumer; fails over to the second account while the first one keeps
+    failing."""
 
     def __init__(
         self,
