@@ -73,6 +73,16 @@ class TestAgainstTheFakeSmtpServer:
         assert first["Message-ID"] == again["Message-ID"] == f"<{email.delivery_id}@liberec.cz>"
         assert sender.compose(other)["Message-ID"] != first["Message-ID"]
 
+    def test_a_long_czech_subject_is_folded_on_the_wire_and_reads_back_whole(self) -> None:
+        subject = (
+            "Odstávka vody v ulici Masarykova a přilehlých ulicích – Liberec I-Staré Město, pátek 8–14 h"
+        )
+        sender = SmtpEmailProvider(host="x", port=1, sender=SENDER)
+        wire = sender._wire(sender.compose(request(subject=subject)))
+        assert max(len(line) for line in wire.split(b"\r\n")) <= 78
+        parsed = message_from_bytes(wire, policy=policy.default)
+        assert str(parsed["Subject"]) == subject and str(parsed["From"]) == SENDER
+
     def test_the_message_is_plain_ascii_on_the_wire(self) -> None:
         composed = SmtpEmailProvider(host="x", port=1, sender=SENDER).compose(request())
         wire = composed.as_bytes()

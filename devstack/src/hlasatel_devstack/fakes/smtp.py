@@ -1,18 +1,31 @@
 """A local SMTP server (aiosmtpd) that keeps what it receives."""
 
 from dataclasses import dataclass
-from email import message_from_bytes, policy
-from email.message import EmailMessage
+from email import message_from_bytes
+from email.header import decode_header, make_header
+from email.message import Message
 from typing import Any
 
 from aiosmtpd.controller import Controller
 
 from hlasatel_devstack.fakes.ledger import Ledger
 
+# Read with the email package's classic parser, which decodes only what is asked for: the modern one
+# (policy.default) parses every header and took 3 ms a message, more than the dispatcher spent sending it.
 
-def _part(message: EmailMessage, subtype: str) -> str | None:
-    part = message.get_body(preferencelist=(subtype,))
-    return part.get_content() if part is not None else None
+
+def _part(message: Message, content_type: str) -> str | None:
+    """The text of the message's first part of this type, with plain line ends."""
+    for part in message.walk():
+        if part.get_content_type() == content_type:
+            payload = part.get_payload(decode=True)
+            assert isinstance(payload, bytes)
+            return payload.decode(part.get_content_charset() or "utf-8").replace("\r\n", "\n")
+    return None
+
+
+def _decoded(value: str | None) -> str | None:
+    return None if value is None else str(make_header(decode_header(value)))
 
 
 # a mailbox whose local part starts with this does not exist
@@ -52,16 +65,15 @@ class LedgerHandler:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if (failure := self._failure()) is not None:
             return failure
-        message = message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
-        assert isinstance(message, EmailMessage)
+        message = message_from_bytes(envelope.original_content or envelope.content)
         for recipient in envelope.rcpt_tos:
             self.ledger.append(
                 {
                     "recipient": recipient,
                     "from": envelope.mail_from,
-                    "subject": str(message["Subject"]),
-                    "text": _part(message, "plain"),
-                    "html": _part(message, "html"),
+                    "subject": _decoded(message["Subject"]),
+                    "text": _part(message, "text/plain"),
+                    "html": _part(message, "text/html"),
                     "smtp_message_id": message["Message-ID"],
                     "list_unsubscribe": message["List-Unsubscribe"],
                     "message_id": message["X-Hlasatel-Message-Id"],
