@@ -45,8 +45,10 @@ class Running(OnTheBus):
     primary: HttpFake
     secondary: HttpFake
 
-    async def request(self, message_id: UUID, lane: Lane = Lane.BULK) -> SendSms:
-        sms = SendSms(**common_fields(message_id, lane), to="+420777000002", text="Liberec: odstávka vody")
+    async def request(
+        self, message_id: UUID, lane: Lane = Lane.BULK, to: str = "+420777000002", text: str = "Odstávka vody"
+    ) -> SendSms:
+        sms = SendSms(**common_fields(message_id, lane), to=to, text=text)
         await self.publish(sms)
         return sms
 
@@ -83,6 +85,34 @@ async def running(
                 primary=HttpFake(first_url, tmp_path / "first.jsonl"),
                 secondary=HttpFake(second_url, tmp_path / "second.jsonl"),
             )
+
+
+async def test_numbers_that_cannot_take_an_sms_are_contact_invalid_and_a_refused_message_failed(
+    database_url: str, kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    message_id = uuid.uuid4()
+    async with running(database_url, kafka_bootstrap, tmp_path) as bus:
+        await bus.primary.behave(report="none")
+        sent = {
+            "ok": await bus.request(message_id),
+            "not a number": await bus.request(message_id, to="+15005550001"),
+            "unsubscribed": await bus.request(message_id, to="+15005550004"),
+            "landline": await bus.request(message_id, to="+15005550009"),
+            "too long": await bus.request(message_id, text="Odstávka vody. " * 120),
+        }
+        statuses = await bus.statuses(message_id, finals(len(sent)))
+    outcome = {
+        name: next((s.state, s.reason) for s in statuses if s.delivery_id == r.delivery_id)
+        for name, r in sent.items()
+    }
+    assert outcome == {
+        "ok": (DeliveryState.ACCEPTED, None),
+        "not a number": (DeliveryState.CONTACT_INVALID, "gateway refused: HTTP 400, code 21211"),
+        "unsubscribed": (DeliveryState.CONTACT_INVALID, "gateway refused: HTTP 400, code 21610"),
+        "landline": (DeliveryState.CONTACT_INVALID, "gateway refused: HTTP 400, code 21614"),
+        "too long": (DeliveryState.FAILED, "gateway refused: HTTP 400, code 21617"),
+    }
+    assert [e["delivery_id"] for e in bus.primary.received(message_id)] == [str(sent["ok"].delivery_id)]
 
 
 async def test_a_429_is_retried_no_sooner_than_retry_after_and_sent_once(

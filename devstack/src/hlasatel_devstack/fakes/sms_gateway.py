@@ -25,6 +25,14 @@ log = logging.getLogger(__name__)
 
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 
+# Twilio's own test numbers, answered as Twilio answers them with test credentials
+MAGIC_NUMBERS: dict[str, tuple[int, str]] = {
+    "+15005550001": (21211, "The 'To' number is not a valid phone number."),
+    "+15005550004": (21610, "Attempt to send to unsubscribed recipient"),
+    "+15005550009": (21614, "The 'To' number is not a valid mobile number."),
+}
+BODY_LIMIT = 1600  # characters of a message body, as Twilio counts them
+
 
 def twilio_signature(auth_token: str, url: str, params: dict[str, str]) -> str:
     """Twilio's request signature, written here from Twilio's documentation on its own (not imported from
@@ -121,8 +129,12 @@ def sms_gateway_app(*, ledger: Ledger, account_sid: str, auth_token: str) -> Fas
             )
         if not _E164.match(to):
             return _error(400, 21211, "The 'To' number is not a valid phone number.")
+        if to in MAGIC_NUMBERS:
+            return _error(400, *MAGIC_NUMBERS[to])
         if not body:
             return _error(400, 21602, "Message body is required.")
+        if len(body) > BODY_LIMIT:
+            return _error(400, 21617, "The concatenated message body exceeds the 1600 character limit.")
         if behaviour.delay_ms:
             await asyncio.sleep(behaviour.delay_ms / 1000)
         if (failure := _failure()) is not None:
