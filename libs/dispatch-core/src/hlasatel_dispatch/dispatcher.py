@@ -181,10 +181,7 @@ class Dispatcher(Generic[RequestT]):
         async def one(request: RequestT) -> Receipt | ProviderError:
             async with limits.slot():
                 await limits.token()
-                try:
-                    return await provider.send(request)
-                except ProviderError as exc:
-                    return exc
+                return await provider.attempt(request)
 
         return list(await asyncio.gather(*(one(request) for request in requests)))
 

@@ -91,16 +91,16 @@ class Provider(abc.ABC, Generic[RequestT]):
         )
         return outcomes
 
+    async def attempt(self, request: RequestT) -> Receipt | ProviderError:
+        """`send`, with the provider's refusal as the outcome instead of raised."""
+        try:
+            return await self.send(request)
+        except ProviderError as exc:
+            return exc
+
     async def _send_many(self, requests: Sequence[RequestT]) -> list[Receipt | ProviderError]:
         """Without a batch API: one call per delivery, side by side."""
-
-        async def one(request: RequestT) -> Receipt | ProviderError:
-            try:
-                return await self.send(request)
-            except ProviderError as exc:
-                return exc
-
-        return list(await asyncio.gather(*(one(request) for request in requests)))
+        return list(await asyncio.gather(*(self.attempt(request) for request in requests)))
 
     @abc.abstractmethod
     async def _send(self, request: RequestT) -> Receipt:
