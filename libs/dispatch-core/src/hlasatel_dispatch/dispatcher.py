@@ -24,7 +24,7 @@ from hlasatel_contracts import (
 )
 from hlasatel_dispatch import ledger, metrics
 from hlasatel_dispatch.circuit import CircuitBreaker, Failover
-from hlasatel_dispatch.ledger import Claim, LedgerState, Outcome, Taken
+from hlasatel_dispatch.ledger import Claim, LedgerState, Outcome, Recorded, Taken
 from hlasatel_dispatch.limits import AccountLimits
 from hlasatel_dispatch.priority import LanePriority
 from hlasatel_dispatch.providers import (
@@ -151,10 +151,7 @@ class Dispatcher(Generic[RequestT]):
                 else:
                     going.append((request, took))
             await ledger.record(session, [outcome for _, outcome in dropped])
-        statuses += [
-            self._status(request, _ANNOUNCED[outcome.state], provider=None, reason=outcome.reason)
-            for request, outcome in dropped
-        ]
+        statuses += [self._announced(request, outcome) for request, outcome in dropped]
         return going, statuses
 
     def _repeated(self, request: RequestT, took: Taken) -> DeliveryStatusChanged:
@@ -163,8 +160,7 @@ class Dispatcher(Generic[RequestT]):
             log.info(
                 "delivery %s was already handed to %s; not sending again", request.delivery_id, took.provider
             )
-            return self._accepted(request, took)
-        return self._status(request, _ANNOUNCED[took.state], provider=took.provider, reason=took.reason)
+        return self._announced(request, took)
 
     async def _call(
         self, account: Account[RequestT], requests: list[RequestT]
@@ -214,18 +210,11 @@ class Dispatcher(Generic[RequestT]):
                 metrics.ACCEPTANCE.labels(*labels).observe(
                     (datetime.now(UTC) - request.requested_at).total_seconds()
                 )
-                status = self._status(
-                    request,
-                    DeliveryState.ACCEPTED,
-                    provider=name,
-                    provider_message_id=result.provider_message_id,
-                    segments=result.segments,
-                )
             elif isinstance(result, RetryableProviderError):
                 self.failover.failed(index)
                 if result.retry_after:
                     account.limits.pause(result.retry_after)
-                outcome, status, letter = self._retried(request, took, result, name)
+                outcome, letter = self._retried(request, took, result, name)
                 if letter is not None:
                     letters.append(letter)
             else:
@@ -234,9 +223,8 @@ class Dispatcher(Generic[RequestT]):
                 metrics.FAILED.labels(*labels, "contact_invalid" if invalid else "permanent").inc()
                 state = LedgerState.CONTACT_INVALID if invalid else LedgerState.FAILED
                 outcome = Outcome(delivery_id, state, provider=name, reason=result.reason)
-                status = self._status(request, _ANNOUNCED[state], provider=name, reason=result.reason)
             outcomes.append(outcome)
-            statuses.append(status)
+            statuses.append(self._announced(request, outcome))
         for letter in letters:
             await self.publish_dead_letter(letter)
         async with self.sessions() as session, session.begin():
@@ -245,7 +233,7 @@ class Dispatcher(Generic[RequestT]):
 
     def _retried(
         self, request: RequestT, took: Taken, exc: RetryableProviderError, provider: str
-    ) -> tuple[Outcome, DeliveryStatusChanged, DeadLetter | None]:
+    ) -> tuple[Outcome, DeadLetter | None]:
         """The next attempt scheduled, or — once the attempts are used up — the delivery failed for good
         and its request for the dead-letter topic."""
         labels = (self.channel.value, provider, request.lane.value)
@@ -261,16 +249,14 @@ class Dispatcher(Generic[RequestT]):
                 delay,
             )
             at = datetime.now(UTC) + timedelta(seconds=delay)
-            outcome = Outcome(str(request.delivery_id), LedgerState.RETRY_WAIT, reason=exc.reason, due_at=at)
-            status = self._status(
-                request, DeliveryState.FAILED, provider=provider, reason=exc.reason, retryable=True
-            )
-            return outcome, status, None
+            state = LedgerState.RETRY_WAIT
+            return Outcome(
+                str(request.delivery_id), state, provider=provider, reason=exc.reason, due_at=at
+            ), None
         reason = f"gave up after {attempts} attempts: {exc.reason}"
         metrics.FAILED.labels(*labels, "gave_up").inc()
         outcome = Outcome(str(request.delivery_id), LedgerState.FAILED, provider=provider, reason=reason)
-        status = self._status(request, DeliveryState.FAILED, provider=provider, reason=reason)
-        return outcome, status, self._dead_letter(request, reason)
+        return outcome, self._dead_letter(request, reason)
 
     async def retry_due(self, *, limit: int = 200) -> int:
         """Attempt again the deliveries whose retry is due and those a crashed worker left claimed;
@@ -333,13 +319,22 @@ class Dispatcher(Generic[RequestT]):
             failed_at=datetime.now(UTC),
         )
 
-    def _accepted(self, request: RequestT, took: Taken) -> DeliveryStatusChanged:
+    def _announced(self, request: RequestT, recorded: Recorded) -> DeliveryStatusChanged:
+        """The status that tells what the ledger recorded of the delivery: handed over is `accepted`, a
+        retry to come is a retryable `failed`."""
+        retrying = recorded.state is LedgerState.RETRY_WAIT
+        if recorded.state is LedgerState.HANDED:
+            state = DeliveryState.ACCEPTED
+        else:
+            state = DeliveryState.FAILED if retrying else _ANNOUNCED[recorded.state]
         return self._status(
             request,
-            DeliveryState.ACCEPTED,
-            provider=took.provider,
-            provider_message_id=took.provider_message_id,
-            segments=took.segments,
+            state,
+            provider=recorded.provider,
+            provider_message_id=recorded.provider_message_id,
+            segments=recorded.segments,
+            reason=recorded.reason,
+            retryable=retrying,
         )
 
     def _status(

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any, cast
+from typing import Any, Protocol, cast
 from uuid import UUID
 
 from sqlalchemy import JSON, Integer, MetaData, String, Table, Uuid, bindparam, select, update
@@ -76,6 +76,21 @@ class CancelledMessage(Base):
 
 async def find(session: AsyncSession, delivery_id: str) -> LedgerEntry | None:
     return await session.get(LedgerEntry, delivery_id, populate_existing=True)
+
+
+class Recorded(Protocol):
+    """What the ledger holds of a delivery's outcome, as a claim finds it or an outcome writes it."""
+
+    @property
+    def state(self) -> LedgerState: ...
+    @property
+    def provider(self) -> str | None: ...
+    @property
+    def provider_message_id(self) -> str | None: ...
+    @property
+    def segments(self) -> int | None: ...
+    @property
+    def reason(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
