@@ -247,7 +247,7 @@ _RECORD = (
         reason=bindparam("b_reason"),
         attempts=_ENTRIES.c.attempts + bindparam("b_attempted"),
         updated_at=bindparam("b_updated_at"),
-        claimed_at=bindparam("b_claimed_at"),
+        claimed_at=None,  # no worker holds the delivery any more
         due_at=bindparam("b_due_at"),
     )
 )
@@ -271,7 +271,6 @@ async def record(session: AsyncSession, outcomes: Sequence[Outcome]) -> None:
                 "b_reason": outcome.reason,
                 "b_attempted": 1 if outcome.attempted else 0,
                 "b_updated_at": now,
-                "b_claimed_at": None,
                 "b_due_at": outcome.due_at,
             }
             for outcome in outcomes
