@@ -32,16 +32,10 @@ from hlasatel_contracts import (
 )
 from hlasatel_devstack.bus import read_until
 from hlasatel_devstack.fakes.ledger import read_ledger
-from hlasatel_devstack.testing import serve_in_thread
+from hlasatel_devstack.testing import quick_kafka, serve_in_thread
 from hlasatel_runtime.kafka import build_broker
-from hlasatel_runtime.settings import KafkaSettings
 
 Statuses = Callable[[list[DeliveryStatusChanged]], bool]
-
-
-def quick_kafka(bootstrap: str) -> KafkaSettings:
-    """Settings that join the embedded broker's groups in well under a second."""
-    return KafkaSettings(bootstrap_servers=bootstrap, session_timeout_ms=2000, heartbeat_interval_ms=500)
 
 
 def finals(count: int) -> Statuses:

@@ -24,6 +24,7 @@ from hlasatel_devstack.broker import EmbeddedBroker
 from hlasatel_devstack.ports import Ports, free_port, wait_for_port
 from hlasatel_devstack.stack import SERVICES, Stack, StackConfig
 from hlasatel_runtime.database import build_engine, session_factory
+from hlasatel_runtime.settings import KafkaSettings
 
 # the dispatchers' shared scenarios assert: pytest explains their failures as it does a test's
 pytest.register_assert_rewrite("hlasatel_devstack.dispatching")
@@ -46,6 +47,11 @@ def eventually(
         if time.monotonic() > deadline:
             raise AssertionError(f"not within {timeout_s:.0f} s: {what} (last seen: {detail()!r})")
         time.sleep(interval_s)
+
+
+def quick_kafka(bootstrap: str) -> KafkaSettings:
+    """Settings that join the embedded broker's groups in well under a second."""
+    return KafkaSettings(bootstrap_servers=bootstrap, session_timeout_ms=2000, heartbeat_interval_ms=500)
 
 
 def database_backends() -> list[str]:

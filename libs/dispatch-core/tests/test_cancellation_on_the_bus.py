@@ -30,14 +30,13 @@ from hlasatel_contracts import (
 from hlasatel_devstack.bus import read_until
 from hlasatel_devstack.fakes.ledger import Ledger, read_ledger
 from hlasatel_devstack.fakes.sms_gateway import sms_gateway_app
-from hlasatel_devstack.testing import serve_in_thread
+from hlasatel_devstack.testing import quick_kafka, serve_in_thread
 from hlasatel_dispatch import ledger
 from hlasatel_dispatch.dispatcher import Dispatcher
 from hlasatel_dispatch.service import build_dispatcher_app
 from hlasatel_dispatch_sms.config import Settings
 from hlasatel_dispatch_sms.provider import TwilioSmsProvider
 from hlasatel_runtime.kafka import build_broker
-from hlasatel_runtime.settings import KafkaSettings
 
 pytestmark = pytest.mark.integration
 
@@ -76,9 +75,7 @@ class Bus:
 
 @contextlib.asynccontextmanager
 async def running_bus(database_url: str, kafka_bootstrap: str, tmp_path: Path) -> AsyncIterator[Bus]:
-    kafka = KafkaSettings(
-        bootstrap_servers=kafka_bootstrap, session_timeout_ms=2000, heartbeat_interval_ms=500
-    )
+    kafka = quick_kafka(kafka_bootstrap)
     gateway_ledger = tmp_path / "sms.jsonl"
     gateway = sms_gateway_app(ledger=Ledger(gateway_ledger), account_sid=SID, auth_token="secret")
     with serve_in_thread(gateway) as gateway_url:

@@ -9,9 +9,9 @@ from pydantic import BaseModel
 
 from hlasatel_contracts import DEAD_LETTER, DeadLetter
 from hlasatel_devstack.bus import read_until
+from hlasatel_devstack.testing import quick_kafka
 from hlasatel_runtime.deadletter import dead_letter_middleware
 from hlasatel_runtime.kafka import build_broker, consumer_options
-from hlasatel_runtime.settings import KafkaSettings
 
 
 class Reading(BaseModel):
@@ -29,9 +29,7 @@ async def _dead_letters(bootstrap: str, topic: str, count: int) -> list[DeadLett
 async def test_bad_records_are_dead_lettered_with_the_reason_and_the_consumer_goes_on(
     kafka_bootstrap: str,
 ) -> None:
-    settings = KafkaSettings(
-        bootstrap_servers=kafka_bootstrap, session_timeout_ms=2000, heartbeat_interval_ms=500
-    )
+    settings = quick_kafka(kafka_bootstrap)
     topic = f"test.readings.{uuid.uuid4().hex[:8]}"
     broker = build_broker(settings, client_id="test", middlewares=[dead_letter_middleware("test-service")])
     processed: list[int] = []
@@ -63,9 +61,7 @@ async def test_bad_records_are_dead_lettered_with_the_reason_and_the_consumer_go
 async def test_a_transient_failure_is_retried_and_the_record_is_processed_once(kafka_bootstrap: str) -> None:
     from sqlalchemy.exc import OperationalError
 
-    settings = KafkaSettings(
-        bootstrap_servers=kafka_bootstrap, session_timeout_ms=2000, heartbeat_interval_ms=500
-    )
+    settings = quick_kafka(kafka_bootstrap)
     topic = f"test.transient.{uuid.uuid4().hex[:8]}"
     broker = build_broker(
         settings, client_id="test", middlewares=[dead_letter_middleware("test-service", base_delay_s=0.05)]

@@ -21,12 +21,12 @@ from hlasatel_devstack.dispatching import (
     finals,
     goes_on_after_poison,
     on_the_bus,
-    quick_kafka,
     received,
 )
 from hlasatel_devstack.fakes.ledger import Ledger
 from hlasatel_devstack.fakes.smtp import UNKNOWN_MAILBOX, Behaviour, LedgerHandler, smtp_server
 from hlasatel_devstack.ports import free_port
+from hlasatel_devstack.testing import quick_kafka
 from hlasatel_dispatch_email.bootstrap import bootstrap
 from hlasatel_dispatch_email.config import Relay, Settings
 

@@ -21,13 +21,12 @@ from hlasatel_devstack.dispatching import (
     finals,
     goes_on_after_poison,
     on_the_bus,
-    quick_kafka,
     waits_out_retry_after,
 )
 from hlasatel_devstack.fakes.fcm import fcm_app, write_service_account
 from hlasatel_devstack.fakes.ledger import Ledger
 from hlasatel_devstack.ports import free_port
-from hlasatel_devstack.testing import serve_in_thread
+from hlasatel_devstack.testing import quick_kafka, serve_in_thread
 from hlasatel_dispatch_push.bootstrap import bootstrap
 from hlasatel_dispatch_push.config import FirebaseProject, Settings
 

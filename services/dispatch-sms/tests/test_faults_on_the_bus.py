@@ -23,13 +23,12 @@ from hlasatel_devstack.dispatching import (
     finals,
     goes_on_after_poison,
     on_the_bus,
-    quick_kafka,
     waits_out_retry_after,
 )
 from hlasatel_devstack.fakes.ledger import Ledger
 from hlasatel_devstack.fakes.sms_gateway import sms_gateway_app
 from hlasatel_devstack.ports import free_port
-from hlasatel_devstack.testing import serve_in_thread
+from hlasatel_devstack.testing import quick_kafka, serve_in_thread
 from hlasatel_dispatch_sms.bootstrap import bootstrap
 from hlasatel_dispatch_sms.config import GatewayAccount, Settings
 
