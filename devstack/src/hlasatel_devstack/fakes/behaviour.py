@@ -6,15 +6,30 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 
+T = TypeVar("T")
 
-class Misbehaviour(BaseModel):
+
+class Countdown(BaseModel):
+    """A failure a fake answers with for the next `fail_times` messages."""
+
+    fail_times: int = Field(default=0, ge=-1, description="-1: every message until told otherwise")
+
+    def counted(self, failure: T | None) -> T | None:
+        """`failure` for the next message while failures remain, counting it; None when it is to be taken."""
+        if failure is None or self.fail_times == 0:
+            return None
+        if self.fail_times > 0:
+            self.fail_times -= 1
+        return failure
+
+
+class Misbehaviour(Countdown):
     """How the fake answers from now on; posting it to `/_fake/behaviour` replaces what was set before."""
 
     delay_ms: int = Field(default=0, ge=0, le=60_000, description="answer this much later (congestion)")
     fail_status: int | None = Field(
         default=None, description="answer the next `fail_times` messages with this status instead"
     )
-    fail_times: int = Field(default=0, ge=-1, description="-1: every message until told otherwise")
     retry_after_s: int | None = Field(default=None, ge=0, description="the Retry-After of a 429")
 
     def failure(self, answer: JSONResponse) -> JSONResponse:
@@ -25,11 +40,7 @@ class Misbehaviour(BaseModel):
 
     def next_failure(self) -> int | None:
         """The status to refuse the next message with, counting it; None when it is to be taken."""
-        if self.fail_status is None or self.fail_times == 0:
-            return None
-        if self.fail_times > 0:
-            self.fail_times -= 1
-        return self.fail_status
+        return self.counted(self.fail_status)
 
 
 B = TypeVar("B", bound=Misbehaviour)

@@ -1,6 +1,5 @@
 """A local SMTP server (aiosmtpd) that keeps what it receives."""
 
-from dataclasses import dataclass
 from email import message_from_bytes
 from email.header import decode_header, make_header
 from email.message import Message
@@ -8,6 +7,7 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
+from hlasatel_devstack.fakes.behaviour import Countdown
 from hlasatel_devstack.fakes.ledger import Ledger
 
 # Read with the email package's classic parser, which decodes only what is asked for: the modern one
@@ -32,13 +32,11 @@ def _decoded(value: str | None) -> str | None:
 UNKNOWN_MAILBOX = "unknown-"
 
 
-@dataclass
-class Behaviour:
+class Behaviour(Countdown):
     """How the server answers DATA from now on: `fail_reply` (an SMTP reply such as "451 4.3.0 try again
     later" or "554 5.7.1 refused") for the next `fail_times` messages (-1: until told otherwise)."""
 
     fail_reply: str | None = None
-    fail_times: int = 0
 
 
 class LedgerHandler:
@@ -54,16 +52,8 @@ class LedgerHandler:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    def _failure(self) -> str | None:
-        behaviour = self.behaviour
-        if behaviour.fail_reply is None or behaviour.fail_times == 0:
-            return None
-        if behaviour.fail_times > 0:
-            behaviour.fail_times -= 1
-        return behaviour.fail_reply
-
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        if (failure := self._failure()) is not None:
+        if (failure := self.behaviour.counted(self.behaviour.fail_reply)) is not None:
             return failure
         message = message_from_bytes(envelope.original_content or envelope.content)
         for recipient in envelope.rcpt_tos:
