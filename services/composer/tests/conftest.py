@@ -13,8 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from hlasatel_composer.adapters.fanout import FanOut
 from hlasatel_composer.adapters.index import apply_subscriber_events
 from hlasatel_composer.adapters.orm import Base
-from hlasatel_composer.domain.access import Principal, Role
-from hlasatel_composer.handlers import messages
+from hlasatel_composer.domain.access import Principal, Role, Scope
+from hlasatel_composer.domain.alerts import AlertEvent
+from hlasatel_composer.domain.targeting import Selection
+from hlasatel_composer.handlers import alerts, messages
 from hlasatel_composer.schemas import MessageCreate
 from hlasatel_contracts import (
     CATEGORIES,
@@ -39,6 +41,27 @@ SECRET = "test-secret"
 EDITOR = Principal(key_id="1", name="Eva Editorová", role=Role.EDITOR)
 APPROVER = Principal(key_id="2", name="Adam Schvalovatel", role=Role.APPROVER)
 SECOND_APPROVER = Principal(key_id="3", name="Božena Druhá", role=Role.APPROVER)
+
+
+def make_utility(
+    name: str = "Severočeská vodárenská",
+    *,
+    categories: Sequence[str] = ("water",),
+    pre_approved: Sequence[str] = ("water",),
+    area: dict[str, Any] | None = None,
+) -> Principal:
+    """A utility's key: scoped to its categories and, if given, to its network's area."""
+    return Principal(
+        key_id=f"utility-{name}",
+        name=name,
+        role=Role.UTILITY,
+        scope=Scope(
+            categories=frozenset(categories),
+            area=Selection.model_validate(area) if area else None,
+            pre_approved=frozenset(pre_approved),
+            rate_limit_per_minute=60,
+        ),
+    )
 
 
 @pytest.fixture(scope="session")
@@ -179,6 +202,24 @@ class Harness:
         await self.approve(message_id)
         return message_id
 
+    def alert_deps(self) -> alerts.AlertDeps:
+        return alerts.AlertDeps(
+            sessions=self.sessions, wake_fan_out=lambda: None, publish_cancellation=self.published.cancel
+        )
+
+    async def alert(self, principal: Principal, **event: Any) -> Any:
+        """A utility's event as its system would post it; returns the alert."""
+        data = AlertEvent.model_validate({"category": "water", **event})
+        read, _ = await alerts.receive_event(deps=self.alert_deps(), principal=principal, event=data)
+        return read
+
+    async def fan_out_all(self) -> None:
+        """Fan out everything due, as the worker does, until nothing more is due."""
+        fan_out = self.fan_out()
+        while due := await fan_out.due():
+            for message_id in due:
+                await fan_out.fan_out(message_id)
+
     async def send(self, target: dict[str, Any], *, batch_size: int = 500, **fields: Any) -> UUID:
         """Draft, approve and fan out; what was published is in `self.published`."""
         message_id = await self.approved(target, **fields)
@@ -189,3 +230,8 @@ class Harness:
 @pytest.fixture
 def harness(sessions: async_sessionmaker[AsyncSession]) -> Harness:
     return Harness(sessions)
+
+
+@pytest.fixture
+def utility() -> Any:
+    return make_utility

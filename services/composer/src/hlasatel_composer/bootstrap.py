@@ -1,7 +1,7 @@
 """Builds the composer: engine, broker, targeting index consumer, status consumer, fan-out, HTTP app."""
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import FastAPI
@@ -14,7 +14,9 @@ from hlasatel_composer.adapters.index import apply_subscriber_events
 from hlasatel_composer.adapters.orm import Base
 from hlasatel_composer.adapters.publisher import BatchPublisher
 from hlasatel_composer.config import Settings
+from hlasatel_composer.domain.ratelimit import RateLimiter
 from hlasatel_composer.handlers import messages
+from hlasatel_composer.handlers.alerts import AlertDeps
 from hlasatel_composer.handlers.messages import PublishCancellation
 from hlasatel_contracts import (
     DELIVERY_STATUS,
@@ -40,10 +42,19 @@ class Composer:
     sessions: async_sessionmaker[AsyncSession]
     fan_out: FanOut
     publish_cancellation: PublishCancellation
+    limiter: RateLimiter = field(default_factory=RateLimiter)
+
+    def alert_deps(self) -> AlertDeps:
+        return AlertDeps(
+            sessions=self.sessions,
+            wake_fan_out=self.fan_out.wake,
+            publish_cancellation=self.publish_cancellation,
+        )
 
 
 def bootstrap(settings: Settings | None = None) -> FastAPI:
     """Build the composer from its settings; nothing is created at import time."""
+    from hlasatel_composer.entrypoints.alerts_api import router as alerts_router
     from hlasatel_composer.entrypoints.api import router
     from hlasatel_composer.entrypoints.errors import install_error_handlers
 
@@ -104,7 +115,7 @@ def bootstrap(settings: Settings | None = None) -> FastAPI:
             "preview, four-eyes approval, fan-out, updates and cancellation, live delivery reports. "
             "Every call needs an API key: 'Authorization: Bearer hls_…'."
         ),
-        routers=[router],
+        routers=[router, alerts_router],
     )
     install_error_handlers(app)
     app.state.composer = Composer(

@@ -4,12 +4,14 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from hlasatel_composer.domain.access import Role
-from hlasatel_composer.domain.messages import Content, MessageState, Severity
-from hlasatel_composer.domain.targeting import Target
-from hlasatel_contracts import CATEGORIES
+from hlasatel_composer.domain.access import Role, Scope
+from hlasatel_composer.domain.alerts import AlertState
+from hlasatel_composer.domain.messages import ChannelContent, Content, MessageState, Severity
+from hlasatel_composer.domain.targeting import Selection, Target
+from hlasatel_composer.domain.templates import AlertKind, TemplateText
+from hlasatel_contracts import CATEGORIES, Language
 
 Category = Annotated[Literal[CATEGORIES], Field(examples=["water"])]  # type: ignore[valid-type]
 
@@ -66,6 +68,11 @@ class MessageRead(BaseModel):
     content: Content
     target: Target | None
     follows: UUID | None = Field(description="The message this one updates")
+    alert_id: UUID | None = Field(default=None, description="The utility's or agency's alert it belongs to")
+    kind: str | None = Field(
+        default=None,
+        description="Its place in the alert: alert, update, released, cancel, all-clear, warning",
+    )
     sms_transliterate: bool
     author: str
     approved_by: str | None
@@ -139,12 +146,71 @@ class ReportRead(BaseModel):
     )
 
 
-class ApiKeyCreate(BaseModel):
+UTILITY_RATE_LIMIT = 60
+
+
+class KeyArea(Selection):
+    """A utility's network: the address points, streets, districts, polygons or circles it serves."""
+
+    @model_validator(mode="after")
+    def _part_of_the_city(self) -> "KeyArea":
+        if self.city:
+            raise ValueError("an area is a part of the city; leave it out to allow the whole city")
+        if self.is_empty():
+            raise ValueError("the area selects nothing")
+        return self
+
+
+class KeyScope(BaseModel):
+    categories: list[Category] | None = Field(
+        default=None, description="Only these categories may be sent; every one when absent"
+    )
+    area: KeyArea | None = Field(default=None, description="Only address points in it may be targeted")
+    pre_approved: list[Category] = Field(
+        default_factory=list, description="Categories whose alerts go out without an approver"
+    )
+    rate_limit_per_minute: int | None = Field(
+        default=None, ge=1, le=100_000, description="Requests a minute; a utility key has 60 when absent"
+    )
+
+
+class ApiKeyCreate(KeyScope):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Severočeská vodárenská, dispečink",
+                    "role": "utility",
+                    "categories": ["water"],
+                    "pre_approved": ["water"],
+                    "area": {"districts": ["Vratislavice nad Nisou"]},
+                }
+            ]
+        }
+    )
+
     name: Annotated[str, Field(min_length=1, max_length=100, examples=["Jana Nováková, tisková mluvčí"])]
     role: Role
 
+    @model_validator(mode="after")
+    def _pre_approved_within_categories(self) -> "ApiKeyCreate":
+        if self.categories is not None and not set(self.pre_approved) <= set(self.categories):
+            raise ValueError("pre_approved categories must be among the key's categories")
+        return self
 
-class ApiKeyRead(BaseModel):
+    def scope(self) -> Scope:
+        limit = self.rate_limit_per_minute
+        return Scope(
+            categories=frozenset(self.categories) if self.categories is not None else None,
+            area=self.area,
+            pre_approved=frozenset(self.pre_approved),
+            rate_limit_per_minute=UTILITY_RATE_LIMIT
+            if limit is None and self.role is Role.UTILITY
+            else limit,
+        )
+
+
+class ApiKeyRead(KeyScope):
     id: UUID
     name: str
     role: Role
@@ -166,3 +232,30 @@ class AuditRead(BaseModel):
     message_id: UUID | None
     target_size: int | None
     detail: dict[str, Any] | None
+
+
+class AlertMessageRead(BaseModel):
+    id: UUID
+    kind: str | None = Field(description="alert, update, released, cancel, all-clear or warning")
+    state: MessageState
+
+
+class AlertRead(BaseModel):
+    id: UUID
+    source: Literal["json", "cap"]
+    sender: str = Field(description="The key's name for a JSON event, CAP's <sender> for CAP")
+    event_id: str = Field(description="The utility's event id, or the first CAP identifier")
+    category: str
+    state: AlertState
+    current: UUID | None = Field(description="The message whose recipients are the ones affected now")
+    awaiting_approval: bool = Field(description="Some of its messages wait in the approvers' queue")
+    messages: list[AlertMessageRead]
+    created_at: datetime
+    updated_at: datetime
+
+
+class TemplateRead(TemplateText):
+    language: Language
+    kind: AlertKind
+    customised: bool = Field(description="An admin's version; false is the template Hlasatel ships")
+    example: ChannelContent = Field(description="The template rendered for an example water outage")

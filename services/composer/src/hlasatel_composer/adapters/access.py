@@ -8,11 +8,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hlasatel_composer.adapters.orm import ApiKeyRow, AuditRow
-from hlasatel_composer.domain.access import Principal, Role, key_hash, new_key
+from hlasatel_composer.domain.access import Principal, Role, Scope, key_hash, new_key
+from hlasatel_composer.domain.targeting import Selection
 
 
 async def create_key(
-    session: AsyncSession, *, name: str, role: Role, created_by: str
+    session: AsyncSession, *, name: str, role: Role, created_by: str, scope: Scope | None = None
 ) -> tuple[ApiKeyRow, str]:
     """A new key; the key itself is returned once and only its hash is kept."""
     key = new_key()
@@ -25,6 +26,11 @@ async def create_key(
         created_at=datetime.now(UTC),
         created_by=created_by,
     )
+    if scope is not None:
+        row.categories = sorted(scope.categories) if scope.categories is not None else None
+        row.area = scope.area.model_dump(mode="json", exclude_defaults=True) if scope.area else None
+        row.pre_approved = sorted(scope.pre_approved)
+        row.rate_limit_per_minute = scope.rate_limit_per_minute
     session.add(row)
     await session.flush()
     return row, key
@@ -34,7 +40,20 @@ async def principal_for(session: AsyncSession, key: str) -> Principal | None:
     row = await session.scalar(
         select(ApiKeyRow).where(ApiKeyRow.key_hash == key_hash(key), ApiKeyRow.revoked_at.is_(None))
     )
-    return None if row is None else Principal(key_id=str(row.id), name=row.name, role=Role(row.role))
+    return (
+        None
+        if row is None
+        else Principal(key_id=str(row.id), name=row.name, role=Role(row.role), scope=scope_of(row))
+    )
+
+
+def scope_of(row: ApiKeyRow) -> Scope:
+    return Scope(
+        categories=frozenset(row.categories) if row.categories is not None else None,
+        area=Selection.model_validate(row.area) if row.area else None,
+        pre_approved=frozenset(row.pre_approved or ()),
+        rate_limit_per_minute=row.rate_limit_per_minute,
+    )
 
 
 async def audit(

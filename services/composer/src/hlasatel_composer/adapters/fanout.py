@@ -9,6 +9,7 @@ from uuid import UUID
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import aliased
 
 from hlasatel_composer.adapters.orm import DeliveryRow, MessageHousehold, MessageRow
 from hlasatel_composer.adapters.recipients import (
@@ -35,7 +36,7 @@ FANNING_OUT = (MessageState.APPROVED.value, MessageState.SENDING.value)
 def audience_of(message: MessageRow) -> Audience:
     """An update reaches whoever its original reached; anything else, its own target."""
     if message.follows is not None:
-        return Audience(follows=message.follows)
+        return Audience(follows=message.follows, unless_at=message.unless_at)
     filters = Target.model_validate(message.target).filters if message.target else TargetFilters()
     return Audience(
         resolution_id=message.id,
@@ -75,17 +76,26 @@ class FanOut:
 
     async def _step(self, stopping: asyncio.Event) -> bool:
         """Fan out every message that is due, then release deliveries whose quiet hours are over."""
-        for message_id in await self._due():
+        for message_id in await self.due():
             await self.fan_out(message_id, stopping=stopping)
         return await self.release_held() > 0
 
-    async def _due(self) -> list[UUID]:
+    async def due(self) -> list[UUID]:
+        """Approved messages whose time has come; a follow-up waits until its original has gone out, for
+        its audience is whoever the original reached."""
+        original = aliased(MessageRow)
+        unfinished = (
+            select(original.id)
+            .where(original.id == MessageRow.follows, original.state.in_(FANNING_OUT))
+            .exists()
+        )
         async with self._sessions() as session:
             rows = await session.scalars(
                 select(MessageRow.id)
                 .where(
                     MessageRow.state.in_(FANNING_OUT),
                     or_(MessageRow.send_at.is_(None), MessageRow.send_at <= datetime.now(UTC)),
+                    ~unfinished,
                 )
                 .order_by(MessageRow.approved_at)
             )

@@ -1,11 +1,12 @@
 """The composer's tables: the targeting index (a projection of the changelog), messages, deliveries,
-what each message targeted and reached, API keys and the audit log."""
+what each message targeted and reached, alerts and their templates, API keys, idempotent requests and
+the audit log."""
 
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import JSON, BigInteger, Boolean, Float, Index, Integer, MetaData, String, Uuid
+from sqlalchemy import JSON, BigInteger, Boolean, Float, Index, Integer, MetaData, String, Text, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from hlasatel_runtime.database import UtcDateTime
@@ -96,6 +97,15 @@ class MessageRow(Base):
     cancelled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     fanout_cursor: Mapped[UUID | None] = mapped_column(Uuid)
     fanout_finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # listed in the public CAP and Atom feeds
+    public: Mapped[bool] = mapped_column(Boolean, default=True)
+    # of an alert: what this message is in its chain (alert, update, released, cancel, all-clear, warning)
+    alert_id: Mapped[UUID | None] = mapped_column(Uuid, index=True)
+    kind: Mapped[str | None] = mapped_column(String(16))
+    # an update's released part: the original's recipients except those at this message's address points
+    unless_at: Mapped[UUID | None] = mapped_column(Uuid, index=True)
+    # CAP's view of the message when it came as CAP: urgency, severity, certainty, event
+    cap: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
 
 
 class TargetPoint(Base):
@@ -146,6 +156,67 @@ class ApiKeyRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     created_by: Mapped[str] = mapped_column(String(100))
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    categories: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True))
+    area: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    pre_approved: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True))
+    rate_limit_per_minute: Mapped[int | None] = mapped_column(Integer)
+
+
+class AlertRow(Base):
+    """An incident a utility or an agency tells the city about, through its messages: the alert, its
+    updates and its end. `current` is the message whose recipients are the ones now affected."""
+
+    __tablename__ = "alerts"
+
+    id: Mapped[UUID] = mapped_column(Uuid, primary_key=True)
+    source: Mapped[str] = mapped_column(String(8))
+    sender: Mapped[str] = mapped_column(String(200))
+    event_id: Mapped[str] = mapped_column(String(200))
+    category: Mapped[str] = mapped_column(String(40))
+    state: Mapped[str] = mapped_column(String(16))
+    current: Mapped[UUID | None] = mapped_column(Uuid)
+    # the last event as received, for an update that changes only part of it
+    event: Mapped[dict[str, Any]] = mapped_column(JSON)
+    digest: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class AlertRef(Base):
+    """Every id by which a sender may refer to an alert: a utility's event id, each CAP identifier."""
+
+    __tablename__ = "alert_refs"
+
+    sender: Mapped[str] = mapped_column(String(200), primary_key=True)
+    ref: Mapped[str] = mapped_column(String(200), primary_key=True)
+    alert_id: Mapped[UUID] = mapped_column(Uuid, index=True)
+
+
+class AlertTemplateRow(Base):
+    """An admin's version of a template; the shipped default applies where there is none."""
+
+    __tablename__ = "alert_templates"
+
+    language: Mapped[str] = mapped_column(String(2), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    sms: Mapped[str] = mapped_column(Text)
+    subject: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_by: Mapped[str] = mapped_column(String(100))
+
+
+class IdempotentRequest(Base):
+    """A request made with an Idempotency-Key, and its answer to give again when it is repeated."""
+
+    __tablename__ = "idempotent_requests"
+
+    key_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    response: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class AuditRow(Base):

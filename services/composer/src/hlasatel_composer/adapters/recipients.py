@@ -2,9 +2,10 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy import ColumnElement, Row, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -25,22 +26,31 @@ from hlasatel_contracts import Channel, Language, QuietHours
 from hlasatel_runtime.database import insert_rows
 
 
-async def resolve_target(session: AsyncSession, *, target: Target, into: UUID) -> int:
-    """Store under `into` the indexed address points the target selects; returns how many."""
+async def selected_points(session: AsyncSession, target: Target) -> list[Row[Any]]:
+    """The indexed address points the target selects: those where someone is subscribed."""
     points = (await session.execute(select(*IndexedPoint.__table__.columns))).all()
-    rows = [{"resolution_id": into, "address_point_code": p.code} for p in points if target.selects(p)]
-    await insert_rows(session, TargetPoint, rows)
-    return len(rows)
+    return [point for point in points if target.selects(point)]
+
+
+async def resolve_target(session: AsyncSession, *, target: Target, into: UUID) -> list[Row[Any]]:
+    """Store under `into` the indexed address points the target selects; returns them."""
+    points = await selected_points(session, target)
+    await insert_rows(
+        session, TargetPoint, [{"resolution_id": into, "address_point_code": p.code} for p in points]
+    )
+    return points
 
 
 @dataclass(frozen=True)
 class Audience:
     """Who a message reaches: subscribers at the address points a target resolved to, in the roles and at
     the identity level and languages its filters ask for, who chose the message's category unless it is an
-    emergency; or, for an update, whoever the original reached, whatever they have chosen since."""
+    emergency; or, for an update, whoever the original reached, whatever they have chosen since, except
+    (`unless_at`) those at the address points another message resolved to."""
 
     resolution_id: UUID | None = None
     follows: UUID | None = None
+    unless_at: UUID | None = None
     filters: TargetFilters = field(default_factory=TargetFilters)
     category: str | None = None
     severity: Severity | None = None
@@ -72,13 +82,27 @@ class Audience:
         """
         if self.follows is not None:
             reached = select(DeliveryRow.subscriber_id).where(DeliveryRow.message_id == self.follows)
-            return [*self._personal(), _member(reached, DeliveryRow.subscriber_id, one_by_one)]
+            return [
+                *self._personal(),
+                _member(reached, DeliveryRow.subscriber_id, one_by_one),
+                *self._not_at_other_points(one_by_one),
+            ]
         at_target = (
             select(IndexedAddress.subscriber_id)
             .join(TargetPoint, TargetPoint.address_point_code == IndexedAddress.address_point_code)
             .where(TargetPoint.resolution_id == self.resolution_id, *self._roles())
         )
         return [*self._personal(), _member(at_target, IndexedAddress.subscriber_id, one_by_one)]
+
+    def _not_at_other_points(self, one_by_one: bool) -> list[ColumnElement[bool]]:
+        if self.unless_at is None:
+            return []
+        at_points = (
+            select(IndexedAddress.subscriber_id)
+            .join(TargetPoint, TargetPoint.address_point_code == IndexedAddress.address_point_code)
+            .where(TargetPoint.resolution_id == self.unless_at)
+        )
+        return [~_member(at_points, IndexedAddress.subscriber_id, one_by_one)]
 
     def households_of(self) -> Select[UUID, int]:
         """Each subscriber of the audience with each targeted address point they are reached at. Joins, so
@@ -87,7 +111,11 @@ class Audience:
             return (
                 select(MessageHousehold.subscriber_id, MessageHousehold.address_point_code)
                 .join(IndexedSubscriber, IndexedSubscriber.subscriber_id == MessageHousehold.subscriber_id)
-                .where(MessageHousehold.message_id == self.follows, *self._personal())
+                .where(
+                    MessageHousehold.message_id == self.follows,
+                    *self._personal(),
+                    *self._not_at_other_points(one_by_one=False),
+                )
             )
         return (
             select(IndexedAddress.subscriber_id, IndexedAddress.address_point_code)

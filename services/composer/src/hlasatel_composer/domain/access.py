@@ -1,10 +1,13 @@
-"""Who may do what: roles, API keys and the four-eyes rule. Pure."""
+"""Who may do what: roles, API keys, their scopes and the four-eyes rule. Pure."""
 
 import hashlib
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from hlasatel_composer.domain.targeting import PointFacts, Selection
+from hlasatel_contracts.addresses import label
 from hlasatel_runtime.errors import SafeError
 
 KEY_PREFIX = "hls_"
@@ -13,6 +16,7 @@ KEY_PREFIX = "hls_"
 class Role(StrEnum):
     """Each role may do what the roles before it may."""
 
+    UTILITY = "utility"  # a utility's or an agency's system: sends alerts (JSON or CAP) within its scope
     EDITOR = "editor"  # writes drafts, previews, reads messages and reports
     APPROVER = "approver"  # approves and cancels messages
     ADMIN = "admin"  # manages API keys, reads the audit log
@@ -23,16 +27,32 @@ class Role(StrEnum):
 
 
 @dataclass(frozen=True)
+class Scope:
+    """What a key may do within its role: categories (None is every one), an area (only address points it
+    selects may be targeted), categories whose alerts go out without an approver, and a rate limit."""
+
+    categories: frozenset[str] | None = None
+    area: Selection | None = None
+    pre_approved: frozenset[str] = frozenset()
+    rate_limit_per_minute: int | None = None
+
+
+@dataclass(frozen=True)
 class Principal:
     """The holder of an API key, by the name the admin gave it (a person or a system, never a citizen)."""
 
     key_id: str
     name: str
     role: Role
+    scope: Scope = Scope()
 
 
 class Forbidden(SafeError):
     """The key's role does not allow this."""
+
+
+class OutOfScope(SafeError):
+    """The key may not send this category, or to these addresses."""
 
 
 class FourEyesRequired(SafeError):
@@ -42,6 +62,27 @@ class FourEyesRequired(SafeError):
 def require(principal: Principal, role: Role) -> None:
     if not principal.role.includes(role):
         raise Forbidden(f"'{principal.name}' is {principal.role.value}; this needs {role.value}")
+
+
+def check_category(principal: Principal, category: str) -> None:
+    categories = principal.scope.categories
+    if categories is not None and category not in categories:
+        allowed = ", ".join(sorted(categories)) or "nothing"
+        raise OutOfScope(f"'{principal.name}' may send {allowed}; not {category}")
+
+
+def check_area(principal: Principal, points: Iterable[PointFacts]) -> None:
+    """Every targeted address point must lie in the key's area, if it has one."""
+    area = principal.scope.area
+    if area is None:
+        return
+    outside = [point for point in points if not area.selects(point)]
+    if outside:
+        example = outside[0]
+        raise OutOfScope(
+            f"{len(outside)} of the targeted address points lie outside the area of '{principal.name}', "
+            f"e.g. {label(example)}"
+        )
 
 
 def new_key() -> str:

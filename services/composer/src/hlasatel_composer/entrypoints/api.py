@@ -3,14 +3,11 @@
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import APIRouter, Query, status
 from fastapi.responses import PlainTextResponse
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from hlasatel_composer.adapters import access
-from hlasatel_composer.bootstrap import Composer
-from hlasatel_composer.domain.access import Principal
-from hlasatel_composer.entrypoints.errors import NotAuthenticated
+from hlasatel_composer.domain.messages import MessageState
+from hlasatel_composer.entrypoints.deps import ComposerDep, PrincipalDep
 from hlasatel_composer.handlers import keys, messages, reports
 from hlasatel_composer.schemas import (
     ApiKeyCreate,
@@ -24,31 +21,6 @@ from hlasatel_composer.schemas import (
     PreviewRequest,
     ReportRead,
 )
-
-
-def _composer(request: Request) -> Composer:
-    composer: Composer = request.app.state.composer
-    return composer
-
-
-ComposerDep = Annotated[Composer, Depends(_composer)]
-
-_bearer = HTTPBearer(auto_error=False, description="An API key: 'Authorization: Bearer hls_…'")
-
-
-async def _principal(
-    composer: ComposerDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-) -> Principal:
-    if credentials is None:
-        raise NotAuthenticated("an API key is required: 'Authorization: Bearer <key>'")
-    async with composer.sessions() as session:
-        principal = await access.principal_for(session, credentials.credentials)
-    if principal is None:
-        raise NotAuthenticated("the API key is unknown or revoked")
-    return principal
-
-
-PrincipalDep = Annotated[Principal, Depends(_principal)]
 
 _REFUSALS: dict[int | str, dict[str, Any]] = {
     401: {"description": "No valid API key"},
@@ -109,6 +81,19 @@ async def create_follow_up(
     """Draft an update or an all-clear that reaches exactly the recipients of this message (editor)."""
     return await messages.create_follow_up(
         sessions=composer.sessions, principal=principal, message_id=message_id, data=data
+    )
+
+
+@router.get("/messages", tags=["messages"])
+async def list_messages(
+    composer: ComposerDep,
+    principal: PrincipalDep,
+    state: Annotated[MessageState | None, Query(description="'draft' is the approvers' queue")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[MessageRead]:
+    """The newest messages first, optionally in one state (editor)."""
+    return await messages.list_messages(
+        sessions=composer.sessions, principal=principal, state=state, limit=limit
     )
 
 

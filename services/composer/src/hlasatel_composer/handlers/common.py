@@ -41,6 +41,8 @@ async def message_read(session: AsyncSession, row: MessageRow) -> MessageRead:
         content=Content.model_validate(row.content),
         target=Target.model_validate(row.target) if row.target else None,
         follows=row.follows,
+        alert_id=row.alert_id,
+        kind=row.kind,
         sms_transliterate=row.sms_transliterate,
         author=row.author,
         approved_by=row.approved_by,

@@ -19,6 +19,10 @@ class KeyNotFound(SafeError):
 
 def _read(row: ApiKeyRow) -> ApiKeyRead:
     return ApiKeyRead(
+        categories=row.categories,
+        area=row.area,  # type: ignore[arg-type]
+        pre_approved=row.pre_approved or [],
+        rate_limit_per_minute=row.rate_limit_per_minute,
         id=row.id,
         name=row.name,
         role=Role(row.role),
@@ -35,7 +39,9 @@ async def create_key(
     """A new key for a person or a system; the key is shown in this answer only."""
     require(principal, Role.ADMIN)
     async with sessions() as session, session.begin():
-        row, key = await access.create_key(session, name=data.name, role=data.role, created_by=principal.name)
+        row, key = await access.create_key(
+            session, name=data.name, role=data.role, created_by=principal.name, scope=data.scope()
+        )
         await access.audit(
             session, actor=principal, action="key.created", detail={"key": str(row.id), "role": row.role}
         )

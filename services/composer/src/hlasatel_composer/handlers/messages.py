@@ -11,10 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from hlasatel_composer.adapters import access, reports
 from hlasatel_composer.adapters.fanout import FanOut, audience_of
 from hlasatel_composer.adapters.orm import DeliveryRow, IndexedPoint, MessageRow
-from hlasatel_composer.adapters.recipients import Audience, resolve_target
+from hlasatel_composer.adapters.recipients import Audience, resolve_target, selected_points
 from hlasatel_composer.domain.access import (
     Principal,
     Role,
+    check_area,
+    check_category,
     check_four_eyes,
     needs_second_pair_of_eyes,
     require,
@@ -47,6 +49,7 @@ async def create_message(
 ) -> MessageRead:
     """Store a draft."""
     require(principal, Role.EDITOR)
+    check_category(principal, data.category)
     row = MessageRow(
         id=uuid4(),
         state=MessageState.DRAFT.value,
@@ -61,6 +64,8 @@ async def create_message(
         expires_at=data.expires_at,
     )
     async with sessions() as session, session.begin():
+        if principal.scope.area is not None:
+            check_area(principal, await selected_points(session, data.target))
         session.add(row)
         await access.audit(session, actor=principal, action="message.created", message_id=row.id)
         return await message_read(session, row)
@@ -119,7 +124,12 @@ async def approve_message(
         row = await message_for_update(session, message_id)
         if row.state != MessageState.DRAFT:
             raise InvalidTransition(f"message is {row.state}, only a draft can be approved")
-        if row.follows is None:
+        if row.unless_at is not None:
+            raise InvalidTransition(
+                f"this message goes out with the update it belongs to: approve message {row.unless_at}"
+            )
+        # an alert's target was resolved, and checked against its sender's area, when it arrived
+        if row.follows is None and row.alert_id is None:
             assert row.target is not None
             await resolve_target(session, target=Target.model_validate(row.target), into=row.id)
         reach = await reports.measure_reach(
@@ -134,9 +144,8 @@ async def approve_message(
             whole_city=_whole_city(row),
             threshold=four_eyes_threshold,
         )
-        row.state = MessageState.APPROVED.value
-        row.approved_at = datetime.now(UTC)
-        row.approved_by = principal.name
+        for approved in [row, *await companions(session, row.id)]:
+            mark_approved(approved, by=principal.name)
         await access.audit(
             session,
             actor=principal,
@@ -147,6 +156,22 @@ async def approve_message(
         )
     fan_out.wake()
     return await get_message(sessions=sessions, message_id=message_id)
+
+
+async def companions(session: AsyncSession, message_id: UUID) -> list[MessageRow]:
+    """Drafts that go out with this message: an update's word to those it no longer affects."""
+    rows = await session.scalars(
+        select(MessageRow)
+        .where(MessageRow.unless_at == message_id, MessageRow.state == MessageState.DRAFT.value)
+        .with_for_update()
+    )
+    return list(rows)
+
+
+def mark_approved(row: MessageRow, *, by: str) -> None:
+    row.state = MessageState.APPROVED.value
+    row.approved_at = datetime.now(UTC)
+    row.approved_by = by
 
 
 def _whole_city(row: MessageRow) -> bool:
@@ -162,36 +187,46 @@ async def cancel_message(
 ) -> MessageRead:
     """Stop a message: no further fan-out, held deliveries dropped, dispatchers told to send nothing more."""
     require(principal, Role.APPROVER)
-    now = datetime.now(UTC)
     async with sessions() as session, session.begin():
         row = await message_for_update(session, message_id)
-        if row.state == MessageState.CANCELLED:
-            raise InvalidTransition("message is already cancelled")
-        was_approved = row.state != MessageState.DRAFT
-        row.state = MessageState.CANCELLED.value
-        row.cancelled_at = now
-        held: Any = await session.execute(
-            update(DeliveryRow)
-            .where(DeliveryRow.message_id == message_id, DeliveryRow.held_request.is_not(None))
-            .values(
-                state=DeliveryState.CANCELLED.value,
-                rank=rank(DeliveryState.CANCELLED, retryable=False),
-                reason="message cancelled",
-                held_request=None,
-                updated_at=now,
-            )
-        )
-        await access.audit(
-            session,
-            actor=principal,
-            action="message.cancelled",
-            message_id=message_id,
-            detail={"held_deliveries_dropped": held.rowcount},
-        )
-        if was_approved:
-            # told before the commit: if the broker is away the cancel fails and can be tried again
-            await publish_cancellation(MessageCancelled(message_id=message_id, cancelled_at=now))
+        await stop(session, row, actor=principal, publish_cancellation=publish_cancellation)
     return await get_message(sessions=sessions, message_id=message_id)
+
+
+async def stop(
+    session: AsyncSession, row: MessageRow, *, actor: Principal, publish_cancellation: PublishCancellation
+) -> None:
+    """Cancel a message and the drafts that would go out with it, in the caller's transaction."""
+    if row.state == MessageState.CANCELLED:
+        raise InvalidTransition("message is already cancelled")
+    now = datetime.now(UTC)
+    message_id = row.id
+    was_approved = row.state != MessageState.DRAFT
+    row.state = MessageState.CANCELLED.value
+    row.cancelled_at = now
+    for companion in await companions(session, message_id):
+        companion.state, companion.cancelled_at = MessageState.CANCELLED.value, now
+    held: Any = await session.execute(
+        update(DeliveryRow)
+        .where(DeliveryRow.message_id == message_id, DeliveryRow.held_request.is_not(None))
+        .values(
+            state=DeliveryState.CANCELLED.value,
+            rank=rank(DeliveryState.CANCELLED, retryable=False),
+            reason="message cancelled",
+            held_request=None,
+            updated_at=now,
+        )
+    )
+    await access.audit(
+        session,
+        actor=actor,
+        action="message.cancelled",
+        message_id=message_id,
+        detail={"held_deliveries_dropped": held.rowcount},
+    )
+    if was_approved:
+        # told before the commit: if the broker is away the cancel fails and can be tried again
+        await publish_cancellation(MessageCancelled(message_id=message_id, cancelled_at=now))
 
 
 async def get_message(*, sessions: async_sessionmaker[AsyncSession], message_id: UUID) -> MessageRead:
@@ -292,3 +327,19 @@ async def _unknown_names(session: AsyncSession, target: Target) -> list[str]:
         if st.district and st.district.casefold() not in districts
     ]
     return unknown
+
+
+async def list_messages(
+    *,
+    sessions: async_sessionmaker[AsyncSession],
+    principal: Principal,
+    state: MessageState | None,
+    limit: int,
+) -> list[MessageRead]:
+    """The newest messages first, optionally in one state: drafts are the approvers' queue (editor)."""
+    require(principal, Role.EDITOR)
+    query = select(MessageRow).order_by(MessageRow.created_at.desc()).limit(limit)
+    if state is not None:
+        query = query.where(MessageRow.state == state.value)
+    async with sessions() as session:
+        return [await message_read(session, row) for row in await session.scalars(query)]

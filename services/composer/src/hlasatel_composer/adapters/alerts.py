@@ -1,0 +1,71 @@
+"""Alerts, the ids they are known by, their templates and idempotent requests in the composer's database."""
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Row, delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hlasatel_composer.adapters.orm import AlertRef, AlertRow, AlertTemplateRow
+from hlasatel_composer.domain.template_defaults import DEFAULTS
+from hlasatel_composer.domain.templates import AlertKind, TemplateText
+from hlasatel_contracts import Language
+
+Templates = dict[Language, dict[AlertKind, TemplateText]]
+
+
+async def templates(session: AsyncSession) -> Templates:
+    """The shipped defaults with the admins' versions in their place."""
+    chosen = {language: dict(kinds) for language, kinds in DEFAULTS.items()}
+    for row in await session.scalars(select(AlertTemplateRow)):
+        chosen[Language(row.language)][AlertKind(row.kind)] = TemplateText(
+            sms=row.sms, subject=row.subject, text=row.text
+        )
+    return chosen
+
+
+async def customised(session: AsyncSession) -> dict[tuple[str, str], AlertTemplateRow]:
+    return {(row.language, row.kind): row for row in await session.scalars(select(AlertTemplateRow))}
+
+
+async def save_template(
+    session: AsyncSession, *, language: Language, kind: AlertKind, text: TemplateText, by: str
+) -> None:
+    row = await session.get(AlertTemplateRow, (language.value, kind.value), with_for_update=True)
+    if row is None:
+        row = AlertTemplateRow(language=language.value, kind=kind.value)
+        session.add(row)
+    row.sms, row.subject, row.text = text.sms, text.subject, text.text
+    row.updated_at, row.updated_by = datetime.now(UTC), by
+
+
+async def reset_template(session: AsyncSession, *, language: Language, kind: AlertKind) -> None:
+    await session.execute(
+        delete(AlertTemplateRow).where(
+            AlertTemplateRow.language == language.value, AlertTemplateRow.kind == kind.value
+        )
+    )
+
+
+async def find_alert(session: AsyncSession, *, sender: str, refs: Iterable[str]) -> AlertRow | None:
+    """The alert a sender knows by any of these ids, locked for the follow-up."""
+    alert_id = await session.scalar(
+        select(AlertRef.alert_id).where(AlertRef.sender == sender, AlertRef.ref.in_(list(refs))).limit(1)
+    )
+    return None if alert_id is None else await session.get(AlertRow, alert_id, with_for_update=True)
+
+
+async def remember_ref(session: AsyncSession, *, sender: str, ref: str, alert_id: UUID) -> None:
+    if await session.get(AlertRef, (sender, ref)) is None:
+        session.add(AlertRef(sender=sender, ref=ref, alert_id=alert_id))
+
+
+def street_names(points: Iterable[Row[Any]]) -> list[str]:
+    """The streets of these address points, most addresses first; districts for houses without one."""
+    counts: dict[str, int] = {}
+    for point in points:
+        name = point.street or point.district
+        counts[name] = counts.get(name, 0) + 1
+    return sorted(counts, key=lambda name: (-counts[name], name))

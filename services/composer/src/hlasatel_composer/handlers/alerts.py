@@ -1,0 +1,296 @@
+"""Alerts without a person in the loop: a utility's outage event and its update, cancel and all-clear.
+
+An alert is a chain of messages. Its `current` message is the one whose recipients are affected now: the
+alert, or its latest update. An update goes to the new area and, when the area changed, a released
+message goes to the current recipients outside it; a cancel or an all-clear goes to exactly the current
+recipients. Messages go out at once when the key's category is pre-approved, otherwise they wait in the
+approvers' queue as drafts.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hlasatel_composer.adapters import access
+from hlasatel_composer.adapters import alerts as store
+from hlasatel_composer.adapters.orm import AlertRow, MessageRow
+from hlasatel_composer.adapters.recipients import resolve_target
+from hlasatel_composer.domain.access import Principal, Role, check_area, check_category, require
+from hlasatel_composer.domain.alerts import (
+    AlertConflict,
+    AlertEvent,
+    AlertState,
+    MsgType,
+    event_of,
+    outage_facts,
+    places,
+)
+from hlasatel_composer.domain.messages import Content, MessageState, Severity
+from hlasatel_composer.domain.targeting import Target
+from hlasatel_composer.domain.templates import AlertKind, Facts, render_content
+from hlasatel_composer.handlers.common import MessageNotFound
+from hlasatel_composer.handlers.messages import PublishCancellation, mark_approved, stop
+from hlasatel_composer.schemas import AlertMessageRead, AlertRead
+from hlasatel_contracts import Language
+
+
+@dataclass(frozen=True)
+class AlertDeps:
+    sessions: async_sessionmaker[AsyncSession]
+    wake_fan_out: Callable[[], None]
+    publish_cancellation: PublishCancellation
+
+
+async def receive_event(
+    *, deps: AlertDeps, principal: Principal, event: AlertEvent
+) -> tuple[AlertRead, bool]:
+    """Take a utility's event; returns the alert and whether anything new was made of it."""
+    require(principal, Role.UTILITY)
+    check_category(principal, event.category)
+    async with deps.sessions() as session, session.begin():
+        alert = await store.find_alert(session, sender=principal.name, refs=[event.event_id])
+        if event.msg_type is MsgType.ALERT:
+            if alert is not None:
+                if alert.digest != event.digest():
+                    raise AlertConflict(
+                        f"alert {event.event_id} exists with other details: send it as msg_type 'update'"
+                    )
+                return await alert_read(session, alert), False
+            alert = _new_alert(principal, event)
+            session.add(alert)
+            await store.remember_ref(session, sender=principal.name, ref=event.event_id, alert_id=alert.id)
+            drafted = [await _outage(session, alert, principal, event, AlertKind.ALERT)]
+        else:
+            alert = _active(alert, event)
+            if event.category != alert.category:
+                raise AlertConflict(f"alert {event.event_id} is about {alert.category}, not {event.category}")
+            drafted = await _follow_up(session, alert, principal, event, deps.publish_cancellation)
+        sent_now = await approve_if_pre_approved(session, principal, alert.category, drafted)
+        read = await alert_read(session, alert)
+    if sent_now:
+        deps.wake_fan_out()
+    return read, True
+
+
+def _new_alert(principal: Principal, event: AlertEvent) -> AlertRow:
+    now = datetime.now(UTC)
+    return AlertRow(
+        id=uuid4(),
+        source="json",
+        sender=principal.name,
+        event_id=event.event_id,
+        category=event.category,
+        state=AlertState.ACTIVE.value,
+        event=event.model_dump(mode="json"),
+        digest=event.digest(),
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def _active(alert: AlertRow | None, event: AlertEvent) -> AlertRow:
+    if alert is None:
+        raise AlertConflict(f"there is no alert {event.event_id} to {event.msg_type.value}")
+    if alert.state != AlertState.ACTIVE:
+        raise AlertConflict(f"alert {event.event_id} has ended; nothing can follow it")
+    return alert
+
+
+async def _follow_up(
+    session: AsyncSession,
+    alert: AlertRow,
+    principal: Principal,
+    event: AlertEvent,
+    publish_cancellation: PublishCancellation,
+) -> list[MessageRow]:
+    previous = event_of(alert.event)
+    current = await _current(session, alert)
+    alert.updated_at = datetime.now(UTC)
+    if event.msg_type is MsgType.UPDATE:
+        merged = event.merged_into(previous)
+        alert.event, alert.digest = merged.model_dump(mode="json"), merged.digest()
+        if current.state == MessageState.DRAFT:
+            # nobody has been told yet: the draft in the queue is replaced by the alert as it is now
+            await stop(session, current, actor=principal, publish_cancellation=publish_cancellation)
+            return [await _outage(session, alert, principal, merged, AlertKind.ALERT)]
+        update = await _outage(session, alert, principal, merged, AlertKind.UPDATE)
+        if merged.addresses == previous.addresses:
+            return [update]
+        released = await _to_current(session, alert, principal, previous, AlertKind.RELEASED, current)
+        released.unless_at = update.id
+        return [update, released]
+    alert.state = AlertState.ENDED.value
+    if current.state == MessageState.DRAFT:
+        await stop(session, current, actor=principal, publish_cancellation=publish_cancellation)
+        return []
+    if event.msg_type is MsgType.CANCEL and current.state != MessageState.DONE:
+        await stop(session, current, actor=principal, publish_cancellation=publish_cancellation)
+    kind = AlertKind.CANCEL if event.msg_type is MsgType.CANCEL else AlertKind.ALL_CLEAR
+    return [await _to_current(session, alert, principal, previous, kind, current)]
+
+
+async def _current(session: AsyncSession, alert: AlertRow) -> MessageRow:
+    assert alert.current is not None
+    row = await session.get(MessageRow, alert.current, with_for_update=True)
+    if row is None:
+        raise MessageNotFound(f"the current message of alert {alert.event_id} is gone")
+    return row
+
+
+async def _outage(
+    session: AsyncSession, alert: AlertRow, principal: Principal, event: AlertEvent, kind: AlertKind
+) -> MessageRow:
+    """An alert or an update: to the event's addresses, within the key's area."""
+    assert event.addresses is not None
+    message_id = uuid4()
+    target = event.addresses.target()
+    points = await resolve_target(session, target=target, into=message_id)
+    check_area(principal, points)
+    facts = outage_facts(
+        event, sender=principal.name, where=places(event.addresses, store.street_names(points))
+    )
+    row = await _message(session, alert, principal, event, kind, facts, message_id=message_id, target=target)
+    alert.current = row.id
+    return row
+
+
+async def _to_current(
+    session: AsyncSession,
+    alert: AlertRow,
+    principal: Principal,
+    event: AlertEvent,
+    kind: AlertKind,
+    current: MessageRow,
+) -> MessageRow:
+    """A released, cancel or all-clear message: to whoever the current message reached."""
+    assert event.addresses is not None
+    facts = outage_facts(event, sender=principal.name, where=places(event.addresses, []))
+    row = await _message(session, alert, principal, event, kind, facts, message_id=uuid4(), target=None)
+    row.follows = current.id
+    return row
+
+
+async def _message(
+    session: AsyncSession,
+    alert: AlertRow,
+    principal: Principal,
+    event: AlertEvent,
+    kind: AlertKind,
+    facts: dict[Language, Facts],
+    *,
+    message_id: UUID,
+    target: Target | None,
+) -> MessageRow:
+    content = render_content(
+        {lang: texts[kind] for lang, texts in (await store.templates(session)).items()}, facts
+    )
+    row = new_message(
+        message_id=message_id,
+        alert=alert,
+        kind=kind,
+        author=principal.name,
+        content=content,
+        severity=event.severity,
+        target=target,
+        # an outage message not delivered before the outage ends is of no use to anyone
+        expires_at=event.end if kind in (AlertKind.ALERT, AlertKind.UPDATE) else None,
+    )
+    session.add(row)
+    await access.audit(
+        session,
+        actor=principal,
+        action=f"alert.{kind.value}",
+        message_id=row.id,
+        detail={"alert": str(alert.id), "event_id": alert.event_id},
+    )
+    return row
+
+
+def new_message(
+    *,
+    message_id: UUID,
+    alert: AlertRow,
+    kind: AlertKind,
+    author: str,
+    content: Content,
+    severity: Severity,
+    target: Target | None,
+    expires_at: datetime | None = None,
+    cap: dict[str, Any] | None = None,
+) -> MessageRow:
+    return MessageRow(
+        id=message_id,
+        state=MessageState.DRAFT.value,
+        severity=severity.value,
+        category=alert.category,
+        content=content.model_dump(mode="json", exclude_none=True),
+        target=target.model_dump(mode="json", exclude_defaults=True) if target else None,
+        sms_transliterate=False,
+        author=author,
+        created_at=datetime.now(UTC),
+        expires_at=expires_at,
+        alert_id=alert.id,
+        kind=kind.value,
+        public=True,
+        cap=cap,
+    )
+
+
+async def approve_if_pre_approved(
+    session: AsyncSession, principal: Principal, category: str, drafted: list[MessageRow]
+) -> bool:
+    """Send at once what the city has pre-approved for this key; returns whether anything was approved."""
+    if category not in principal.scope.pre_approved or not drafted:
+        return False
+    for row in drafted:
+        mark_approved(row, by=f"{principal.name} (pre-approved)")
+        await access.audit(
+            session,
+            actor=principal,
+            action="message.approved",
+            message_id=row.id,
+            detail={"pre_approved": True},
+        )
+    return True
+
+
+async def alert_read(session: AsyncSession, alert: AlertRow) -> AlertRead:
+    await session.flush()
+    rows = (
+        await session.execute(
+            select(MessageRow.id, MessageRow.kind, MessageRow.state)
+            .where(MessageRow.alert_id == alert.id)
+            .order_by(MessageRow.created_at)
+        )
+    ).all()
+    messages = [AlertMessageRead(id=row.id, kind=row.kind, state=MessageState(row.state)) for row in rows]
+    return AlertRead(
+        id=alert.id,
+        source="cap" if alert.source == "cap" else "json",
+        sender=alert.sender,
+        event_id=alert.event_id,
+        category=alert.category,
+        state=AlertState(alert.state),
+        current=alert.current,
+        awaiting_approval=any(m.state == MessageState.DRAFT for m in messages),
+        messages=messages,
+        created_at=alert.created_at,
+        updated_at=alert.updated_at,
+    )
+
+
+async def get_alert(
+    *, sessions: async_sessionmaker[AsyncSession], principal: Principal, event_id: str
+) -> AlertRead:
+    """An alert by the event id its sender gave it."""
+    require(principal, Role.UTILITY)
+    async with sessions() as session:
+        alert = await store.find_alert(session, sender=principal.name, refs=[event_id])
+        if alert is None:
+            raise MessageNotFound(f"'{principal.name}' has sent no alert {event_id}")
+        return await alert_read(session, alert)
