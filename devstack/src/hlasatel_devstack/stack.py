@@ -133,12 +133,21 @@ class Stack:
             self.keys = self._dev_keys()
 
     def _dev_keys(self) -> dict[str, str]:
-        """One composer API key per role, made with the composer's own command, in var/dev-keys.json."""
+        """One composer API key per role, and two utilities' (water, weather), made with the composer's
+        own command, in var/dev-keys.json."""
         holders = {"editor": "Dev Editor", "approver": "Dev Approver", "admin": "Dev Admin"}
         keys = {
             role: self.run_cli("composer", "create-key", "--name", name, "--role", role)
             for role, name in holders.items()
         }
+        for holder, name, category in (
+            ("water", "Dev Water Company", "water"),
+            ("weather", "Dev ČHMÚ", "weather"),
+        ):
+            keys[holder] = self.run_cli(
+                "composer", "create-key", "--name", name, "--role", "utility",
+                "--categories", category, "--pre-approved", category,
+            )  # fmt: skip
         path = self.config.var_dir / "dev-keys.json"
         path.write_text(json.dumps(keys, indent=2) + "\n", encoding="utf-8")
         path.chmod(0o600)

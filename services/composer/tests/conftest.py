@@ -7,17 +7,21 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
+import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from hlasatel_composer.adapters import access
 from hlasatel_composer.adapters.fanout import FanOut
 from hlasatel_composer.adapters.index import apply_subscriber_events
 from hlasatel_composer.adapters.orm import Base
+from hlasatel_composer.bootstrap import bootstrap
+from hlasatel_composer.config import Settings
 from hlasatel_composer.domain.access import Principal, Role, Scope
 from hlasatel_composer.domain.alerts import AlertEvent
 from hlasatel_composer.domain.targeting import Selection
 from hlasatel_composer.handlers import alerts, messages
-from hlasatel_composer.schemas import MessageCreate
+from hlasatel_composer.schemas import ApiKeyCreate, MessageCreate
 from hlasatel_contracts import (
     CATEGORIES,
     AddressPoint,
@@ -235,3 +239,29 @@ def harness(sessions: async_sessionmaker[AsyncSession]) -> Harness:
 @pytest.fixture
 def utility() -> Any:
     return make_utility
+
+
+class Api:
+    """The composer's HTTP API in process (no broker: fan-out is driven by the harness), and its keys."""
+
+    def __init__(self, client: httpx.AsyncClient, harness: Harness) -> None:
+        self.client = client
+        self.harness = harness
+
+    async def key(self, name: str, role: str, **scope: Any) -> dict[str, str]:
+        """A new key of this role and scope, as the header that carries it."""
+        data = ApiKeyCreate.model_validate({"name": name, "role": role, **scope})
+        async with self.harness.sessions() as session, session.begin():
+            _, key = await access.create_key(
+                session, name=name, role=data.role, created_by="test", scope=data.scope()
+            )
+        return {"Authorization": f"Bearer {key}"}
+
+
+@pytest.fixture
+async def api(database_url: str, harness: Harness) -> AsyncIterator[Api]:
+    app = bootstrap(Settings(database_url=database_url, public_base_url="http://composer"))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://composer") as client:
+        yield Api(client, harness)
+    await app.state.composer.sessions.kw["bind"].dispose()

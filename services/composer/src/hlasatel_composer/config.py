@@ -21,6 +21,12 @@ class Settings(ServiceSettings):
     fanout_idle_poll_s: float = 0.5
     # The registry's public address: e-mails carry its signed unsubscribe links (List-Unsubscribe).
     unsubscribe_base_url: str | None = "http://127.0.0.1:8001"
+    # Where citizens and other systems reach the composer: the public CAP and Atom feeds link to it.
+    public_base_url: str = "http://127.0.0.1:8000"
+    # CAP <sender> of the city's own exported alerts
+    cap_sender: str = "hlasatel@liberec.cz"
+    # the largest CAP document accepted: ČHMÚ's national warnings are about 1 MB
+    cap_max_bytes: int = 5_000_000
     # Keys the contact's hash inside delivery ids, so that an id in a log cannot be traced to a phone number.
     secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET)
 

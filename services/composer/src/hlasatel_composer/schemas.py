@@ -259,3 +259,32 @@ class TemplateRead(TemplateText):
     kind: AlertKind
     customised: bool = Field(description="An admin's version; false is the template Hlasatel ships")
     example: ChannelContent = Field(description="The template rendered for an example water outage")
+
+
+class CapInfoRead(BaseModel):
+    language: str
+    event: str
+    categories: list[str]
+    urgency: str
+    severity: str
+    certainty: str
+    onset: datetime | None
+    expires: datetime | None
+    areas: list[str] = Field(description="Each area's description")
+    polygons: int
+    circles: int
+    geocodes: int
+
+
+class CapReceived(BaseModel):
+    """What a CAP document said, and what the city made of it."""
+
+    identifier: str
+    sender: str
+    sent: datetime
+    status: str
+    msg_type: str
+    references: list[str]
+    infos: list[CapInfoRead]
+    outcome: str = Field(description="What was done, or why nothing was sent")
+    alert: AlertRead | None = Field(description="The city's alert it started, updated or ended")

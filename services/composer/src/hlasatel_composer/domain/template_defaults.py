@@ -76,7 +76,7 @@ def _warnings(when: str, what_to_do: str) -> str:
         f"{when}: {{{{ w.period }}}}\n"
         "{% if w.description %}{{ w.description }}\n{% endif %}"
         f"{{% if w.instruction %}}{what_to_do}: {{{{ w.instruction }}}}\n{{% endif %}}"
-        "{% if w.web %}{{ w.web }}\n{% endif %}\n{% endfor %}"
+        "{% if w.web %}{{ w.web }}\n{% endif %}\n\n{% endfor %}"
     )
 
 

@@ -1,16 +1,19 @@
 """The utilities' and agencies' routes: alerts as JSON or CAP 1.2, and the templates they are written in."""
 
+import hashlib
 from typing import Annotated, Any
+from uuid import UUID
 
-from fastapi import APIRouter, Header, status
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Header, Request, status
+from fastapi.responses import JSONResponse, Response
 
 from hlasatel_composer.domain.alerts import AlertEvent
 from hlasatel_composer.domain.templates import AlertKind, TemplateText
 from hlasatel_composer.entrypoints.deps import ComposerDep, PrincipalDep
-from hlasatel_composer.handlers import alerts, templates
+from hlasatel_composer.entrypoints.errors import PayloadTooLarge
+from hlasatel_composer.handlers import alerts, cap_alerts, public, templates
 from hlasatel_composer.handlers.idempotency import Answer, idempotent
-from hlasatel_composer.schemas import AlertRead, TemplateRead
+from hlasatel_composer.schemas import AlertRead, CapReceived, TemplateRead
 from hlasatel_contracts import Language
 
 router = APIRouter(prefix="/v1")
@@ -68,6 +71,104 @@ async def post_alert(
             run=run,
         )
     )
+
+
+_CAP_EXAMPLE = """<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2">
+  <identifier>2.49.0.0.203.0.CZ.220117170544.XOCZ50_OKPR</identifier>
+  <sender>chmi@chmi.cz</sender><sent>2022-01-17T17:05:44+01:00</sent>
+  <status>Actual</status><msgType>Alert</msgType><scope>Public</scope>
+  <info><language>cs</language><category>Met</category><event>Silný vítr</event>
+    <urgency>Immediate</urgency><severity>Moderate</severity><certainty>Likely</certainty>
+    <expires>2022-01-17T19:00:00+01:00</expires>
+    <area><areaDesc>Liberecký kraj</areaDesc>
+      <geocode><valueName>CISORP</valueName><value>5105</value></geocode></area>
+  </info>
+</alert>"""
+
+
+async def _body(request: Request, limit: int) -> bytes:
+    """The request body, refused as soon as it grows past the limit rather than after it is all read."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"the document is {declared} bytes; at most {limit} are accepted")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise PayloadTooLarge(f"the document is larger than {limit} bytes, the most accepted")
+    return bytes(body)
+
+
+@router.post(
+    "/alerts/cap",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CapReceived,
+    tags=["alerts"],
+    responses={
+        **_ALERT_ANSWERS,
+        200: {"description": "Nothing new was sent; `outcome` says why", "model": CapReceived},
+        413: {"description": "The document is too large"},
+        422: {"description": "Not CAP 1.2: the schema error, a DOCTYPE, or XML that is not well-formed"},
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/cap+xml": {"schema": {"type": "string"}, "example": _CAP_EXAMPLE},
+                "application/xml": {"schema": {"type": "string"}, "example": _CAP_EXAMPLE},
+            },
+        }
+    },
+)
+async def post_cap(
+    request: Request, composer: ComposerDep, principal: PrincipalDep, idempotency_key: IdempotencyKey = None
+) -> JSONResponse:
+    """A CAP 1.2 alert (utility): validated against the OASIS schema and parsed without entities; an
+    Alert, an Update (of a known alert, or a new one) or a Cancel with references. Warnings that name
+    Liberec by geocode (ČHMÚ's CISORP 5105) go to the whole city; polygons and circles to the houses
+    inside them."""
+    data = await _body(request, composer.settings.cap_max_bytes)
+
+    async def run() -> tuple[int, dict[str, Any]]:
+        received, created = await cap_alerts.receive_cap(
+            deps=composer.alert_deps(),
+            principal=principal,
+            data=data,
+            max_bytes=composer.settings.cap_max_bytes,
+        )
+        return (201 if created else 200), received.model_dump(mode="json")
+
+    return _answer(
+        await idempotent(
+            sessions=composer.sessions,
+            key_id=principal.key_id,
+            idempotency_key=idempotency_key,
+            fingerprint=hashlib.sha256(data).hexdigest(),
+            run=run,
+        )
+    )
+
+
+@router.get("/public/feed.atom", tags=["public"], response_class=Response)
+async def public_feed(request: Request, composer: ComposerDep) -> Response:
+    """Every public message of the city, newest first, as Atom; no key needed."""
+    base = composer.settings.public_base_url.rstrip("/")
+    body = await public.feed(sessions=composer.sessions, base_url=base, self_link=str(request.url))
+    return Response(body, media_type="application/atom+xml; charset=utf-8")
+
+
+@router.get(
+    "/public/messages/{message_id}.cap",
+    tags=["public"],
+    response_class=Response,
+    responses={404: {"description": "No such public message"}},
+)
+async def public_cap(message_id: UUID, composer: ComposerDep) -> Response:
+    """A public message as a CAP 1.2 document; no key needed."""
+    body = await public.message_cap(
+        sessions=composer.sessions, message_id=message_id, sender=composer.settings.cap_sender
+    )
+    return Response(body, media_type="application/cap+xml; charset=utf-8")
 
 
 @router.get("/alerts/{event_id}", tags=["alerts"], responses={404: {"description": "No such alert"}})

@@ -1,4 +1,4 @@
-"""``composer serve`` and ``composer create-key --name NAME --role ROLE``."""
+"""``composer serve`` and ``composer create-key --name NAME --role ROLE [--categories ...]``."""
 
 import argparse
 import asyncio
@@ -7,19 +7,20 @@ from hlasatel_composer.adapters.orm import Base
 from hlasatel_composer.config import Settings
 from hlasatel_composer.domain.access import Role
 from hlasatel_composer.handlers.keys import bootstrap_key
+from hlasatel_composer.schemas import ApiKeyCreate
 from hlasatel_runtime.database import build_engine, session_factory
 from hlasatel_runtime.logs import configure_logging
 from hlasatel_runtime.service import serve
 
 
-async def create_key(settings: Settings, *, name: str, role: Role) -> str:
+async def create_key(settings: Settings, *, data: ApiKeyCreate) -> str:
     """A key made where there is no admin yet: the first admin's, or a deployment's own."""
     engine = build_engine(settings.database_url)
     try:
         async with engine.begin() as connection:
             await connection.run_sync(Base.metadata.create_all)
         async with session_factory(engine)() as session, session.begin():
-            return await bootstrap_key(session, name=name, role=role)
+            return await bootstrap_key(session, name=data.name, role=data.role, scope=data.scope())
     finally:
         await engine.dispose()
 
@@ -31,6 +32,9 @@ def main(argv: list[str] | None = None) -> None:
     maker = commands.add_parser("create-key", help="make an API key and print it (it is stored hashed)")
     maker.add_argument("--name", required=True, help="who holds it, e.g. 'Jana Nováková' or 'water company'")
     maker.add_argument("--role", required=True, choices=[role.value for role in Role])
+    maker.add_argument("--categories", nargs="+", help="only these categories (every one when absent)")
+    maker.add_argument("--pre-approved", nargs="+", default=[], help="categories sent without an approver")
+    maker.add_argument("--rate-limit", type=int, help="requests a minute (60 for a utility when absent)")
     args = parser.parse_args(argv)
     settings = Settings()
     configure_logging("composer", settings.log_level)
@@ -39,4 +43,11 @@ def main(argv: list[str] | None = None) -> None:
 
         serve(bootstrap(settings), settings)
         return
-    print(asyncio.run(create_key(settings, name=args.name, role=Role(args.role))))
+    data = ApiKeyCreate(
+        name=args.name,
+        role=Role(args.role),
+        categories=args.categories,
+        pre_approved=args.pre_approved,
+        rate_limit_per_minute=args.rate_limit,
+    )
+    print(asyncio.run(create_key(settings, data=data)))

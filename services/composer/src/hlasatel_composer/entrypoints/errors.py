@@ -5,6 +5,7 @@ from fastapi.responses import JSONResponse
 
 from hlasatel_composer.domain.access import Forbidden, FourEyesRequired, OutOfScope
 from hlasatel_composer.domain.alerts import AlertConflict
+from hlasatel_composer.domain.cap import CapRejected
 from hlasatel_composer.domain.ratelimit import RateLimited
 from hlasatel_composer.domain.templates import TemplateInvalid
 from hlasatel_composer.entrypoints.deps import NotAuthenticated
@@ -30,6 +31,7 @@ _STATUS: dict[type[SafeError], int] = {
     IdempotentRequestInProgress: 409,
     PayloadTooLarge: 413,
     TemplateInvalid: 422,
+    CapRejected: 422,
     IdempotencyKeyReused: 422,
     RateLimited: 429,
 }

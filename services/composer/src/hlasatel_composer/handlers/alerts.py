@@ -109,7 +109,7 @@ async def _follow_up(
     publish_cancellation: PublishCancellation,
 ) -> list[MessageRow]:
     previous = event_of(alert.event)
-    current = await _current(session, alert)
+    current = await current_message(session, alert)
     alert.updated_at = datetime.now(UTC)
     if event.msg_type is MsgType.UPDATE:
         merged = event.merged_into(previous)
@@ -121,7 +121,15 @@ async def _follow_up(
         update = await _outage(session, alert, principal, merged, AlertKind.UPDATE)
         if merged.addresses == previous.addresses:
             return [update]
-        released = await _to_current(session, alert, principal, previous, AlertKind.RELEASED, current)
+        released = await to_current(
+            session,
+            alert,
+            principal,
+            AlertKind.RELEASED,
+            _told(previous, principal),
+            severity=previous.severity,
+            current=current,
+        )
         released.unless_at = update.id
         return [update, released]
     alert.state = AlertState.ENDED.value
@@ -131,10 +139,13 @@ async def _follow_up(
     if event.msg_type is MsgType.CANCEL and current.state != MessageState.DONE:
         await stop(session, current, actor=principal, publish_cancellation=publish_cancellation)
     kind = AlertKind.CANCEL if event.msg_type is MsgType.CANCEL else AlertKind.ALL_CLEAR
-    return [await _to_current(session, alert, principal, previous, kind, current)]
+    told = _told(previous, principal)
+    return [
+        await to_current(session, alert, principal, kind, told, severity=previous.severity, current=current)
+    ]
 
 
-async def _current(session: AsyncSession, alert: AlertRow) -> MessageRow:
+async def current_message(session: AsyncSession, alert: AlertRow) -> MessageRow:
     assert alert.current is not None
     row = await session.get(MessageRow, alert.current, with_for_update=True)
     if row is None:
@@ -154,51 +165,72 @@ async def _outage(
     facts = outage_facts(
         event, sender=principal.name, where=places(event.addresses, store.street_names(points))
     )
-    row = await _message(session, alert, principal, event, kind, facts, message_id=message_id, target=target)
+    row = await message(
+        session,
+        alert,
+        principal,
+        kind,
+        facts,
+        severity=event.severity,
+        message_id=message_id,
+        target=target,
+        # an outage message not delivered before the outage ends is of no use to anyone
+        expires_at=event.end,
+    )
     alert.current = row.id
     return row
 
 
-async def _to_current(
+async def to_current(
     session: AsyncSession,
     alert: AlertRow,
     principal: Principal,
-    event: AlertEvent,
     kind: AlertKind,
+    facts: dict[Language, Facts],
+    *,
+    severity: Severity,
     current: MessageRow,
 ) -> MessageRow:
     """A released, cancel or all-clear message: to whoever the current message reached."""
-    assert event.addresses is not None
-    facts = outage_facts(event, sender=principal.name, where=places(event.addresses, []))
-    row = await _message(session, alert, principal, event, kind, facts, message_id=uuid4(), target=None)
+    row = await message(
+        session, alert, principal, kind, facts, severity=severity, message_id=uuid4(), target=None
+    )
     row.follows = current.id
     return row
 
 
-async def _message(
+def _told(event: AlertEvent, principal: Principal) -> dict[Language, Facts]:
+    """What the recipients of the current message were told, for those that follow it."""
+    assert event.addresses is not None
+    return outage_facts(event, sender=principal.name, where=places(event.addresses, []))
+
+
+async def message(
     session: AsyncSession,
     alert: AlertRow,
     principal: Principal,
-    event: AlertEvent,
     kind: AlertKind,
     facts: dict[Language, Facts],
     *,
+    severity: Severity,
     message_id: UUID,
     target: Target | None,
+    expires_at: datetime | None = None,
+    cap: dict[str, Any] | None = None,
 ) -> MessageRow:
-    content = render_content(
-        {lang: texts[kind] for lang, texts in (await store.templates(session)).items()}, facts
-    )
+    """A message of the alert's chain, rendered by the city's templates, as a draft."""
+    chosen = await store.templates(session)
+    content = render_content({language: texts[kind] for language, texts in chosen.items()}, facts)
     row = new_message(
         message_id=message_id,
         alert=alert,
         kind=kind,
         author=principal.name,
         content=content,
-        severity=event.severity,
+        severity=severity,
         target=target,
-        # an outage message not delivered before the outage ends is of no use to anyone
-        expires_at=event.end if kind in (AlertKind.ALERT, AlertKind.UPDATE) else None,
+        expires_at=expires_at,
+        cap=cap,
     )
     session.add(row)
     await access.audit(

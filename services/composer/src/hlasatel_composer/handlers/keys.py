@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hlasatel_composer.adapters import access
 from hlasatel_composer.adapters.orm import ApiKeyRow, AuditRow
-from hlasatel_composer.domain.access import Principal, Role, require
+from hlasatel_composer.domain.access import Principal, Role, Scope, require
 from hlasatel_composer.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead, AuditRead
 from hlasatel_runtime.errors import SafeError
 
@@ -96,10 +96,10 @@ async def audit_log(
         ]
 
 
-async def bootstrap_key(session: AsyncSession, *, name: str, role: Role) -> str:
+async def bootstrap_key(session: AsyncSession, *, name: str, role: Role, scope: Scope | None = None) -> str:
     """A key made from the command line, where there is no admin yet to make it."""
     system = Principal(key_id="-", name="command line", role=Role.ADMIN)
-    row, key = await access.create_key(session, name=name, role=role, created_by=system.name)
+    row, key = await access.create_key(session, name=name, role=role, created_by=system.name, scope=scope)
     await access.audit(
         session, actor=system, action="key.created", detail={"key": str(row.id), "role": row.role}
     )

@@ -1,0 +1,218 @@
+"""CAP 1.2 alerts from warning services: an Alert or an Update of an unknown alert starts one; an Update
+of a known alert updates it (or, with no warning left for Liberec, gives the all-clear); a Cancel cancels
+it. An issue of a feed whose warnings have not changed tells nobody anything again."""
+
+from datetime import UTC, datetime
+from typing import Any
+from uuid import uuid4
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hlasatel_composer.adapters import alerts as store
+from hlasatel_composer.adapters.orm import AlertRow, MessageRow
+from hlasatel_composer.adapters.recipients import resolve_target, selected_points
+from hlasatel_composer.domain.access import Principal, Role, check_area, check_category, require
+from hlasatel_composer.domain.alerts import AlertState
+from hlasatel_composer.domain.cap import MAX_CAP_BYTES, CapAlert, parse_cap
+from hlasatel_composer.domain.cap_alerts import LIBEREC_GEOCODES, Plan, facts_from_json, facts_json, plan
+from hlasatel_composer.domain.messages import MessageState, Severity
+from hlasatel_composer.domain.targeting import Target
+from hlasatel_composer.domain.templates import AlertKind
+from hlasatel_composer.handlers.alerts import (
+    AlertDeps,
+    alert_read,
+    approve_if_pre_approved,
+    current_message,
+    message,
+    to_current,
+)
+from hlasatel_composer.handlers.messages import stop
+from hlasatel_composer.schemas import CapInfoRead, CapReceived
+
+
+async def receive_cap(
+    *,
+    deps: AlertDeps,
+    principal: Principal,
+    data: bytes,
+    geocodes: frozenset[tuple[str, str]] = LIBEREC_GEOCODES,
+    max_bytes: int = MAX_CAP_BYTES,
+) -> tuple[CapReceived, bool]:
+    """Take a CAP document; returns what was made of it and whether a message was drafted or sent."""
+    require(principal, Role.UTILITY)
+    cap = parse_cap(data, max_bytes=max_bytes)
+    async with deps.sessions() as session, session.begin():
+        known = await store.find_alert(session, sender=cap.sender, refs=[cap.identifier])
+        if known is not None:
+            return _received(
+                cap, "received before: nothing more is sent", await alert_read(session, known)
+            ), False
+        alert, drafted, outcome = await _apply(session, deps, principal, cap)
+        if alert is None:
+            return _received(cap, outcome, None), False
+        await store.remember_ref(session, sender=cap.sender, ref=cap.identifier, alert_id=alert.id)
+        sent_now = await approve_if_pre_approved(session, principal, alert.category, drafted)
+        read = await alert_read(session, alert)
+    if sent_now:
+        deps.wake_fan_out()
+    return _received(cap, outcome, read), bool(drafted)
+
+
+async def _apply(
+    session: AsyncSession, deps: AlertDeps, principal: Principal, cap: CapAlert
+) -> tuple[AlertRow | None, list[MessageRow], str]:
+    referenced = await _referenced(session, cap)
+    if cap.msg_type == "Cancel":
+        if referenced is None:
+            # most often an alert that was never for Liberec: a feed is told so, not refused
+            return None, [], "the Cancel references no alert the city has received: nothing to cancel"
+        return referenced, await _end(session, deps, principal, referenced, AlertKind.CANCEL), "cancelled"
+    decided = plan(cap, now=datetime.now(UTC))
+    if referenced is None:
+        if isinstance(decided, str):
+            return None, [], decided
+        return await _start(session, principal, cap, decided)
+    if isinstance(decided, str):
+        # an update that leaves no warning for the city ends the alert
+        return referenced, await _end(session, deps, principal, referenced, AlertKind.ALL_CLEAR), decided
+    if decided.digest() == referenced.digest:
+        return referenced, [], "the warnings are unchanged: nothing is sent again"
+    return referenced, await _update(session, deps, principal, referenced, cap, decided), "updated"
+
+
+async def _referenced(session: AsyncSession, cap: CapAlert) -> AlertRow | None:
+    """The newest alert of the city that the CAP message's references name."""
+    for reference in reversed(cap.references):
+        found = await store.find_alert(session, sender=reference.sender, refs=[reference.identifier])
+        if found is not None and found.state == AlertState.ACTIVE:
+            return found
+    return None
+
+
+async def _start(
+    session: AsyncSession, principal: Principal, cap: CapAlert, decided: Plan
+) -> tuple[AlertRow | None, list[MessageRow], str]:
+    check_category(principal, decided.category)
+    if not decided.target.city and not await selected_points(session, decided.target):
+        return None, [], "no address point of Liberec where someone is subscribed lies in its area"
+    now = datetime.now(UTC)
+    alert = AlertRow(
+        id=uuid4(),
+        source="cap",
+        sender=cap.sender,
+        event_id=cap.identifier,
+        category=decided.category,
+        state=AlertState.ACTIVE.value,
+        event={"facts": facts_json(decided.facts), "severity": decided.severity.value},
+        digest=decided.digest(),
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(alert)
+    return alert, [await _warning(session, principal, alert, cap, decided)], "accepted"
+
+
+async def _warning(
+    session: AsyncSession, principal: Principal, alert: AlertRow, cap: CapAlert, decided: Plan
+) -> MessageRow:
+    message_id = uuid4()
+    check_area(principal, await resolve_target(session, target=decided.target, into=message_id))
+    row = await message(
+        session,
+        alert,
+        principal,
+        AlertKind.WARNING,
+        decided.facts,
+        severity=decided.severity,
+        message_id=message_id,
+        target=decided.target,
+        expires_at=decided.expires_at,
+        cap=_cap_meta(cap, decided),
+    )
+    alert.current = row.id
+    return row
+
+
+async def _update(
+    session: AsyncSession,
+    deps: AlertDeps,
+    principal: Principal,
+    alert: AlertRow,
+    cap: CapAlert,
+    decided: Plan,
+) -> list[MessageRow]:
+    current = await current_message(session, alert)
+    told = facts_from_json(alert.event["facts"])
+    severity = Severity(alert.event["severity"])
+    alert.event = {"facts": facts_json(decided.facts), "severity": decided.severity.value}
+    alert.digest, alert.updated_at = decided.digest(), datetime.now(UTC)
+    if current.state == MessageState.DRAFT:
+        await stop(session, current, actor=principal, publish_cancellation=deps.publish_cancellation)
+        return [await _warning(session, principal, alert, cap, decided)]
+    update = await _warning(session, principal, alert, cap, decided)
+    if current.target is not None and Target.model_validate(current.target) == decided.target:
+        return [update]
+    released = await to_current(
+        session, alert, principal, AlertKind.RELEASED, told, severity=severity, current=current
+    )
+    released.unless_at = update.id
+    return [update, released]
+
+
+async def _end(
+    session: AsyncSession, deps: AlertDeps, principal: Principal, alert: AlertRow, kind: AlertKind
+) -> list[MessageRow]:
+    current = await current_message(session, alert)
+    alert.state, alert.updated_at = AlertState.ENDED.value, datetime.now(UTC)
+    if current.state == MessageState.DRAFT or (
+        kind is AlertKind.CANCEL and current.state != MessageState.DONE
+    ):
+        await stop(session, current, actor=principal, publish_cancellation=deps.publish_cancellation)
+        if current.state == MessageState.DRAFT:
+            return []
+    told = facts_from_json(alert.event["facts"])
+    severity = Severity(alert.event["severity"])
+    return [await to_current(session, alert, principal, kind, told, severity=severity, current=current)]
+
+
+def _cap_meta(cap: CapAlert, decided: Plan) -> dict[str, Any]:
+    """CAP's own terms of the warning, for the city's CAP export."""
+    first = decided.infos[0]
+    return {
+        "identifier": cap.identifier,
+        "sender": cap.sender,
+        "urgency": first.urgency,
+        "severity": first.severity,
+        "certainty": first.certainty,
+        "categories": list(first.categories),
+    }
+
+
+def _received(cap: CapAlert, outcome: str, alert: Any) -> CapReceived:
+    return CapReceived(
+        identifier=cap.identifier,
+        sender=cap.sender,
+        sent=cap.sent,
+        status=cap.status,
+        msg_type=cap.msg_type,
+        references=[f"{r.sender},{r.identifier}" for r in cap.references],
+        infos=[
+            CapInfoRead(
+                language=info.language,
+                event=info.event,
+                categories=list(info.categories),
+                urgency=info.urgency,
+                severity=info.severity,
+                certainty=info.certainty,
+                onset=info.onset,
+                expires=info.expires,
+                areas=[area.description for area in info.areas],
+                polygons=sum(len(area.polygons) for area in info.areas),
+                circles=sum(len(area.circles) for area in info.areas),
+                geocodes=sum(len(area.geocodes) for area in info.areas),
+            )
+            for info in cap.infos
+        ],
+        outcome=outcome,
+        alert=alert,
+    )
