@@ -261,6 +261,8 @@ class Api:
 @pytest.fixture
 async def api(database_url: str, harness: Harness) -> AsyncIterator[Api]:
     app = bootstrap(Settings(database_url=database_url, public_base_url="http://composer"))
+    # no broker in process: cancellations go where the harness's fake bus records them
+    app.state.composer.publish_cancellation = harness.published.cancel
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://composer") as client:
         yield Api(client, harness)
