@@ -239,6 +239,56 @@ def test_a_message_to_one_street_reaches_exactly_that_street(stack: Stack, compo
     assert nobody_else.isdisjoint(reached)
 
 
+def test_a_utility_alert_its_update_and_all_clear_reach_exactly_the_houses_concerned(
+    stack: Stack, composer: httpx.Client
+) -> None:
+    """The water company's system, pre-approved for water: Petr's house, then Marie's street instead."""
+    water = {"Authorization": f"Bearer {stack.keys['water']}"}
+    event = {
+        "event_id": "SVS-E2E-1",
+        "category": "water",
+        "addresses": {"address_points": [MASARYKOVA_10]},
+        "start": "2030-06-03T08:00:00+02:00",
+        "end": "2030-06-03T14:00:00+02:00",
+        "reason": "oprava vodovodního řadu",
+    }
+    alert = composer.post("/v1/alerts", json=event, headers={**water, "Idempotency-Key": "e2e-1"})
+    assert alert.status_code == 201 and not alert.json()["awaiting_approval"], alert.text
+    sent = _told(stack, alert.json()["current"], "+420777100002")
+    assert sent == {"+420777100002": "Water supply interruption: 3 Jun 2030, 08:00–14:00, Masarykova."}
+
+    moved = {**event, "msg_type": "update", "addresses": {"address_points": [JABLONECKA_6]}}
+    updated = composer.post("/v1/alerts", json=moved, headers=water).json()
+    kinds = {m["kind"]: m["id"] for m in updated["messages"]}
+    assert _told(stack, kinds["update"], "+420777100003")["+420777100003"].startswith("ZMĚNA: Odstávka vody")
+    assert _told(stack, kinds["released"], "+420777100002")["+420777100002"].endswith(
+        "has changed and no longer affects your address."
+    )
+
+    ended = composer.post("/v1/alerts", json={**event, "msg_type": "all-clear"}, headers=water).json()
+    all_clear = next(m["id"] for m in ended["messages"] if m["kind"] == "all-clear")
+    assert set(_told(stack, all_clear, "+420777100003")) == {"+420777100003"}
+    told = {
+        e["recipient"]
+        for e in ledger(stack, "sms")
+        if e["message_id"] in {m["id"] for m in ended["messages"]}
+    }
+    assert "+420777100001" not in told  # Jana's house on Masarykova was never concerned
+
+
+def _told(stack: Stack, message_id: str, waiting_for: str) -> dict[str, str]:
+    """Once `waiting_for` has the message's SMS: every SMS of the message, by phone, without its footer."""
+
+    def arrived() -> dict[str, str] | None:
+        texts = {e["recipient"]: e["text"] for e in ledger(stack, "sms") if e["message_id"] == message_id}
+        return texts if waiting_for in texts else None
+
+    found = eventually(arrived, what=f"the SMS of {message_id} reached {waiting_for}")
+    return {
+        phone: text.split("\n")[0].split(" Reason:")[0].split(" Důvod:")[0] for phone, text in found.items()
+    }
+
+
 def test_a_token_fcm_no_longer_knows_is_deactivated_everywhere(
     composer: httpx.Client, registry: httpx.Client
 ) -> None:
@@ -361,4 +411,4 @@ def test_the_composer_refuses_calls_without_a_valid_key_and_keeps_the_dev_keys(s
     created = httpx.post(f"{url}/v1/keys", json={"name": "x", "role": "admin"}, headers=editor)
     assert created.status_code == 403 and "needs admin" in created.json()["detail"]
     saved = json.loads((stack.config.var_dir / "dev-keys.json").read_text())
-    assert set(saved) == {"editor", "approver", "admin"} and saved == stack.keys
+    assert set(saved) == {"editor", "approver", "admin", "water", "weather"} and saved == stack.keys
