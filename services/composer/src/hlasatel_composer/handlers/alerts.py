@@ -7,7 +7,7 @@ recipients. Messages go out at once when the key's category is pre-approved, oth
 approvers' queue as drafts.
 """
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -109,40 +109,77 @@ async def _follow_up(
     publish_cancellation: PublishCancellation,
 ) -> list[MessageRow]:
     previous = event_of(alert.event)
+    told = _told(previous, principal)
+    if event.msg_type is not MsgType.UPDATE:
+        kind = AlertKind.CANCEL if event.msg_type is MsgType.CANCEL else AlertKind.ALL_CLEAR
+        return await end(
+            session, alert, principal, publish_cancellation, kind=kind, told=told, severity=previous.severity
+        )
+    merged = event.merged_into(previous)
+    alert.event, alert.digest = merged.model_dump(mode="json"), merged.digest()
+    return await update(
+        session,
+        alert,
+        principal,
+        publish_cancellation,
+        told=told,
+        severity=previous.severity,
+        same_area=merged.addresses == previous.addresses,
+        fresh=lambda: _outage(session, alert, principal, merged, AlertKind.ALERT),
+        updated=lambda: _outage(session, alert, principal, merged, AlertKind.UPDATE),
+    )
+
+
+async def update(
+    session: AsyncSession,
+    alert: AlertRow,
+    principal: Principal,
+    publish_cancellation: PublishCancellation,
+    *,
+    told: dict[Language, Facts],
+    severity: Severity,
+    same_area: bool,
+    fresh: Callable[[], Awaitable[MessageRow]],
+    updated: Callable[[], Awaitable[MessageRow]],
+) -> list[MessageRow]:
+    """The alert as it is now: to the new area, and, when the area changed, a released word to those the
+    current message reached outside it. A current message still in the queue has told nobody: it is
+    replaced by a `fresh` one."""
     current = await current_message(session, alert)
     alert.updated_at = datetime.now(UTC)
-    if event.msg_type is MsgType.UPDATE:
-        merged = event.merged_into(previous)
-        alert.event, alert.digest = merged.model_dump(mode="json"), merged.digest()
-        if current.state == MessageState.DRAFT:
-            # nobody has been told yet: the draft in the queue is replaced by the alert as it is now
-            await stop(session, current, actor=principal, publish_cancellation=publish_cancellation)
-            return [await _outage(session, alert, principal, merged, AlertKind.ALERT)]
-        update = await _outage(session, alert, principal, merged, AlertKind.UPDATE)
-        if merged.addresses == previous.addresses:
-            return [update]
-        released = await to_current(
-            session,
-            alert,
-            principal,
-            AlertKind.RELEASED,
-            _told(previous, principal),
-            severity=previous.severity,
-            current=current,
-        )
-        released.unless_at = update.id
-        return [update, released]
-    alert.state = AlertState.ENDED.value
+    if current.state == MessageState.DRAFT:
+        await stop(session, current, actor=principal, publish_cancellation=publish_cancellation)
+        return [await fresh()]
+    made = await updated()
+    if same_area:
+        return [made]
+    released = await to_current(
+        session, alert, principal, AlertKind.RELEASED, told, severity=severity, current=current
+    )
+    released.unless_at = made.id
+    return [made, released]
+
+
+async def end(
+    session: AsyncSession,
+    alert: AlertRow,
+    principal: Principal,
+    publish_cancellation: PublishCancellation,
+    *,
+    kind: AlertKind,
+    told: dict[Language, Facts],
+    severity: Severity,
+) -> list[MessageRow]:
+    """Cancel or all-clear to exactly the current message's recipients; a cancel also stops its fan-out.
+    A current message still in the queue is withdrawn and nobody is told anything."""
+    current = await current_message(session, alert)
+    alert.state, alert.updated_at = AlertState.ENDED.value, datetime.now(UTC)
     if current.state == MessageState.DRAFT:
         await stop(session, current, actor=principal, publish_cancellation=publish_cancellation)
         return []
-    if event.msg_type is MsgType.CANCEL and current.state != MessageState.DONE:
+    if kind is AlertKind.CANCEL and current.state != MessageState.DONE:
         await stop(session, current, actor=principal, publish_cancellation=publish_cancellation)
-    kind = AlertKind.CANCEL if event.msg_type is MsgType.CANCEL else AlertKind.ALL_CLEAR
-    told = _told(previous, principal)
-    return [
-        await to_current(session, alert, principal, kind, told, severity=previous.severity, current=current)
-    ]
+    return [await to_current(session, alert, principal, kind, told, severity=severity, current=current)]
 
 
 async def current_message(session: AsyncSession, alert: AlertRow) -> MessageRow:

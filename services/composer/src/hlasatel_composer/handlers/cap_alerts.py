@@ -15,19 +15,20 @@ from hlasatel_composer.domain.access import Principal, Role, check_area, check_c
 from hlasatel_composer.domain.alerts import AlertState
 from hlasatel_composer.domain.cap import MAX_CAP_BYTES, CapAlert, parse_cap
 from hlasatel_composer.domain.cap_alerts import LIBEREC_GEOCODES, Plan, facts_from_json, facts_json, plan
-from hlasatel_composer.domain.messages import MessageState, Severity
+from hlasatel_composer.domain.messages import Severity
 from hlasatel_composer.domain.targeting import Target
-from hlasatel_composer.domain.templates import AlertKind
+from hlasatel_composer.domain.templates import AlertKind, Facts
 from hlasatel_composer.handlers.alerts import (
     AlertDeps,
     alert_read,
     approve_if_pre_approved,
     current_message,
+    end,
     message,
-    to_current,
+    update,
 )
-from hlasatel_composer.handlers.messages import stop
 from hlasatel_composer.schemas import CapInfoRead, CapReceived
+from hlasatel_contracts import Language
 
 
 async def receive_cap(
@@ -142,37 +143,34 @@ async def _update(
     decided: Plan,
 ) -> list[MessageRow]:
     current = await current_message(session, alert)
-    told = facts_from_json(alert.event["facts"])
-    severity = Severity(alert.event["severity"])
+    told, severity = _told(alert)
     alert.event = {"facts": facts_json(decided.facts), "severity": decided.severity.value}
-    alert.digest, alert.updated_at = decided.digest(), datetime.now(UTC)
-    if current.state == MessageState.DRAFT:
-        await stop(session, current, actor=principal, publish_cancellation=deps.publish_cancellation)
-        return [await _warning(session, principal, alert, cap, decided)]
-    update = await _warning(session, principal, alert, cap, decided)
-    if current.target is not None and Target.model_validate(current.target) == decided.target:
-        return [update]
-    released = await to_current(
-        session, alert, principal, AlertKind.RELEASED, told, severity=severity, current=current
+    alert.digest = decided.digest()
+    return await update(
+        session,
+        alert,
+        principal,
+        deps.publish_cancellation,
+        told=told,
+        severity=severity,
+        same_area=current.target is not None and Target.model_validate(current.target) == decided.target,
+        fresh=lambda: _warning(session, principal, alert, cap, decided),
+        updated=lambda: _warning(session, principal, alert, cap, decided),
     )
-    released.unless_at = update.id
-    return [update, released]
 
 
 async def _end(
     session: AsyncSession, deps: AlertDeps, principal: Principal, alert: AlertRow, kind: AlertKind
 ) -> list[MessageRow]:
-    current = await current_message(session, alert)
-    alert.state, alert.updated_at = AlertState.ENDED.value, datetime.now(UTC)
-    if current.state == MessageState.DRAFT or (
-        kind is AlertKind.CANCEL and current.state != MessageState.DONE
-    ):
-        await stop(session, current, actor=principal, publish_cancellation=deps.publish_cancellation)
-        if current.state == MessageState.DRAFT:
-            return []
-    told = facts_from_json(alert.event["facts"])
-    severity = Severity(alert.event["severity"])
-    return [await to_current(session, alert, principal, kind, told, severity=severity, current=current)]
+    told, severity = _told(alert)
+    return await end(
+        session, alert, principal, deps.publish_cancellation, kind=kind, told=told, severity=severity
+    )
+
+
+def _told(alert: AlertRow) -> tuple[dict[Language, Facts], Severity]:
+    """What the current message's recipients were told, for those that follow it."""
+    return facts_from_json(alert.event["facts"]), Severity(alert.event["severity"])
 
 
 def _cap_meta(cap: CapAlert, decided: Plan) -> dict[str, Any]:
