@@ -1,6 +1,7 @@
 """Utilities' alerts: scoping, pre-approval, templates in every language, and who an update, a cancel and
 an all-clear reach."""
 
+import asyncio
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -212,6 +213,17 @@ class TestIdempotency:
         first = await harness.alert(utility(), **outage())
         again = await harness.alert(utility(), **outage())
         assert again.id == first.id and len(again.messages) == 1
+        async with harness.sessions() as session:
+            assert len((await session.scalars(select(MessageRow))).all()) == 1
+
+    async def test_two_copies_arriving_at_once_make_one_alert(
+        self, harness: Any, utility: Any, addresses: Addresses
+    ) -> None:
+        await harness.index(harness.subscriber(addresses["Masarykova"][0]))
+        first, second = await asyncio.gather(
+            harness.alert(utility(), **outage()), harness.alert(utility(), **outage())
+        )
+        assert first.id == second.id
         async with harness.sessions() as session:
             assert len((await session.scalars(select(MessageRow))).all()) == 1
 

@@ -58,8 +58,9 @@ async def find_alert(session: AsyncSession, *, sender: str, refs: Iterable[str])
 
 
 async def remember_ref(session: AsyncSession, *, sender: str, ref: str, alert_id: UUID) -> None:
-    if await session.get(AlertRef, (sender, ref)) is None:
-        session.add(AlertRef(sender=sender, ref=ref, alert_id=alert_id))
+    """A new id for an alert. Never checked first: if another transaction took it meanwhile, the commit
+    fails on the key, rather than two alerts sharing one id."""
+    session.add(AlertRef(sender=sender, ref=ref, alert_id=alert_id))
 
 
 def street_names(points: Iterable[Row[Any]]) -> list[str]:

@@ -10,10 +10,11 @@ approvers' queue as drafts.
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hlasatel_composer.adapters import access
@@ -38,6 +39,8 @@ from hlasatel_composer.handlers.messages import PublishCancellation, mark_approv
 from hlasatel_composer.schemas import AlertMessageRead, AlertRead
 from hlasatel_contracts import Language
 
+T = TypeVar("T")
+
 
 @dataclass(frozen=True)
 class AlertDeps:
@@ -52,6 +55,19 @@ async def receive_event(
     """Take a utility's event; returns the alert and whether anything new was made of it."""
     require(principal, Role.UTILITY)
     check_category(principal, event.category)
+    return await once_more_after_a_race(lambda: _receive_event(deps, principal, event))
+
+
+async def once_more_after_a_race(attempt: Callable[[], Awaitable[T]]) -> T:
+    """Two copies of one event at the same moment: the second to commit finds the alert's id taken, and its
+    second attempt finds the first one's alert and answers as for a repeat."""
+    try:
+        return await attempt()
+    except IntegrityError:
+        return await attempt()
+
+
+async def _receive_event(deps: AlertDeps, principal: Principal, event: AlertEvent) -> tuple[AlertRead, bool]:
     async with deps.sessions() as session, session.begin():
         alert = await store.find_alert(session, sender=principal.name, refs=[event.event_id])
         if event.msg_type is MsgType.ALERT:

@@ -25,6 +25,7 @@ from hlasatel_composer.handlers.alerts import (
     current_message,
     end,
     message,
+    once_more_after_a_race,
     update,
 )
 from hlasatel_composer.schemas import CapInfoRead, CapReceived
@@ -42,6 +43,10 @@ async def receive_cap(
     """Take a CAP document; returns what was made of it and whether a message was drafted or sent."""
     require(principal, Role.UTILITY)
     cap = parse_cap(data, max_bytes=max_bytes)
+    return await once_more_after_a_race(lambda: _receive(deps, principal, cap))
+
+
+async def _receive(deps: AlertDeps, principal: Principal, cap: CapAlert) -> tuple[CapReceived, bool]:
     async with deps.sessions() as session, session.begin():
         known = await store.find_alert(session, sender=cap.sender, refs=[cap.identifier])
         if known is not None:
