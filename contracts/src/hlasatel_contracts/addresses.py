@@ -4,6 +4,9 @@ from typing import Protocol
 
 from hlasatel_contracts.events import BuildingKind
 
+# RÚIAN codes are positive and fit the databases' 64-bit integers; a larger number is no code at all
+MAX_CODE = 2**63 - 1
+
 
 class Labelled(Protocol):
     """What a label is made of: an address point row and the changelog's snapshot both have it."""

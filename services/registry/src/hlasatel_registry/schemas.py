@@ -8,6 +8,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 from pydantic.config import JsonDict
 
 from hlasatel_contracts import CATEGORIES, AddressRole, Channel, IdentityLevel, Language, QuietHours
+from hlasatel_contracts.addresses import MAX_CODE
 from hlasatel_registry.domain.contacts import normalise
 
 
@@ -27,7 +28,9 @@ def _distinct_addresses(value: list["AddressLink"]) -> list["AddressLink"]:
 
 
 class AddressLink(BaseModel):
-    address_point: int = Field(description="RÚIAN kód adresního místa", examples=[23657235])
+    address_point: int = Field(
+        description="RÚIAN kód adresního místa", examples=[23657235], ge=1, le=MAX_CODE
+    )
     role: AddressRole = AddressRole.RESIDENT
 
 

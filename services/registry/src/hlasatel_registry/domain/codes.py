@@ -53,7 +53,8 @@ def sign(secret: str, purpose: str, payload: dict[str, Any], *, ttl_s: int | Non
 def unsign(secret: str, purpose: str, token: str) -> dict[str, Any]:
     encoded, _, signature = token.partition(".")
     expected = _b64(hmac.new(secret.encode(), encoded.encode(), hashlib.sha256).digest())
-    if not signature or not hmac.compare_digest(signature, expected):
+    # bytes: compare_digest refuses str with non-ASCII characters, which anyone can put in a link
+    if not signature or not hmac.compare_digest(signature.encode(), expected.encode()):
         raise BadSignature("the link is not valid")
     try:
         body: dict[str, Any] = json.loads(_unb64(encoded))

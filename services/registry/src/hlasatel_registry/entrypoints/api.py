@@ -4,9 +4,10 @@ import html
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, status
 from fastapi.responses import HTMLResponse, JSONResponse
 
+from hlasatel_contracts.addresses import MAX_CODE
 from hlasatel_registry.bootstrap import Registry
 from hlasatel_registry.handlers import addresses, subscribers, verification
 from hlasatel_registry.handlers.common import NotFound
@@ -48,6 +49,7 @@ IpDep = Annotated[str | None, Depends(_ip)]
 router = APIRouter(prefix="/v1")
 
 Responses = dict[int | str, dict[str, Any]]
+Code = Annotated[int, Path(ge=1, le=MAX_CODE, description="A RÚIAN code")]
 _AUTH: Responses = {401: {"description": "Missing or wrong access token"}}
 _LIMITED: Responses = {429: {"description": "Too many attempts; Retry-After says when to try again"}}
 _INVALID: Responses = {422: {"description": "Invalid input: the field and the reason are named"}}
@@ -351,7 +353,7 @@ async def list_districts(registry: RegistryDep) -> list[DistrictRead]:
 
 
 @router.get("/districts/{district_code}/streets", tags=["addresses"])
-async def list_streets(district_code: int, registry: RegistryDep) -> list[StreetRead]:
+async def list_streets(district_code: Code, registry: RegistryDep) -> list[StreetRead]:
     """The streets of one district (část obce), for the composer's target picker."""
     return await addresses.list_streets(sessions=registry.sessions, district_code=district_code)
 
@@ -360,7 +362,7 @@ async def list_streets(district_code: int, registry: RegistryDep) -> list[Street
 @router.get(
     "/addresses/{code}", tags=["addresses"], responses={404: {"description": "No such address point"}}
 )
-async def get_address(code: int, registry: RegistryDep) -> AddressRead:
+async def get_address(code: Code, registry: RegistryDep) -> AddressRead:
     """One RÚIAN address point of the gazetteer."""
     found = await addresses.get_address(sessions=registry.sessions, code=code)
     if found is None:
