@@ -13,6 +13,7 @@ from hlasatel_composer.adapters.fanout import FanOut
 from hlasatel_composer.adapters.index import apply_subscriber_events
 from hlasatel_composer.adapters.orm import Base
 from hlasatel_composer.adapters.publisher import BatchPublisher
+from hlasatel_composer.adapters.redrive import Redrive
 from hlasatel_composer.config import Settings
 from hlasatel_composer.domain.ratelimit import RateLimiter
 from hlasatel_composer.handlers import messages
@@ -97,6 +98,15 @@ def bootstrap(settings: Settings | None = None) -> FastAPI:
         unsubscribe_base_url=settings.unsubscribe_base_url,
         contact_secret=settings.secret_key.get_secret_value(),
     )
+    redrive = Redrive(
+        sessions=sessions,
+        publish=publisher,
+        contact_secret=settings.secret_key.get_secret_value(),
+        unsubscribe_base_url=settings.unsubscribe_base_url,
+        after_s=settings.redrive_after_s,
+        max_redrives=settings.redrive_max,
+        poll_s=settings.redrive_poll_s,
+    )
     runtime = Runtime(
         name="composer",
         settings=settings,
@@ -104,7 +114,7 @@ def bootstrap(settings: Settings | None = None) -> FastAPI:
         sessions=sessions,
         broker=broker,
         metadata=Base.metadata,
-        background=[fan_out.run],
+        background=[fan_out.run, redrive.run],
     )
     runtime.closers.append(publisher.close)
     app = build_app(

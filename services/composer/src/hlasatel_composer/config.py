@@ -27,6 +27,12 @@ class Settings(ServiceSettings):
     cap_sender: str = "hlasatel@liberec.cz"
     # the largest CAP document accepted: ČHMÚ's national warnings are about 1 MB
     cap_max_bytes: int = 5_000_000
+    # A delivery with no status from its dispatcher for this long is published again (the broker may have
+    # lost it), at most redrive_max times, then reported failed. Above the longest a bulk lane can take to
+    # drain, or every re-drive only adds duplicates for the dispatchers' ledgers to refuse.
+    redrive_after_s: float = 900.0
+    redrive_max: int = 3
+    redrive_poll_s: float = 30.0
     # Keys the contact's hash inside delivery ids, so that an id in a log cannot be traced to a phone number.
     secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET)
 

@@ -141,27 +141,13 @@ class FanOut:
     def _requests(
         self, message: MessageRow, recipients: list[Recipient], now: datetime
     ) -> list[tuple[DeliveryRequest, datetime | None]]:
-        """Each request with the end of its subscriber's quiet hours, if they are on now."""
-        content = Content.model_validate(message.content)
-        severity = Severity(message.severity)
-        planned: dict[UUID, tuple[DeliveryRequest, datetime | None]] = {}
-        for recipient in recipients:
-            held_until = None if severity is Severity.EMERGENCY else quiet_until(recipient.quiet_hours, now)
-            for request in delivery_requests(
-                message_id=message.id,
-                content=content,
-                severity=severity,
-                category=message.category,
-                recipient=recipient,
-                requested_at=now,
-                unsubscribe_base_url=self._unsubscribe_base_url,
-                contact_secret=self._contact_secret,
-                expires_at=message.expires_at,
-                sms_gsm7=message.sms_transliterate,
-            ):
-                # two subscriptions with the same phone, address or token: one delivery, for the first
-                planned.setdefault(request.delivery_id, (request, held_until))
-        return list(planned.values())
+        return planned_requests(
+            message,
+            recipients,
+            now,
+            unsubscribe_base_url=self._unsubscribe_base_url,
+            contact_secret=self._contact_secret,
+        )
 
     @staticmethod
     async def _record(
@@ -259,6 +245,38 @@ class FanOut:
                 row.held_request = None
                 row.updated_at = now
         return len(due)
+
+
+def planned_requests(
+    message: MessageRow,
+    recipients: list[Recipient],
+    now: datetime,
+    *,
+    unsubscribe_base_url: str | None,
+    contact_secret: str,
+) -> list[tuple[DeliveryRequest, datetime | None]]:
+    """Each request of the message to these recipients, with the end of its subscriber's quiet hours if
+    they are on now. The same message, recipients and contacts always give the same delivery ids."""
+    content = Content.model_validate(message.content)
+    severity = Severity(message.severity)
+    planned: dict[UUID, tuple[DeliveryRequest, datetime | None]] = {}
+    for recipient in recipients:
+        held_until = None if severity is Severity.EMERGENCY else quiet_until(recipient.quiet_hours, now)
+        for request in delivery_requests(
+            message_id=message.id,
+            content=content,
+            severity=severity,
+            category=message.category,
+            recipient=recipient,
+            requested_at=now,
+            unsubscribe_base_url=unsubscribe_base_url,
+            contact_secret=contact_secret,
+            expires_at=message.expires_at,
+            sms_gsm7=message.sms_transliterate,
+        ):
+            # two subscriptions with the same phone, address or token: one delivery, for the first
+            planned.setdefault(request.delivery_id, (request, held_until))
+    return list(planned.values())
 
 
 def _delivery_row(request: DeliveryRequest, held_until: datetime | None, now: datetime) -> dict[str, Any]:

@@ -143,6 +143,8 @@ class DeliveryRow(Base):
     # a delivery waiting for the end of the subscriber's quiet hours: when, and what to publish then
     not_before: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
     held_request: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    # published again because no dispatcher reported on it (a broker that lost its log, say)
+    redrives: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class ApiKeyRow(Base):

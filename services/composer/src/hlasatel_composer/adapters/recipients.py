@@ -160,18 +160,31 @@ async def recipients_after(
 ) -> list[Recipient]:
     """The next batch of subscribers, ordered by id, each once however many of its addresses match."""
     query = (
-        select(
-            IndexedSubscriber.subscriber_id,
-            IndexedSubscriber.language,
-            IndexedSubscriber.unsubscribe_token,
-            IndexedSubscriber.quiet_hours,
-        )
-        .where(*audience.conditions(one_by_one=True))
-        .order_by(IndexedSubscriber.subscriber_id)
-        .limit(limit)
+        _subscribers().where(*audience.conditions(one_by_one=True)).order_by(IndexedSubscriber.subscriber_id)
     )
     if after is not None:
         query = query.where(IndexedSubscriber.subscriber_id > after)
+    return await _recipients(session, query.limit(limit))
+
+
+async def recipients_by_id(session: AsyncSession, subscriber_ids: Sequence[UUID]) -> list[Recipient]:
+    """These subscribers as the fan-out saw them, unless erased since."""
+    query = _subscribers().where(
+        IndexedSubscriber.subscriber_id.in_(subscriber_ids), IndexedSubscriber.erased.is_(False)
+    )
+    return await _recipients(session, query)
+
+
+def _subscribers() -> Select[Any]:
+    return select(
+        IndexedSubscriber.subscriber_id,
+        IndexedSubscriber.language,
+        IndexedSubscriber.unsubscribe_token,
+        IndexedSubscriber.quiet_hours,
+    )
+
+
+async def _recipients(session: AsyncSession, query: Select[Any]) -> list[Recipient]:
     subscribers = (await session.execute(query)).all()
     contacts = await _contacts(session, [row.subscriber_id for row in subscribers])
     return [

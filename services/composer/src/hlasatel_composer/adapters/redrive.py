@@ -1,0 +1,126 @@
+"""Reconciliation: deliveries no dispatcher ever reported on are published again.
+
+A broker that loses its log (the embedded one keeps it in memory; a real cluster can lose an unreplicated
+partition) loses the delivery requests on it, and nothing else would notice: the composer has them as
+`queued` and waits. Past `after_s` without any status, a delivery is rebuilt from its message and its
+subscriber's chosen contact — the same delivery id — and published again; a dispatcher that did send it
+only announces its status again. After `max_redrives` it is reported failed, so that the report shows it.
+"""
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hlasatel_composer.adapters.fanout import PublishBatch, planned_requests
+from hlasatel_composer.adapters.orm import DeliveryRow, MessageRow
+from hlasatel_composer.adapters.recipients import recipients_by_id
+from hlasatel_composer.domain.deliveries import rank
+from hlasatel_composer.domain.messages import MessageState
+from hlasatel_contracts import DeliveryRequest, DeliveryState
+from hlasatel_runtime.worker import Worker
+
+log = logging.getLogger(__name__)
+
+
+class Redrive:
+    def __init__(
+        self,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        publish: PublishBatch,
+        contact_secret: str,
+        unsubscribe_base_url: str | None,
+        after_s: float,
+        max_redrives: int,
+        poll_s: float,
+        batch_size: int = 1000,
+    ) -> None:
+        self._sessions = sessions
+        self._publish = publish
+        self._contact_secret = contact_secret
+        self._unsubscribe_base_url = unsubscribe_base_url
+        self._after = timedelta(seconds=after_s)
+        self._max_redrives = max_redrives
+        self._batch_size = batch_size
+        self.run = Worker(name="re-drive", step=self._step, idle_poll_s=poll_s).run
+
+    async def _step(self, stopping: asyncio.Event) -> bool:
+        return await self.redrive() == self._batch_size
+
+    async def redrive(self) -> int:
+        """Publish again what has waited too long for a status; returns how many deliveries were handled."""
+        now = datetime.now(UTC)
+        async with self._sessions() as session:
+            stale = await self._stale(session, now)
+            if not stale:
+                return 0
+            given_up = {row.delivery_id for row in stale if row.redrives >= self._max_redrives}
+            again = await self._requests(
+                session, [row for row in stale if row.delivery_id not in given_up], now
+            )
+        await self._publish(again)
+        async with self._sessions() as session, session.begin():
+            for row in await session.scalars(
+                select(DeliveryRow).where(DeliveryRow.delivery_id.in_([r.delivery_id for r in stale]))
+            ):
+                if row.state != DeliveryState.QUEUED.value:
+                    continue  # a status arrived meanwhile
+                row.updated_at = now
+                if row.delivery_id in given_up:
+                    row.state, row.reason = DeliveryState.FAILED.value, "no dispatcher reported on it"
+                    row.rank = rank(DeliveryState.FAILED, retryable=False)
+                else:
+                    row.redrives += 1
+        log.warning("re-drove %d deliveries without a status, gave up on %d", len(again), len(given_up))
+        return len(stale)
+
+    async def _stale(self, session: AsyncSession, now: datetime) -> Sequence[Any]:
+        return (
+            await session.execute(
+                select(
+                    DeliveryRow.delivery_id,
+                    DeliveryRow.message_id,
+                    DeliveryRow.subscriber_id,
+                    DeliveryRow.redrives,
+                )
+                .join(MessageRow, MessageRow.id == DeliveryRow.message_id)
+                .where(
+                    DeliveryRow.state == DeliveryState.QUEUED.value,
+                    DeliveryRow.held_request.is_(None),
+                    DeliveryRow.updated_at < now - self._after,
+                    MessageRow.state.in_((MessageState.SENDING.value, MessageState.DONE.value)),
+                    or_(MessageRow.expires_at.is_(None), MessageRow.expires_at > now),
+                )
+                .order_by(DeliveryRow.updated_at)
+                .limit(self._batch_size)
+            )
+        ).all()
+
+    async def _requests(
+        self, session: AsyncSession, stale: Sequence[Any], now: datetime
+    ) -> list[DeliveryRequest]:
+        """The same requests as the fan-out made, rebuilt per message for the subscribers concerned."""
+        by_message: dict[UUID, set[UUID]] = {}
+        for row in stale:
+            by_message.setdefault(row.message_id, set()).add(row.subscriber_id)
+        wanted = {row.delivery_id for row in stale}
+        requests: list[DeliveryRequest] = []
+        for message_id, subscribers in by_message.items():
+            message = await session.get(MessageRow, message_id)
+            assert message is not None
+            recipients = await recipients_by_id(session, sorted(subscribers))
+            planned = planned_requests(
+                message,
+                recipients,
+                now,
+                unsubscribe_base_url=self._unsubscribe_base_url,
+                contact_secret=self._contact_secret,
+            )
+            requests += [request for request, _ in planned if request.delivery_id in wanted]
+        return requests
