@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from prometheus_client import Counter
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -26,6 +27,11 @@ from hlasatel_contracts import DeliveryRequest, DeliveryState
 from hlasatel_runtime.worker import Worker
 
 log = logging.getLogger(__name__)
+
+REDRIVEN = Counter("hlasatel_composer_redriven_total", "Deliveries published again for want of a status")
+GIVEN_UP = Counter(
+    "hlasatel_composer_redrive_given_up_total", "Deliveries reported failed after the last re-drive"
+)
 
 
 class Redrive:
@@ -77,6 +83,8 @@ class Redrive:
                     row.rank = rank(DeliveryState.FAILED, retryable=False)
                 else:
                     row.redrives += 1
+        REDRIVEN.inc(len(again))
+        GIVEN_UP.inc(len(given_up))
         log.warning("re-drove %d deliveries without a status, gave up on %d", len(again), len(given_up))
         return len(stale)
 
