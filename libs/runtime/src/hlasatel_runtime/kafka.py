@@ -5,7 +5,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from faststream import AckPolicy
@@ -33,12 +33,60 @@ def _security(settings: KafkaSettings) -> Any:
     )
 
 
+class RewindPastTheEnd(ConsumerRebalanceListener):  # type: ignore[misc]
+    """On each assignment, a committed offset past a partition's end goes back to the beginning.
+
+    Kafka answers a fetch past a partition's end with OFFSET_OUT_OF_RANGE and the consumer starts again
+    where `auto_offset_reset` says; Tansu answers with nothing, and takes a commit of any offset. A broker
+    that lost its log (the embedded broker restarted) then got the old offset committed by a consumer that
+    had not noticed yet, and the group would wait at it after rejoining, skipping every record published
+    before the log grew that long again. The handlers are idempotent, so reading from the beginning is safe.
+    """
+
+    def __init__(self) -> None:
+        self.consumer: AIOKafkaConsumer | None = None
+        self.assigned: set[TopicPartition] = set()
+
+    async def bind(self, consumer: AIOKafkaConsumer) -> None:
+        """The subscriber's consumer, once started (FastStream hands a listener none); the partitions it
+        was given while starting are checked now."""
+        self.consumer = consumer
+        await self.rewind(self.assigned)
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        pass
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        self.assigned = set(assigned)
+        await self.rewind(self.assigned)
+
+    async def rewind(self, partitions: set[TopicPartition]) -> None:
+        if self.consumer is None or not partitions:
+            return
+        ends = await self.consumer.end_offsets(list(partitions))
+        for partition in partitions:
+            committed = await self.consumer.committed(partition)
+            if committed is not None and committed > ends[partition]:
+                log.warning(
+                    "%s[%d]: committed offset %d is past the end %d (the broker lost its log): from 0",
+                    partition.topic,
+                    partition.partition,
+                    committed,
+                    ends[partition],
+                )
+                self.consumer.seek(partition, 0)
+
+
 class _Broker(KafkaBroker):
     async def start(self) -> None:
         """Connect, then start every subscriber at once: a consumer's first join of its group takes about a
         second, and FastStream starts them one after another (a dispatcher's four groups: 4 s → 1 s)."""
         await self.connect()
         await asyncio.gather(*(subscriber.start() for subscriber in self.subscribers))
+        for subscriber in self.subscribers:
+            listener = getattr(subscriber, "_listener", None)
+            if isinstance(listener, RewindPastTheEnd):
+                await listener.bind(getattr(subscriber, "consumer"))  # noqa: B009 (not in its type)
         for publisher in self.publishers:
             await publisher.start()
         self.running = True
@@ -69,6 +117,7 @@ def consumer_options(settings: KafkaSettings, *, group_id: str) -> dict[str, Any
         # The offset is committed once the handler is done (a bad record is dead-lettered by then); if even
         # dead-lettering fails, the record is sought back and comes again rather than being lost.
         "ack_policy": AckPolicy.NACK_ON_ERROR,
+        "listener": RewindPastTheEnd(),
     }
 
 
