@@ -215,7 +215,7 @@ class TestReport:
     ) -> None:
         street = addresses["Masarykova"]
         reached, silent = harness.subscriber(street[0]), harness.subscriber(street[1])
-        family = [harness.subscriber(street[2]), harness.subscriber(street[2])]
+        family = [harness.subscriber(street[2]) for _ in range(3)]
         await harness.index(reached, silent, *family)
         message_id = await harness.send({"streets": [{"name": "Masarykova"}]})
         by_subscriber = {r.subscriber_id: r for r in harness.published.requests if r.channel is Channel.SMS}
@@ -229,6 +229,9 @@ class TestReport:
             await messages.apply_status(
                 sessions=harness.sessions, status=_status(by_subscriber[subscriber_id], state)
             )
+        # the dispatcher will try this one again: not counted as failed
+        retried = _status(by_subscriber[family[2].subscriber_id], DeliveryState.FAILED, retryable=True)
+        await messages.apply_status(sessions=harness.sessions, status=retried)
         report = await reports.report(
             sessions=harness.sessions, principal=harness.editor, message_id=message_id
         )
@@ -237,18 +240,25 @@ class TestReport:
         assert report.unreached[0].address is not None and report.unreached[0].address.startswith(
             "Masarykova "
         )
-        assert report.deliveries["sms"] == {"delivered": 1, "contact_invalid": 1, "failed": 1, "accepted": 1}
+        assert report.deliveries["sms"] == {
+            "delivered": 1,
+            "contact_invalid": 1,
+            "failed": 1,
+            "retrying": 1,
+            "accepted": 1,
+        }
         text = await reports.report_csv(
             sessions=harness.sessions, principal=harness.editor, message_id=message_id
         )
         rows = {int(r["address_point_code"]): r for r in csv.DictReader(io.StringIO(text))}
         assert set(rows) == {street[0].code, street[1].code, street[2].code}
-        assert rows[street[2].code]["subscribers"] == "2" and rows[street[2].code]["reached"] == "yes"
+        assert rows[street[2].code]["subscribers"] == "3" and rows[street[2].code]["reached"] == "yes"
         assert rows[street[1].code]["contact_invalid"] == "1" and rows[street[1].code]["reached"] == "no"
 
 
-def _status(request: Any, state: DeliveryState) -> DeliveryStatusChanged:
+def _status(request: Any, state: DeliveryState, *, retryable: bool = False) -> DeliveryStatusChanged:
     return DeliveryStatusChanged(
+        retryable=retryable,
         delivery_id=request.delivery_id,
         message_id=request.message_id,
         subscriber_id=request.subscriber_id,

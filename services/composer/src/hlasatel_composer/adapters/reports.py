@@ -16,6 +16,7 @@ from hlasatel_composer.adapters.orm import (
     MessageHousehold,
 )
 from hlasatel_composer.adapters.recipients import Audience
+from hlasatel_composer.domain.deliveries import rank
 from hlasatel_contracts import Channel, DeliveryState
 
 # a row of the report per household: the address point's facts and its deliveries counted per state
@@ -61,12 +62,25 @@ async def measure_reach(session: AsyncSession, *, audience: Audience, channels: 
     )
 
 
+# a failure the dispatcher will try again (its rank is below a final state's) is counted as `retrying`,
+# so that an operator watching a send can tell it from a delivery given up on
+RETRYING = "retrying"
+_reported_state = case(
+    (
+        (DeliveryRow.state == DeliveryState.FAILED.value)
+        & (DeliveryRow.rank < rank(DeliveryState.FAILED, retryable=False)),
+        RETRYING,
+    ),
+    else_=DeliveryRow.state,
+)
+
+
 async def delivery_counts(session: AsyncSession, message_id: UUID) -> dict[str, dict[str, int]]:
-    """Per channel, how many deliveries are in each state."""
+    """Per channel, how many deliveries are in each state (`retrying` for a failure to be tried again)."""
     rows = await session.execute(
-        select(DeliveryRow.channel, DeliveryRow.state, func.count())
+        select(DeliveryRow.channel, _reported_state, func.count())
         .where(DeliveryRow.message_id == message_id)
-        .group_by(DeliveryRow.channel, DeliveryRow.state)
+        .group_by(DeliveryRow.channel, _reported_state)
     )
     counts: dict[str, dict[str, int]] = {}
     for channel, state, count in rows:
