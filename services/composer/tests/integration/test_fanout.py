@@ -107,6 +107,25 @@ class TestFanOut:
         async with harness.sessions() as session:
             assert await session.scalar(select(func.count()).select_from(DeliveryRow)) == 18
 
+    async def test_an_emergency_approved_during_a_newsletters_fan_out_goes_out_next(
+        self, harness: Any, addresses: Addresses
+    ) -> None:
+        town = [harness.subscriber(p) for p in addresses["Masarykova"][:9]]
+        street = [harness.subscriber(p) for p in addresses["Husova"][:2]]
+        await harness.index(*town, *street)
+        fan_out = harness.fan_out(batch_size=2)
+        newsletter = await harness.approved({"city": True}, severity="info")
+        assert await fan_out.next_batch()
+        emergency = await harness.approved({"streets": [{"name": "Husova"}]}, severity="emergency")
+        while await fan_out.next_batch():
+            pass
+        order = [r.message_id for r in harness.published.requests]
+        # the newsletter's first batch, then the emergency, then the rest of the newsletter
+        assert order[: order.index(emergency)] == [newsletter] * 4  # 2 subscribers, sms and push each
+        assert order.count(emergency) == 4
+        assert set(order[order.index(emergency) + 4 :]) == {newsletter}
+        assert len(order) == 4 + (len(town) + len(street)) * 2
+
 
 class TestStatuses:
     async def test_counts_follow_statuses_and_never_go_back(self, harness: Any, addresses: Addresses) -> None:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import or_, select
+from sqlalchemy import case, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
@@ -75,14 +75,26 @@ class FanOut:
         self.run = self._worker.run
 
     async def _step(self, stopping: asyncio.Event) -> bool:
-        """Fan out every message that is due, then release deliveries whose quiet hours are over."""
-        for message_id in await self.due():
-            await self.fan_out(message_id, stopping=stopping)
+        """Fan out what is due a batch at a time, then release deliveries whose quiet hours are over."""
+        while not stopping.is_set() and await self.next_batch():
+            pass
         return await self.release_held() > 0
 
+    async def next_batch(self) -> bool:
+        """Publish one batch of the most urgent message that is due; False when none is.
+
+        A batch at a time, choosing again after each: an emergency approved while a newsletter to the
+        whole city is being fanned out goes out after the batch in hand, not after the newsletter.
+        """
+        for message_id in await self.due():
+            if await self._next_batch(message_id) is not None:
+                return True
+        return False
+
     async def due(self) -> list[UUID]:
-        """Approved messages whose time has come; a follow-up waits until its original has gone out, for
-        its audience is whoever the original reached."""
+        """Approved messages whose time has come, emergencies first, then in the order of approval; a
+        follow-up waits until its original has gone out, for its audience is whoever the original
+        reached."""
         original = aliased(MessageRow)
         unfinished = (
             select(original.id)
@@ -97,7 +109,10 @@ class FanOut:
                     or_(MessageRow.send_at.is_(None), MessageRow.send_at <= datetime.now(UTC)),
                     ~unfinished,
                 )
-                .order_by(MessageRow.approved_at)
+                .order_by(
+                    case((MessageRow.severity == Severity.EMERGENCY.value, 0), else_=1),
+                    MessageRow.approved_at,
+                )
             )
             return list(rows)
 
