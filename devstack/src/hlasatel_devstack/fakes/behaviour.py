@@ -1,5 +1,7 @@
-"""What an HTTP fake can be told to do instead of taking a message: wait, fail, throttle."""
+"""What a fake can be told to do instead of taking a message: wait, fail, throttle, time out."""
 
+import asyncio
+import random
 from typing import TypeVar
 
 from fastapi import FastAPI, Request
@@ -10,17 +12,31 @@ T = TypeVar("T")
 
 
 class Countdown(BaseModel):
-    """A failure a fake answers with for the next `fail_times` messages."""
+    """A failure a fake answers with for the next `fail_times` messages, and after them for a random
+    `fail_rate` of the messages; a random `stall_rate` of the messages it takes it answers `stall_ms` late,
+    past a client's timeout, so that the client cannot tell whether it was taken (the hardest failure to
+    send exactly once through)."""
 
     fail_times: int = Field(default=0, ge=-1, description="-1: every message until told otherwise")
+    fail_rate: float = Field(default=0.0, ge=0, le=1, description="then this share of messages, at random")
+    stall_rate: float = Field(default=0.0, ge=0, le=1, description="share of taken messages answered late")
+    stall_ms: int = Field(default=0, ge=0, le=600_000, description="how late a stalled answer comes")
 
     def counted(self, failure: T | None) -> T | None:
-        """`failure` for the next message while failures remain, counting it; None when it is to be taken."""
-        if failure is None or self.fail_times == 0:
+        """`failure` for the next message while failures remain, counting it, or when the dice say so; None
+        when it is to be taken."""
+        if failure is None:
             return None
-        if self.fail_times > 0:
-            self.fail_times -= 1
-        return failure
+        if self.fail_times != 0:
+            if self.fail_times > 0:
+                self.fail_times -= 1
+            return failure
+        return failure if self.fail_rate and random.random() < self.fail_rate else None
+
+    async def stall(self) -> None:
+        """After taking a message: wait `stall_ms` before answering, for a `stall_rate` share of them."""
+        if self.stall_rate and random.random() < self.stall_rate:
+            await asyncio.sleep(self.stall_ms / 1000)
 
 
 class Misbehaviour(Countdown):

@@ -81,10 +81,12 @@ class Behaviour(Misbehaviour):
     )
 
 
-def fcm_app(*, ledger: Ledger, service_account: dict[str, Any]) -> FastAPI:
+def fcm_app(
+    *, ledger: Ledger, service_account: dict[str, Any], behaviour: Behaviour | None = None
+) -> FastAPI:
     app = FastAPI(title="Fake FCM HTTP v1")
     # slow down, fail or throttle the next messages, like an overloaded or broken FCM
-    behaviour = told(app, Behaviour())
+    behaviour = told(app, behaviour or Behaviour())
 
     def _failure() -> JSONResponse | None:
         status = behaviour.next_failure()
@@ -161,6 +163,7 @@ def fcm_app(*, ledger: Ledger, service_account: dict[str, Any]) -> FastAPI:
                 "delivery_id": data.get("delivery_id"),
             }
         )
+        await behaviour.stall()
         return {"name": name}
 
     return app

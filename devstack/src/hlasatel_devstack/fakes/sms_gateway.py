@@ -68,7 +68,9 @@ class Behaviour(Misbehaviour):
     report_delay_ms: int = Field(default=200, ge=0, description="how long after accepting the report goes")
 
 
-def sms_gateway_app(*, ledger: Ledger, account_sid: str, auth_token: str) -> FastAPI:
+def sms_gateway_app(
+    *, ledger: Ledger, account_sid: str, auth_token: str, behaviour: Behaviour | None = None
+) -> FastAPI:
     # one client for every report: a client per report costs a TLS context each, which at a few hundred
     # messages a second is most of the fake's CPU
     client = httpx.AsyncClient(timeout=10)
@@ -80,7 +82,7 @@ def sms_gateway_app(*, ledger: Ledger, account_sid: str, auth_token: str) -> Fas
 
     app = FastAPI(title="Fake SMS gateway (Twilio Messages API shape)", lifespan=lifespan)
     # slow down, fail or rate-limit the next messages, like a congested or broken gateway
-    behaviour = told(app, Behaviour())
+    behaviour = told(app, behaviour or Behaviour())
     expected_auth = "Basic " + base64.b64encode(f"{account_sid}:{auth_token}".encode()).decode()
     taken: dict[str, dict[str, Any]] = {}  # the answer to each Idempotency-Key that was accepted
     reports: set[asyncio.Task[None]] = set()
@@ -188,6 +190,7 @@ def sms_gateway_app(*, ledger: Ledger, account_sid: str, auth_token: str) -> Fas
         }
         if idempotency_key is not None:
             taken[idempotency_key] = answer
+        await behaviour.stall()
         return answer
 
     return app

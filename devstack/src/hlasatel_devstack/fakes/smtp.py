@@ -70,6 +70,7 @@ class LedgerHandler:
                     "delivery_id": message["X-Hlasatel-Delivery-Id"],
                 }
             )
+        await self.behaviour.stall()
         return "250 Message accepted for delivery"
 
 

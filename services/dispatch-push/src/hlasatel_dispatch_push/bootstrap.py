@@ -15,6 +15,7 @@ def bootstrap(settings: Settings | None = None) -> FastAPI:
             project_id=project.project_id,
             endpoint=project.fcm_endpoint,
             name="fcm" if index == 0 else "fcm-secondary",
+            timeout_s=settings.timeout_s,
         )
         for index, project in enumerate(settings.accounts())
     ]

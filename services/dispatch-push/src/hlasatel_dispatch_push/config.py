@@ -24,6 +24,8 @@ class Settings(DispatchSettings):
     # Empty means Google's own endpoint; development points it at the local fake.
     fcm_endpoint: str | None = None
     secondary: FirebaseProject | None = None
+    # a notification FCM has not answered within this long is tried again (firebase-admin's own is 120 s)
+    timeout_s: float = 30.0
     # FCM takes 500 messages a call: take as many from a lane at a time
     batch_size: int = 500
 

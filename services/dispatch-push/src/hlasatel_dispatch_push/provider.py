@@ -88,7 +88,7 @@ def fitting_body(title: str, body: str, data: dict[str, str]) -> str:
 POOL_SIZE = 10
 
 
-def _fcm_client(credential: Any) -> Any:
+def _fcm_client(credential: Any, timeout_s: float) -> Any:
     """firebase-admin's async client without its own retries and with a small connection pool.
 
     send_each_async starts all its requests at once, and httpcore finds a connection for each waiting
@@ -96,7 +96,7 @@ def _fcm_client(credential: Any) -> Any:
     connections (the local fake has no HTTP/2) cost more CPU than the calls themselves.
     """
     no_retries = HttpxRetry(max_retries=0)
-    client = _http_client.HttpxAsyncClient(credential=credential, retry_config=no_retries)
+    client = _http_client.HttpxAsyncClient(credential=credential, retry_config=no_retries, timeout=timeout_s)
     transport = HttpxRetryTransport(retry=no_retries, limits=httpx.Limits(max_connections=POOL_SIZE))
     client._async_client = httpx.AsyncClient(
         http2=True,
@@ -119,6 +119,7 @@ class FcmPushProvider(Provider[SendPush]):
         project_id: str | None = None,
         endpoint: str | None = None,
         name: str = "fcm",
+        timeout_s: float = 30.0,
     ) -> None:
         self.name = name
         options: dict[str, Any] = {"projectId": project_id} if project_id else {}
@@ -128,7 +129,7 @@ class FcmPushProvider(Provider[SendPush]):
         service = messaging._get_messaging_service(self._app)
         # firebase-admin retries 500 and 503 itself, four times over about 7 s, before an error comes out;
         # the dispatcher retries on its own schedule and its circuit breaker must see each failure
-        service._async_client = _fcm_client(service._credential)
+        service._async_client = _fcm_client(service._credential, timeout_s)
         if endpoint:
             # firebase-admin has no endpoint option; the local fake FCM replaces Google's URL.
             service._fcm_url = f"{endpoint.rstrip('/')}/v1/projects/{self._app.project_id}/messages:send"
