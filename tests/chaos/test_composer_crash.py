@@ -1,10 +1,11 @@
-"""kill -9 of the composer in the middle of a 50,000-recipient fan-out, through the real broker.
+"""kill -9 of the composer in the middle of a 20,000-recipient fan-out, through the real broker.
 
-The composer runs as its own process on the embedded broker and learns its 50,000 subscribers from the
-changelog. A whole-city emergency is approved, the composer is killed with SIGKILL while it fans out, and
-started again. Read back from the delivery topics, every subscriber has exactly one delivery per channel
-they can be reached on, and nobody else has any. A crash may repeat the batch that was in flight (with the
-same delivery ids, which the dispatchers' ledgers refuse to send twice), never more.
+The composer runs as its own process on the embedded broker and learns its 20,000 subscribers from the
+changelog (`HLASATEL_CHAOS_RECIPIENTS` sets another number). A whole-city emergency is approved, the
+composer is killed with SIGKILL while it fans out, and started again. Read back from the delivery topics,
+every subscriber has exactly one delivery per channel they can be reached on, and nobody else has any. A
+crash may repeat the batch that was in flight (with the same delivery ids, which the dispatchers' ledgers
+refuse to send twice), never more.
 """
 
 import asyncio
@@ -21,6 +22,7 @@ import pytest
 
 from hlasatel_contracts import LANES_BY_PRIORITY, SUBSCRIBERS, Channel, delivery_topic
 from hlasatel_devstack.bus import publish_keyed, read_topics
+from hlasatel_devstack.chaos import EMERGENCY, chaos_recipients
 from hlasatel_devstack.population import subscribers
 from hlasatel_devstack.stack import Stack
 from hlasatel_devstack.testing import eventually, stack_fixture
@@ -29,22 +31,8 @@ from hlasatel_registry.domain.gazetteer import read_file
 
 pytestmark = pytest.mark.e2e
 
-RECIPIENTS = 50_000
+RECIPIENTS = chaos_recipients(20_000)
 FANOUT_BATCH = 1_000
-EMERGENCY = {
-    "severity": "emergency",
-    "category": "safety",
-    "target": {"city": True},
-    "content": {
-        "cs": {
-            "sms": "Liberec: únik chlóru v areálu teplárny. Zůstaňte doma a zavřete okna.",
-            "email": {"subject": "Únik chlóru", "text": "Zůstaňte doma, zavřete okna a vypněte větrání."},
-            "push": {"title": "Únik chlóru", "body": "Zůstaňte doma a zavřete okna."},
-        }
-    },
-}
-
-
 # a fresh broker and the composer alone: nothing consumes the delivery topics but the test
 composer_alone = stack_fixture(
     "composer_alone", ["composer"], {"COMPOSER_FANOUT_BATCH_SIZE": str(FANOUT_BATCH)}

@@ -1,12 +1,13 @@
-"""kill -9 of each dispatcher in the middle of 10,000 deliveries, through the real broker into its fake.
+"""kill -9 of each dispatcher in the middle of its deliveries, through the real broker into its fake.
 
-The three dispatchers run as their own processes on the embedded broker, each with 10,000 requests on its
-bulk lane. Each is killed with SIGKILL once a quarter of its deliveries has reached its fake, with calls in
-flight, and started again. The claims it held at the kill are taken over once stale and sent again: the
-SMS gateway answers a repeated Idempotency-Key with the message it already took, so it holds every SMS
-once; an SMTP relay and FCM cannot recognise a repeat, so the calls in flight at the kill may arrive
-twice, with the same Message-ID or notification tag, which a mailbox and a phone show as one message.
-Each dispatcher's ledger ends with every delivery handed over once, under the provider's id for it.
+The three dispatchers run as their own processes on the embedded broker, each with 3,000 requests on its
+bulk lane (`HLASATEL_CHAOS_RECIPIENTS` sets another number). Each is killed with SIGKILL once a quarter of
+its deliveries has reached its fake, with calls in flight, and started again. The claims it held at the
+kill are taken over once stale and sent again: the SMS gateway answers a repeated Idempotency-Key with the
+message it already took, so it holds every SMS once; an SMTP relay and FCM cannot recognise a repeat, so
+the calls in flight at the kill may arrive twice, with the same Message-ID or notification tag, which a
+mailbox and a phone show as one message. Each dispatcher's ledger ends with every delivery handed over
+once, under the provider's id for it.
 """
 
 import asyncio
@@ -24,6 +25,7 @@ from sqlalchemy import text
 
 from hlasatel_contracts import Channel, Lane, delivery_topic
 from hlasatel_devstack.bus import publish_keyed
+from hlasatel_devstack.chaos import REPEAT_KEY, chaos_recipients
 from hlasatel_devstack.dispatching import sample_requests
 from hlasatel_devstack.fakes.ledger import read_ledger
 from hlasatel_devstack.stack import Stack
@@ -33,17 +35,20 @@ from hlasatel_runtime.database import build_engine
 pytestmark = pytest.mark.e2e
 log = logging.getLogger(__name__)
 
-DELIVERIES = 10_000
+DELIVERIES = chaos_recipients(3000)
 STALE_AFTER_S = 20  # above the longest provider call here (500 notifications); production keeps 120 s
 CONCURRENCY = 20  # the dispatchers' default calls in flight per account
 FCM_BATCH = 500  # notifications in one send_each_async call
 # a quarter of the way, in the middle of a chunk (20 calls side by side; 500 notifications in one call),
 # so that calls are in flight when the process dies
-KILL_AT = {Channel.SMS: 2_510, Channel.EMAIL: 2_510, Channel.PUSH: 2_750}
+KILL_AT = {
+    Channel.SMS: DELIVERIES // 4 + 10,
+    Channel.EMAIL: DELIVERIES // 4 + 10,
+    Channel.PUSH: DELIVERIES // 4 // 500 * 500 + 250,
+}
 DISPATCHERS = {channel: f"dispatch-{channel.value}" for channel in Channel}
 # what the provider calls its copy of a delivery, and what a recipient's side recognises a repeat by
 PROVIDER_ID = {Channel.SMS: "sid", Channel.EMAIL: "smtp_message_id", Channel.PUSH: "name"}
-REPEAT_KEY = {Channel.SMS: "sid", Channel.EMAIL: "smtp_message_id", Channel.PUSH: "tag"}
 
 
 # a fresh broker, the fakes and the three dispatchers, with the rate limit of a large account

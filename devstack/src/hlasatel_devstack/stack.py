@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 
 from hlasatel_devstack.broker import EmbeddedBroker
-from hlasatel_devstack.fakes.server import SMS_ACCOUNT_SID, SMS_AUTH_TOKEN, credentials_path
+from hlasatel_devstack.fakes.server import SMS_ACCOUNT_SID, SMS_AUTH_TOKEN, Faults, credentials_path
 from hlasatel_devstack.ports import Ports, wait_for_port
 from hlasatel_devstack.processes import die_with_parent
 
@@ -34,6 +34,8 @@ class StackConfig:
     heartbeat_interval_ms: int = 500
     # Added to every service's environment: a setting a test needs other than the default.
     environment: dict[str, str] = field(default_factory=dict)
+    # How badly the provider fakes behave (the chaos tests')
+    faults: Faults = field(default_factory=Faults)
 
     @property
     def ledger_dir(self) -> Path:
@@ -120,6 +122,7 @@ class Stack:
                 str(ports.fcm),
                 "--smtp-port",
                 str(ports.smtp),
+                *self.config.faults.arguments(),
             ],
             {},
         )

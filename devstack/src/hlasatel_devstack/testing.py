@@ -21,6 +21,7 @@ from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hlasatel_devstack.broker import EmbeddedBroker
+from hlasatel_devstack.fakes.server import NO_FAULTS, Faults
 from hlasatel_devstack.ports import Ports, free_port, wait_for_port
 from hlasatel_devstack.stack import SERVICES, Stack, StackConfig
 from hlasatel_runtime.database import build_engine, session_factory
@@ -151,11 +152,21 @@ def serve_in_thread(app: Any, port: int | None = None) -> Iterator[str]:
 
 
 def stack_config(
-    var_dir: Path, backend: str, databases: PostgresDatabases, environment: dict[str, str] | None = None
+    var_dir: Path,
+    backend: str,
+    databases: PostgresDatabases,
+    environment: dict[str, str] | None = None,
+    faults: Faults = NO_FAULTS,
 ) -> StackConfig:
     """Free ports, and a fresh database per service on the chosen backend."""
     urls = {s: databases.create() for s in SERVICES} if backend == "postgresql" else {}
-    return StackConfig(var_dir=var_dir, ports=Ports.free(), database_urls=urls, environment=environment or {})
+    return StackConfig(
+        var_dir=var_dir,
+        ports=Ports.free(),
+        database_urls=urls,
+        environment=environment or {},
+        faults=faults,
+    )
 
 
 @contextlib.contextmanager
@@ -165,10 +176,11 @@ def running_stack(
     databases: PostgresDatabases,
     services: Sequence[str] = SERVICES,
     environment: dict[str, str] | None = None,
+    faults: Faults = NO_FAULTS,
 ) -> Iterator[Stack]:
     """The broker, the fakes and these services as separate processes, ready; their logs on stderr if
-    anything fails. `environment` is added to every service's."""
-    config = stack_config(var_dir, backend, databases, environment)
+    anything fails. `environment` is added to every service's; `faults` is how the fakes misbehave."""
+    config = stack_config(var_dir, backend, databases, environment, faults)
     running = Stack(config)
     try:
         running.start(services)
@@ -182,7 +194,10 @@ def running_stack(
 
 
 def stack_fixture(
-    name: str, services: Sequence[str] = SERVICES, environment: dict[str, str] | None = None
+    name: str,
+    services: Sequence[str] = SERVICES,
+    environment: dict[str, str] | None = None,
+    faults: Faults = NO_FAULTS,
 ) -> Any:
     """A module's fixture `name`: the broker, the fakes and these services as processes, ready, once per
     database backend."""
@@ -194,7 +209,9 @@ def stack_fixture(
         postgres_databases: PostgresDatabases,
     ) -> Iterator[Stack]:
         var_dir = tmp_path_factory.mktemp(f"{name}-{request.param}")
-        with running_stack(var_dir, request.param, postgres_databases, services, environment) as stack:
+        with running_stack(
+            var_dir, request.param, postgres_databases, services, environment, faults
+        ) as stack:
             yield stack
 
     return running

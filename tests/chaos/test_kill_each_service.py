@@ -1,0 +1,93 @@
+"""kill -9 of each of the five services in turn while a whole-city emergency goes out.
+
+All five services run as processes on the embedded broker. After the approval the registry is killed
+(nothing on the sending path may need it), then the composer while the first tenth of the messages
+reaches the fakes (it must take up its status consumer and its reconciliation where they were), then
+each dispatcher once its channel is a third of the way through, with calls in flight (its claims are
+taken over once stale). Each is started again at once. Checked from the fakes' ledgers: every targeted
+contact got exactly one message as its owner sees it and nobody else got anything; only calls in flight
+at a kill may reach an SMTP relay or FCM twice, under the same Message-ID or tag.
+
+`HLASATEL_CHAOS_RECIPIENTS` sets the size (1,000 subscribers in `make test`; the issue's 20,000 by hand).
+"""
+
+import logging
+import random
+import signal
+from pathlib import Path
+
+import pytest
+
+from hlasatel_contracts import Channel
+from hlasatel_devstack.chaos import CityEmergency, chaos_recipients
+from hlasatel_devstack.population import subscribers
+from hlasatel_devstack.stack import SERVICES, Stack
+from hlasatel_devstack.testing import eventually, stack_fixture
+from hlasatel_registry.domain.coordinates import address_points
+from hlasatel_registry.domain.gazetteer import read_file
+
+pytestmark = pytest.mark.e2e
+log = logging.getLogger(__name__)
+
+RECIPIENTS = chaos_recipients(1000)
+CONCURRENCY = 20  # the dispatchers' calls in flight per account
+FCM_BATCH = 500  # notifications in one FCM call
+# slow enough that each channel is still sending when its dispatcher dies, at any size
+RATE_PER_S = max(20, RECIPIENTS // 50)
+
+killed = stack_fixture(
+    "killed",
+    SERVICES,
+    {
+        f"DISPATCH_{c.value.upper()}_{setting}": value
+        for c in Channel
+        # a claim older than 5 s was left by the killed process: the fakes answer in milliseconds
+        for setting, value in (("RATE_PER_S", str(RATE_PER_S)), ("STALE_AFTER_S", "5"))
+    },
+)
+
+
+def _wait_for_a_third(city: CityEmergency, channel: Channel) -> None:
+    """Wait until a third of the channel's messages reached its fake, and check the channel is not done."""
+    wanted = sum(n for (c, _), n in city.expected.items() if c == channel.value)
+
+    def reached() -> int:
+        return sum(n for (c, _), n in city.received().items() if c == channel.value)
+
+    at_kill = eventually(
+        lambda: (n := reached()) >= wanted // 3 and n,
+        timeout_s=180,
+        interval_s=0.2,
+        what=f"a third of the {channel.value} messages at the fake",
+        detail=reached,
+    )
+    assert at_kill < wanted, f"every {channel.value} message had gone out before the kill"
+
+
+def _kill(stack: Stack, service: str) -> None:
+    stack.stop_service(service, signal.SIGKILL)
+    stack.start_service(service)
+
+
+def test_each_service_killed_in_turn_loses_nothing_and_repeats_nothing(
+    killed: Stack, liberec_csv: Path
+) -> None:
+    population = list(subscribers(address_points(read_file(liberec_csv)), RECIPIENTS, random.Random(13)))
+    city = CityEmergency(killed, population)
+    city.subscribe()
+    city.approve()
+
+    _kill(killed, "registry")
+    city.wait_for_share(0.1)
+    _kill(killed, "composer")
+    for channel in Channel:
+        _wait_for_a_third(city, channel)
+        _kill(killed, f"dispatch-{channel.value}")
+    for service in SERVICES:
+        killed.wait_ready(service)
+
+    city.wait_until_reported()
+    repeats = city.check_everyone_got_one()
+    log.info("calls taken twice after the kills: %s", dict(repeats))
+    assert repeats[Channel.EMAIL.value] <= CONCURRENCY
+    assert repeats[Channel.PUSH.value] <= FCM_BATCH
