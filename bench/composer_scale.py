@@ -35,6 +35,7 @@ from hlasatel_contracts import (
     TopicSpec,
 )
 from hlasatel_devstack.broker import EmbeddedBroker
+from hlasatel_devstack.chaos import EMERGENCY
 from hlasatel_devstack.population import subscribers
 from hlasatel_devstack.ports import free_port
 from hlasatel_devstack.testing import sessions_on
@@ -50,22 +51,6 @@ PREVIEWS = {
     "street Masarykova": {"streets": [{"name": "Masarykova"}]},
     "district Vratislavice": {"districts": ["Liberec XXX-Vratislavice nad Nisou"]},
     "whole city": {"city": True},
-}
-EMERGENCY = {
-    "severity": "emergency",
-    "category": "safety",
-    "target": {"city": True},
-    "content": {
-        "cs": {
-            "sms": "Liberec: únik chlóru v areálu teplárny. Zůstaňte doma, zavřete okna a vypněte větrání.",
-            "email": {
-                "subject": "Únik chlóru – zůstaňte doma",
-                "text": "V areálu teplárny uniká chlór. Zůstaňte doma, zavřete okna a vypněte větrání. "
-                "Další zprávu pošleme, až nebezpečí pomine.",
-            },
-            "push": {"title": "Únik chlóru", "body": "Zůstaňte doma, zavřete okna a vypněte větrání."},
-        }
-    },
 }
 
 

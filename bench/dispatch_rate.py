@@ -81,14 +81,16 @@ async def sms_reports(ports: Ports, report: str) -> None:
         (await client.post("/_fake/behaviour", json={"report": report})).raise_for_status()
 
 
-async def tight_loop(name: str, count: int, send: Callable[[], Awaitable[None]]) -> None:
+async def tight_loop(name: str, count: int, send: Callable[[], Awaitable[None]]) -> float:
+    """Prints and returns the deliveries a second."""
     started = time.perf_counter()
     await send()
     elapsed = time.perf_counter() - started
     print(f"  {name:<44} {count / elapsed:>8,.0f} deliveries/s ({elapsed:.1f} s)", flush=True)
+    return round(count / elapsed)
 
 
-async def sms_ceiling(ports: Ports, requests: list[DeliveryRequest]) -> None:
+async def sms_ceiling(ports: Ports, requests: list[DeliveryRequest]) -> float:
     limit = asyncio.Semaphore(CONCURRENCY)
     path = f"/2010-04-01/Accounts/{SMS_ACCOUNT_SID}/Messages.json"
     async with httpx.AsyncClient(
@@ -104,10 +106,10 @@ async def sms_ceiling(ports: Ports, requests: list[DeliveryRequest]) -> None:
         async def run() -> None:
             await asyncio.gather(*(one(r) for r in requests if isinstance(r, SendSms)))
 
-        await tight_loop(f"sms   httpx, {CONCURRENCY} in flight", len(requests), run)
+        return await tight_loop(f"sms   httpx, {CONCURRENCY} in flight", len(requests), run)
 
 
-async def email_ceiling(ports: Ports, requests: list[DeliveryRequest], connections: int = 4) -> None:
+async def email_ceiling(ports: Ports, requests: list[DeliveryRequest], connections: int = 4) -> float:
     emails = [r for r in requests if isinstance(r, SendEmail)]
 
     async def over_one_connection(share: list[SendEmail]) -> None:
@@ -127,10 +129,10 @@ async def email_ceiling(ports: Ports, requests: list[DeliveryRequest], connectio
     async def run() -> None:
         await asyncio.gather(*(over_one_connection(emails[i::connections]) for i in range(connections)))
 
-    await tight_loop(f"email aiosmtplib, {connections} connections", len(emails), run)
+    return await tight_loop(f"email aiosmtplib, {connections} connections", len(emails), run)
 
 
-async def push_ceiling(ports: Ports, var_dir: Path, requests: list[DeliveryRequest]) -> None:
+async def push_ceiling(ports: Ports, var_dir: Path, requests: list[DeliveryRequest]) -> float:
     pushes = [r for r in requests if isinstance(r, SendPush)]
     provider = FcmPushProvider(
         credentials_file=str(credentials_path(var_dir / "fakes")), endpoint=f"http://127.0.0.1:{ports.fcm}"
@@ -141,7 +143,7 @@ async def push_ceiling(ports: Ports, var_dir: Path, requests: list[DeliveryReque
             await provider.send_many(pushes[start : start + 500])
 
     try:
-        await tight_loop("push  firebase-admin send_each_async, 500 a call", len(pushes), run)
+        return await tight_loop("push  firebase-admin send_each_async, 500 a call", len(pushes), run)
     finally:
         await provider.close()
 

@@ -34,7 +34,7 @@ restarted = stack_fixture(
     {
         "COMPOSER_REDRIVE_AFTER_S": "15",
         "COMPOSER_REDRIVE_POLL_S": "2",
-        **{f"DISPATCH_{c.value.upper()}_RATE_PER_S": "40" for c in Channel},
+        **{f"DISPATCH_{c.value.upper()}_RATE_PER_S": str(max(40, RECIPIENTS // 25)) for c in Channel},
     },
 )
 
