@@ -32,7 +32,9 @@ restarted = stack_fixture(
     "restarted",
     SERVICES,
     {
-        "COMPOSER_REDRIVE_AFTER_S": "15",
+        # above the time the lanes take to drain, or a delivery still waiting its turn is re-driven until
+        # it is given up on: 15 s at 1,000 subscribers, 333 s at 20,000
+        "COMPOSER_REDRIVE_AFTER_S": str(max(15, RECIPIENTS // 60)),
         "COMPOSER_REDRIVE_POLL_S": "2",
         **{f"DISPATCH_{c.value.upper()}_RATE_PER_S": str(max(40, RECIPIENTS // 25)) for c in Channel},
     },

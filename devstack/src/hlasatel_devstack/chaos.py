@@ -100,7 +100,7 @@ class CityEmergency:
         """How many of the emergency's messages the fakes have taken so far, repeats included."""
         return sum(self.received().values())
 
-    def wait_for_share(self, share: float, timeout_s: float = 180) -> int:
+    def wait_for_share(self, share: float, timeout_s: float = 600) -> int:
         """Wait until `share` of the deliveries reached the fakes; returns how many had."""
         wanted = int(self.deliveries * share)
         reached: int = eventually(
@@ -117,8 +117,10 @@ class CityEmergency:
         message: dict[str, Any] = self.editor.get(f"/v1/messages/{self.message_id}").json()
         return message
 
-    def wait_until_reported(self, timeout_s: float = 300) -> dict[str, Any]:
-        """Wait until the composer has a final status for every delivery; returns its report."""
+    def wait_until_reported(self, timeout_s: float | None = None) -> dict[str, Any]:
+        """Wait until the composer has a final status for every delivery (by default as long as 40
+        deliveries a second, and at least 5 minutes, take); returns its report."""
+        timeout_s = timeout_s or max(300, self.deliveries / 40)
 
         def settled() -> dict[str, Any] | None:
             message = self.report()
