@@ -1,6 +1,6 @@
 """kill -9 of each dispatcher in the middle of its deliveries, through the real broker into its fake.
 
-The three dispatchers run as their own processes on the embedded broker, each with 3,000 requests on its
+The three dispatchers run as their own processes on the embedded broker, each with 2,000 requests on its
 bulk lane (`HLASATEL_CHAOS_RECIPIENTS` sets another number). Each is killed with SIGKILL once a quarter of
 its deliveries has reached its fake, with calls in flight, and started again. The claims it held at the
 kill are taken over once stale and sent again: the SMS gateway answers a repeated Idempotency-Key with the
@@ -35,7 +35,7 @@ from hlasatel_runtime.database import build_engine
 pytestmark = pytest.mark.e2e
 log = logging.getLogger(__name__)
 
-DELIVERIES = chaos_recipients(3000)
+DELIVERIES = chaos_recipients(2000)
 STALE_AFTER_S = 20  # above the longest provider call here (500 notifications); production keeps 120 s
 CONCURRENCY = 20  # the dispatchers' default calls in flight per account
 FCM_BATCH = 500  # notifications in one send_each_async call
