@@ -220,9 +220,8 @@ class Harness:
     async def fan_out_all(self) -> None:
         """Fan out everything due, as the worker does, until nothing more is due."""
         fan_out = self.fan_out()
-        while due := await fan_out.due():
-            for message_id in due:
-                await fan_out.fan_out(message_id)
+        while await fan_out.next_batch():
+            pass
 
     async def send(self, target: dict[str, Any], *, batch_size: int = 500, **fields: Any) -> UUID:
         """Draft, approve and fan out; what was published is in `self.published`."""
