@@ -146,7 +146,7 @@ async def subscribe(stack: Stack, city: City, count: int, seed: int) -> dict[str
     return {"subscribers": count, "rate_per_s": round(count / elapsed), "seconds": round(elapsed, 1)}
 
 
-async def wait_for(city: City, acceptances: Acceptances, message_id: str, total: int, share: float) -> float:
+async def wait_for(acceptances: Acceptances, message_id: str, total: int, share: float) -> float:
     """Wait until `share` of a message's deliveries were accepted; returns when (perf_counter)."""
     while acceptances.count(message_id) < total * share:
         await asyncio.sleep(0.2)
@@ -199,7 +199,7 @@ async def citywide(stack: Stack, city: City, acceptances: Acceptances, result: d
     result["approve_s"] = round(approve_s, 2)
     result["fan_out"] = {"seconds": round(fan_out, 1), "rate_per_s": round(total / fan_out)}
     print(f"  approval {approve_s:.1f} s; fan-out {total / fan_out:,.0f} deliveries/s ({fan_out:.0f} s)")
-    await wait_for(city, acceptances, message_id, total, 1.0)
+    await wait_for(acceptances, message_id, total, 1.0)
     result["deliveries"] = delivery_figures(acceptances, message_id, approved_at, expected)
     result["curves"] = {c.value: acceptances.seconds_after(message_id, c, approved_at) for c in Channel}
 
@@ -210,10 +210,10 @@ async def preemption(stack: Stack, city: City, acceptances: Acceptances, result:
     street, _ = city.preview({"streets": [{"name": STREET}]})
     expected = {channel: int(n) for channel, n in street["deliveries"].items()}
     newsletter_id, newsletter_at, _ = city.send(NEWSLETTER)
-    await wait_for(city, acceptances, newsletter_id, newsletter_total, 0.1)
+    await wait_for(acceptances, newsletter_id, newsletter_total, 0.1)
     before = acceptances.count(newsletter_id)
     emergency_id, approved_at, _ = city.send({**EMERGENCY, "target": {"streets": [{"name": STREET}]}})
-    await wait_for(city, acceptances, emergency_id, sum(expected.values()), 1.0)
+    await wait_for(acceptances, emergency_id, sum(expected.values()), 1.0)
     after = acceptances.count(newsletter_id)
     result["newsletter"] = {
         "deliveries": newsletter_total,
