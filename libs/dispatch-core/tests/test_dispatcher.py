@@ -1,5 +1,6 @@
 """The shared dispatch mechanism with a provider fake we own, on a real database."""
 
+import asyncio
 import base64
 import functools
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -344,6 +345,33 @@ class TestClaims:
             entry.claimed_at = datetime.now(UTC) - timedelta(seconds=61)
         assert await sender.retry_due() == 1
         assert provider.sent == [request] and bus.statuses[-1].state is DeliveryState.ACCEPTED
+
+    async def test_a_call_slower_than_the_stale_time_is_not_taken_over_from_a_live_worker(
+        self, sessions: async_sessionmaker[AsyncSession]
+    ) -> None:
+        provider, bus = Slow(seconds=2.0), Bus()
+        sender = dispatcher(provider, sessions, bus, stale_after_s=0.5)
+        request = sms()
+        call = asyncio.create_task(sender.handle(request))
+        looked_at = 0
+        while not call.done():  # the retry worker polls beside the call, as in the service
+            looked_at += await sender.retry_due()
+            await asyncio.sleep(0.05)
+        await call
+        assert looked_at == 0 and provider.sent == [request]
+        assert [s.state for s in bus.statuses] == [DeliveryState.ACCEPTED]
+
+
+class Slow(FakeProvider):
+    """A provider that takes its time answering, as FCM with 500 notifications on a loaded machine."""
+
+    def __init__(self, *, seconds: float) -> None:
+        super().__init__()
+        self.seconds = seconds
+
+    async def _send(self, request: SendSms) -> Receipt:
+        await asyncio.sleep(self.seconds)
+        return await super()._send(request)
 
 
 class TestFailover:

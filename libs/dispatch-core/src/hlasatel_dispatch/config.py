@@ -19,5 +19,6 @@ class DispatchSettings(ServiceSettings):
     # failover: retryable failures in a row that open an account's circuit, and how long it stays open
     breaker_failures: int = Field(default=5, ge=1)
     breaker_reset_s: float = Field(default=30.0, gt=0)
-    # a claim older than this was left by a worker that died during its provider call
-    stale_after_s: float = Field(default=120.0, gt=0)
+    # a live worker renews its claims every quarter of this, so a claim older than this was left by a
+    # worker that died during its provider call: another takes it over and sends it again
+    stale_after_s: float = Field(default=30.0, gt=0)

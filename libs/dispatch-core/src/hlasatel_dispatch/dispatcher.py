@@ -22,7 +22,7 @@ from hlasatel_contracts import (
     MessageCancelled,
     delivery_topic,
 )
-from hlasatel_dispatch import ledger, metrics
+from hlasatel_dispatch import lease, ledger, metrics
 from hlasatel_dispatch.circuit import CircuitBreaker, Failover
 from hlasatel_dispatch.ledger import Claim, LedgerState, Outcome, Recorded, Taken
 from hlasatel_dispatch.limits import AccountLimits
@@ -71,10 +71,10 @@ class Account(Generic[RequestT]):
 
 
 class Dispatcher(Generic[RequestT]):
-    """Claims a chunk of deliveries in the ledger before their provider calls and records the outcomes
-    after them, never holding a transaction across a call; retries retryable failures later, from the
-    ledger, without holding up the consumer; fails over to the second account while the first one keeps
-    failing."""
+    """Claims a chunk of deliveries in the ledger before their provider calls, keeps the claims fresh
+    during them and records the outcomes after them, never holding a transaction across a call; retries
+    retryable failures later, from the ledger, without holding up the consumer; fails over to the second
+    account while the first one keeps failing."""
 
     def __init__(
         self,
@@ -87,7 +87,7 @@ class Dispatcher(Generic[RequestT]):
         retry: RetryPolicy | None = None,
         breaker: Callable[[], CircuitBreaker] = CircuitBreaker,
         priority: LanePriority | None = None,
-        stale_after_s: float = 120.0,
+        stale_after_s: float = 30.0,
     ) -> None:
         self.channel = channel
         self.service = f"dispatch-{channel.value}"
@@ -124,9 +124,14 @@ class Dispatcher(Generic[RequestT]):
         await self.priority.turn(requests[0].lane)
         going, statuses = await self._claimed(requests)
         if going:
-            index, account = self.failover.choose()
-            results = await self._call(account, [request for request, _ in going])
-            statuses += await self._settled(going, results, index, account)
+            (claimed_at,) = {took.claimed_at for _, took in going}  # one transaction, one time
+            assert claimed_at is not None
+            ids = [str(request.delivery_id) for request, _ in going]
+            stale_after_s = self.stale_after_s
+            async with lease.held(self.sessions, ids, claimed_at=claimed_at, stale_after_s=stale_after_s):
+                index, account = self.failover.choose()
+                results = await self._call(account, [request for request, _ in going])
+                statuses += await self._settled(going, results, index, account)
         await asyncio.gather(*(self.publish_status(status) for status in statuses))
         return statuses
 

@@ -105,6 +105,7 @@ class Taken:
     segments: int | None = None
     reason: str | None = None
     cancelled: bool = False  # its message was cancelled: not to be sent, whatever the claim
+    claimed_at: datetime | None = None  # a granted claim's time: the lease its holder renews
 
 
 @dataclass(frozen=True)
@@ -130,9 +131,10 @@ async def claim(
     """Take a chunk of deliveries for their provider calls, in one short transaction before the calls: one
     read of what the ledger knows, one insert of the new ones, one read of cancellations.
 
-    A claim older than `stale_after_s` belonged to a worker that died during its call: the outcome is
-    unknown, and the delivery is taken over and sent again rather than lost (at least once, for the few
-    calls in flight at a crash). A delivery twice in one chunk is claimed once; the repeat is BUSY.
+    A worker renews its claims while its calls are in hand (`renew`), so a claim older than
+    `stale_after_s` belonged to a worker that died during its call: the outcome is unknown, and the
+    delivery is taken over and sent again rather than lost (at least once, for the few calls in flight at
+    a crash). A delivery twice in one chunk is claimed once; the repeat is BUSY.
     """
     now = datetime.now(UTC)
     due = now + timedelta(seconds=stale_after_s)
@@ -161,7 +163,14 @@ async def claim(
         seen.add(delivery_id)
         if delivery_id in fresh:
             claim_ = Claim.GRANTED if delivery_id in inserted else Claim.BUSY
-            taken.append(Taken(claim_, LedgerState.SENDING, cancelled=str(request.message_id) in cancelled))
+            taken.append(
+                Taken(
+                    claim_,
+                    LedgerState.SENDING,
+                    cancelled=str(request.message_id) in cancelled,
+                    claimed_at=now if claim_ is Claim.GRANTED else None,
+                )
+            )
         else:
             row = known[delivery_id]
             claim_ = await _claim_known(session, row, now=now, due=due, stale_after_s=stale_after_s)
@@ -175,6 +184,7 @@ async def claim(
                     segments=row.segments,
                     reason=row.reason,
                     cancelled=str(request.message_id) in cancelled,
+                    claimed_at=now if claim_ is Claim.GRANTED else None,
                 )
             )
     return taken
@@ -223,6 +233,25 @@ async def _claim_known(
         .values(state=LedgerState.SENDING.value, claimed_at=now, due_at=due, updated_at=now)
     )
     return Claim.GRANTED if _rowcount(result) == 1 else Claim.BUSY
+
+
+async def renew(
+    session: AsyncSession, delivery_ids: Sequence[str], *, claimed_at: datetime, stale_after_s: float
+) -> datetime:
+    """Keep claims made at `claimed_at` fresh while their provider calls go on; returns the claims' new
+    time. A claim another worker took over meanwhile (this one stalled past `stale_after_s`) is left to it.
+    """
+    now = datetime.now(UTC)
+    await session.execute(
+        update(_ENTRIES)
+        .where(
+            _ENTRIES.c.delivery_id.in_(delivery_ids),
+            _ENTRIES.c.state == LedgerState.SENDING.value,
+            _ENTRIES.c.claimed_at == claimed_at,
+        )
+        .values(claimed_at=now, due_at=now + timedelta(seconds=stale_after_s))
+    )
+    return now
 
 
 async def due(session: AsyncSession, *, limit: int) -> list[LedgerEntry]:
