@@ -43,7 +43,8 @@ class RewindPastTheEnd(ConsumerRebalanceListener):  # type: ignore[misc]
     before the log grew that long again. The handlers are idempotent, so reading from the beginning is safe.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, client: dict[str, Any]) -> None:
+        self.client = client  # how to connect: the ends are read with a consumer of the listener's own
         self.consumer: AIOKafkaConsumer | None = None
         self.assigned: set[TopicPartition] = set()
 
@@ -63,18 +64,49 @@ class RewindPastTheEnd(ConsumerRebalanceListener):  # type: ignore[misc]
     async def rewind(self, partitions: set[TopicPartition]) -> None:
         if self.consumer is None or not partitions:
             return
-        ends = await self.consumer.end_offsets(list(partitions))
-        for partition in partitions:
-            committed = await self.consumer.committed(partition)
-            if committed is not None and committed > ends[partition]:
+        committed = {partition: await self.consumer.committed(partition) for partition in partitions}
+        # Tansu's ListOffsets answers with the first offset of a partition's last batch plus one, short of
+        # the end whenever that batch held more than one record: only a lower bound, enough to clear most
+        low = await self.consumer.end_offsets(list(partitions))
+        doubtful = {p: low[p] for p, offset in committed.items() if offset is not None and offset > low[p]}
+        ends = await high_watermarks(self.client, doubtful)
+        for partition, end in ends.items():
+            offset = committed[partition]
+            if offset is not None and offset > end:
                 log.warning(
                     "%s[%d]: committed offset %d is past the end %d (the broker lost its log): from 0",
                     partition.topic,
                     partition.partition,
-                    committed,
-                    ends[partition],
+                    offset,
+                    end,
                 )
                 self.consumer.seek(partition, 0)
+
+
+async def high_watermarks(
+    client: dict[str, Any], below: dict[TopicPartition, int], timeout_s: float = 10.0
+) -> dict[TopicPartition, int]:
+    """The partitions' ends as a fetch answers them (the high watermark), which Tansu gets right; `below`
+    holds an offset at or below each end to fetch from. A partition whose end does not come within
+    `timeout_s` keeps the offset given."""
+    if not below:
+        return {}
+    probe = AIOKafkaConsumer(**client, enable_auto_commit=False)
+    await probe.start()
+    try:
+        probe.assign(list(below))
+        for partition, offset in below.items():
+            probe.seek(partition, max(offset - 1, 0))  # inside the last batch: a small fetch
+        ends: dict[TopicPartition, int] = {}
+        async with asyncio.timeout(timeout_s):
+            while len(ends) < len(below):
+                await probe.getmany(timeout_ms=100, max_records=1)
+                ends = {p: end for p in below if (end := probe.highwater(p)) is not None}
+    except TimeoutError:
+        log.warning("no high watermark within %.0f s; taking ListOffsets' answer", timeout_s)
+    finally:
+        await probe.stop()
+    return below | ends
 
 
 class _Broker(KafkaBroker):
@@ -117,7 +149,7 @@ def consumer_options(settings: KafkaSettings, *, group_id: str) -> dict[str, Any
         # The offset is committed once the handler is done (a bad record is dead-lettered by then); if even
         # dead-lettering fails, the record is sought back and comes again rather than being lost.
         "ack_policy": AckPolicy.NACK_ON_ERROR,
-        "listener": RewindPastTheEnd(),
+        "listener": RewindPastTheEnd(client_options(settings)),
     }
 
 
