@@ -12,6 +12,7 @@ import asyncio
 import os
 from collections import Counter, defaultdict
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -171,6 +172,17 @@ class CityEmergency:
         assert {channel: sum(states.values()) for channel, states in report.items()} == dict(per_channel)
         assert all(set(states) <= {"accepted", "delivered"} for states in report.values()), report
         return repeats
+
+    def repeats_received_at(self) -> dict[str, list[datetime]]:
+        """When each repeat reached its fake, per channel: every copy of a message after its first."""
+        copies: dict[tuple[str, str], list[datetime]] = defaultdict(list)
+        for channel, entry in self._entries():
+            copy = datetime.fromisoformat(entry["received_at"])
+            copies[(channel.value, entry[REPEAT_KEY[channel]])].append(copy)
+        later: dict[str, list[datetime]] = defaultdict(list)
+        for (name, _), times in copies.items():
+            later[name] += sorted(times)[1:]
+        return later
 
 
 def metric(stack: Stack, service: str, name: str) -> float:
