@@ -36,7 +36,7 @@ pytestmark = pytest.mark.e2e
 log = logging.getLogger(__name__)
 
 DELIVERIES = chaos_recipients(2000)
-STALE_AFTER_S = 20  # above the longest provider call here (500 notifications); production keeps 120 s
+STALE_AFTER_S = 20  # how long the killed process's claims wait; production keeps 30 s
 CONCURRENCY = 20  # the dispatchers' default calls in flight per account
 FCM_BATCH = 500  # notifications in one send_each_async call
 # a quarter of the way, in the middle of a chunk (20 calls side by side; 500 notifications in one call),
