@@ -31,12 +31,13 @@ from hlasatel_contracts import DELIVERY_STATUS, SUBSCRIBERS, Channel, DeliverySt
 from hlasatel_devstack.bus import publish_keyed, reader
 from hlasatel_devstack.chaos import EMERGENCY
 from hlasatel_devstack.population import subscribers
-from hlasatel_devstack.ports import Ports
-from hlasatel_devstack.stack import Stack, StackConfig
+from hlasatel_devstack.stack import Stack
+from hlasatel_devstack.testing import PostgresDatabases, stack_config
 from hlasatel_registry.domain.coordinates import address_points
 from hlasatel_registry.domain.gazetteer import read_file
 
 RESULTS = Path(__file__).with_name("results")
+DATABASE_NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 GAZETTEER = Path(__file__).parents[1] / "data" / "ruian" / "20231231_OB_563889_ADR.csv"
 SERVICES = ["composer", "dispatch-sms", "dispatch-email", "dispatch-push"]
 NEWSLETTER = {
@@ -288,7 +289,7 @@ def plot(scenario: str, result: dict[str, Any], path: Path) -> None:
     figure.savefig(path, dpi=100)
 
 
-async def run(args: argparse.Namespace, stack: Stack, var_dir: Path) -> dict[str, Any]:
+async def run(args: argparse.Namespace, stack: Stack, var_dir: Path, database: str) -> dict[str, Any]:
     city = City(stack)
     acceptances, stop = Acceptances(), asyncio.Event()
     follower = asyncio.create_task(acceptances.follow(stack.broker.bootstrap_servers, stop))
@@ -297,7 +298,7 @@ async def run(args: argparse.Namespace, stack: Stack, var_dir: Path) -> dict[str
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {len(os.sched_getaffinity(0))} cores, "
         f"Python {platform.python_version()}",
-        "database": "SQLite",
+        "database": database,
         "subscribers": await subscribe(stack, city, args.subscribers, args.seed),
     }
     try:
@@ -319,25 +320,39 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--ceiling-records", type=int, default=100_000, help="raw aiokafka records")
     parser.add_argument("--ceiling-per-fake", type=int, default=3_000, help="client-library calls per fake")
+    parser.add_argument(
+        "--database-url",
+        help="a PostgreSQL server (postgresql://user@host:port/db): each service gets a fresh database\n"
+        "there, dropped at the end; SQLite files in a temporary directory without it",
+    )
     args = parser.parse_args()
+    if args.database_url:
+        os.environ["DATABASE_URL"] = args.database_url  # the server PostgresDatabases creates them on
+    databases = PostgresDatabases()
+    backend = "postgresql" if args.database_url else "sqlite"
     with tempfile.TemporaryDirectory() as tmp:
         var_dir = Path(tmp)
         # no rate limit and no SMS delivery reports: what the system itself does up to the acceptance
         environment = {f"DISPATCH_{c.value.upper()}_RATE_PER_S": "1000000" for c in Channel}
-        stack = Stack(StackConfig(var_dir=var_dir, ports=Ports.free(), environment=environment))
-        print(f"{args.scenario}: {args.subscribers:,} subscribers; broker, fakes and services as processes")
-        stack.start(services=SERVICES)
+        stack = Stack(stack_config(var_dir, backend, databases, environment))
+        print(
+            f"{args.scenario}: {args.subscribers:,} subscribers on {DATABASE_NAMES[backend]}; "
+            "broker, fakes and services as processes"
+        )
         try:
+            stack.start(services=SERVICES)
             no_reports = {"report": "none"}
             httpx.post(f"{stack.url('sms_gateway')}/_fake/behaviour", json=no_reports).raise_for_status()
-            result = asyncio.run(run(args, stack, var_dir))
+            result = asyncio.run(run(args, stack, var_dir, DATABASE_NAMES[backend]))
         finally:
             stack.stop()
+            databases.drop_all()
     RESULTS.mkdir(exist_ok=True)
-    plot(args.scenario, result, RESULTS / f"{args.scenario}.png")
+    name = args.scenario if backend == "sqlite" else f"{args.scenario}-{backend}"
+    plot(args.scenario, result, RESULTS / f"{name}.png")
     result.pop("curves")
-    (RESULTS / f"{args.scenario}.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    print(f"written: {RESULTS / args.scenario}.json and .png")
+    (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(f"written: {RESULTS / name}.json and .png")
 
 
 if __name__ == "__main__":
