@@ -66,7 +66,8 @@ class RewindPastTheEnd(ConsumerRebalanceListener):  # type: ignore[misc]
             return
         committed = {partition: await self.consumer.committed(partition) for partition in partitions}
         # Tansu's ListOffsets answers with the first offset of a partition's last batch plus one, short of
-        # the end whenever that batch held more than one record: only a lower bound, enough to clear most
+        # the end whenever that batch held more than one record: a lower bound, so an offset at or below it
+        # is not past the end, and only those above it need the fetch that gives the true end
         low = await self.consumer.end_offsets(list(partitions))
         doubtful = {p: low[p] for p, offset in committed.items() if offset is not None and offset > low[p]}
         ends = await high_watermarks(self.client, doubtful)
