@@ -55,6 +55,12 @@ def _models_of(topic: TopicSpec) -> list[type[BaseModel]]:
     return [model for ch, model in DELIVERY_REQUEST_BY_CHANNEL.items() if ch.value == channel]
 
 
+def _delete_retention(topic: TopicSpec) -> dict[str, int]:
+    """How long a tombstone stays, in the binding's own field."""
+    kept = dict(topic.extra).get("delete.retention.ms")
+    return {"delete.retention.ms": int(kept)} if kept else {}
+
+
 def _channel_id(topic: TopicSpec) -> str:
     return topic.name.replace(".", "_").replace("-", "_")
 
@@ -92,7 +98,10 @@ def build_document() -> dict[str, Any]:
                     "topicConfiguration": {
                         "cleanup.policy": ["compact" if topic.compacted else "delete"],
                         **({"retention.ms": topic.retention_ms} if topic.retention_ms else {}),
+                        **_delete_retention(topic),
                     },
+                    # settings the binding has no field for
+                    **({"x-configs": dict(topic.extra)} if topic.extra else {}),
                     "bindingVersion": "0.5.0",
                 }
             },

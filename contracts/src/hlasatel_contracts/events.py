@@ -6,10 +6,12 @@ added without a new version, and anything else needs a new version and topic.
 
 from datetime import datetime, time
 from enum import StrEnum
+from functools import cache
 from typing import Annotated, ClassVar, Literal
 from uuid import UUID
+from zoneinfo import available_timezones
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from hlasatel_contracts.topics import Channel, Lane
 
@@ -98,12 +100,25 @@ class Contact(BaseModel):
     active: bool
 
 
+@cache
+def _time_zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def iana_time_zone(name: str) -> str:
+    """A time zone of the IANA database by its name ('Europe/Prague'); anything else is refused here, so
+    that no consumer meets a zone it cannot read."""
+    if name not in _time_zones():
+        raise ValueError("not a time zone of the IANA database, such as Europe/Prague")
+    return name
+
+
 class QuietHours(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     start: time
     end: time
-    timezone: str = "Europe/Prague"
+    timezone: Annotated[str, Field(max_length=64), AfterValidator(iana_time_zone)] = "Europe/Prague"
 
 
 class SubscriberChanged(Event):
@@ -121,7 +136,12 @@ class SubscriberChanged(Event):
     contacts: list[Contact]
     unsubscribe_token: str | None = Field(
         default=None,
-        description="The registry's MAC of the subscriber id; the composer puts it in unsubscribe links",
+        description="Of registries before per-category links: a code that unsubscribes from everything",
+    )
+    unsubscribe_tokens: dict[str, str] = Field(
+        default_factory=dict,
+        description="The registry's unsubscribe codes, each good for one category (by name) or, under "
+        "'all', for every non-emergency message after a confirmation; the composer puts them in links",
     )
 
 

@@ -31,6 +31,11 @@ def delivery_topic(channel: Channel, lane: Lane) -> str:
     return f"deliveries.{channel.value}.{lane.value}.v1"
 
 
+DAY_MS = 24 * 3600 * 1000
+# deliveries and their statuses carry contacts and ids: kept a week, as the composer's delivery rows
+WEEK_MS = 7 * DAY_MS
+
+
 @dataclass(frozen=True)
 class TopicSpec:
     name: str
@@ -38,6 +43,15 @@ class TopicSpec:
     compacted: bool
     description: str
     retention_ms: int | None = None
+    # further topic settings, as Kafka names them
+    extra: tuple[tuple[str, str], ...] = ()
+
+    def configs(self) -> dict[str, str]:
+        """The topic's settings as a broker takes them at creation."""
+        configs = {"cleanup.policy": "compact" if self.compacted else "delete"}
+        if self.retention_ms is not None:
+            configs["retention.ms"] = str(self.retention_ms)
+        return configs | dict(self.extra)
 
 
 def _delivery_specs() -> list[TopicSpec]:
@@ -47,6 +61,7 @@ def _delivery_specs() -> list[TopicSpec]:
             partitions=4,
             compacted=False,
             description=f"{channel.value} delivery requests on the {lane.value} lane, keyed by subscriber id",
+            retention_ms=WEEK_MS,
         )
         for channel in Channel
         for lane in LANES_BY_PRIORITY
@@ -59,6 +74,13 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
         partitions=4,
         compacted=True,
         description="Subscriber changelog: full current state or an erasure, keyed by subscriber id",
+        # a new segment every 6 hours and compaction at least daily: an erasure's tombstone replaces the
+        # subscriber's older states within a day; the tombstone itself stays a day for late consumers
+        extra=(
+            ("segment.ms", str(6 * 3600 * 1000)),
+            ("max.compaction.lag.ms", str(DAY_MS)),
+            ("delete.retention.ms", str(DAY_MS)),
+        ),
     ),
     *_delivery_specs(),
     TopicSpec(
@@ -66,6 +88,7 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
         partitions=4,
         compacted=False,
         description="Outcome of every delivery attempt, keyed by delivery id",
+        retention_ms=WEEK_MS,
     ),
     TopicSpec(
         MESSAGE_CANCELLATIONS,
@@ -79,6 +102,6 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
         partitions=1,
         compacted=False,
         description="Records a consumer could not process, with the reason; kept 7 days (they hold contacts)",
-        retention_ms=7 * 24 * 3600 * 1000,
+        retention_ms=WEEK_MS,
     ),
 )

@@ -3,7 +3,7 @@
 import asyncio
 import base64
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -124,12 +124,54 @@ async def valid_records(
     broker: KafkaBroker, *, service: str, records: Sequence[Any], adapter: TypeAdapter[T]
 ) -> list[T]:
     """The records of a batch that validate; each one that does not goes to the dead-letter topic."""
-    valid: list[T] = []
+    return [
+        value for _, value in await valid_pairs(broker, service=service, records=records, adapter=adapter)
+    ]
+
+
+async def valid_pairs(
+    broker: KafkaBroker, *, service: str, records: Sequence[Any], adapter: TypeAdapter[T]
+) -> list[tuple[Any, T]]:
+    """Each record that validates, with what it says; each one that does not goes to the dead-letter
+    topic."""
+    valid: list[tuple[Any, T]] = []
     for record in records:
         try:
-            valid.append(adapter.validate_json(record.value))
+            valid.append((record, adapter.validate_json(record.value)))
         except ValidationError as exc:
             await publish_dead_letter(
                 broker, dead_letter_record(service=service, record=record, reason=describe(exc))
             )
     return valid
+
+
+async def apply_isolated(
+    broker: KafkaBroker,
+    *,
+    service: str,
+    items: Sequence[tuple[Any, T]],
+    apply: Callable[[Sequence[T]], Awaitable[object]],
+) -> None:
+    """Apply a batch in one go; if that fails for any reason but a passing outage (which is raised, for the
+    batch to come again), apply it record by record, so that only a record that fails on its own goes to
+    the dead-letter topic and the rest of its batch is kept."""
+    if not items:
+        return
+    try:
+        await apply([value for _, value in items])
+        return
+    except TRANSIENT_ERRORS:
+        raise
+    except Exception as exc:
+        log.warning("a batch of %d records failed (%s): one by one", len(items), describe(exc))
+    for record, value in items:
+        try:
+            await apply([value])
+        except TRANSIENT_ERRORS:
+            raise
+        except Exception as exc:
+            reason = describe(exc)
+            log.warning("dead-lettering %s[%s]@%s: %s", record.topic, record.partition, record.offset, reason)
+            await publish_dead_letter(
+                broker, dead_letter_record(service=service, record=record, reason=reason)
+            )

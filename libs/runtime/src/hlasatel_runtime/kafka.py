@@ -192,10 +192,7 @@ async def ensure_topics(settings: KafkaSettings, topics: Iterable[TopicSpec]) ->
                 t.name,
                 num_partitions=t.partitions,
                 replication_factor=1,
-                topic_configs={
-                    "cleanup.policy": "compact" if t.compacted else "delete",
-                    **({"retention.ms": str(t.retention_ms)} if t.retention_ms else {}),
-                },
+                topic_configs=t.configs(),
             )
             for t in wanted
         ]

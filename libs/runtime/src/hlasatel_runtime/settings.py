@@ -1,10 +1,31 @@
-"""Settings every service shares; each service subclasses them under its own env prefix."""
+"""Settings every service shares; each service subclasses them under its own env prefix.
+
+A service whose database is not SQLite is a production deployment, and it refuses to start with any
+development default (`development_defaults`) unless that one is allowed by name in `allow_insecure`.
+"""
 
 import ssl
-from typing import Literal
+from dataclasses import dataclass
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from hlasatel_runtime.addresses import TrustedProxies
+
+# what a production deployment may run with when it says so, each for a private network of its own
+InsecureDefault = Literal[
+    "development_secret", "sms_dev_token", "smtp_plaintext", "kafka_plaintext", "http_public_url"
+]
+
+
+@dataclass(frozen=True)
+class DevelopmentDefault:
+    """A setting still at a value that is only fit for a laptop: which allowance lets it run anyway."""
+
+    allowance: InsecureDefault
+    setting: str  # without the service's prefix, e.g. SECRET_KEY
+    problem: str
 
 
 class KafkaSettings(BaseModel):
@@ -31,6 +52,13 @@ class KafkaSettings(BaseModel):
         return ssl.create_default_context(cafile=self.ssl_cafile)
 
 
+def comma_separated(value: object) -> object:
+    """`a,b,c` from the environment as a list; a list given in code stays as it is."""
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
 class ServiceSettings(BaseSettings):
     """Subclasses set ``model_config`` with their own ``env_prefix``."""
 
@@ -42,11 +70,61 @@ class ServiceSettings(BaseSettings):
     database_url: str
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     log_level: str = "INFO"
-    # reverse proxies whose X-Forwarded-For is believed: per-IP limits need the citizen's own address
-    trusted_proxies: str = "127.0.0.1"
+    # reverse proxies whose X-Forwarded-For is believed, as addresses or networks (10.0.0.0/8); none by
+    # default, so that a client cannot name its own address; per-IP limits count what the last of them saw
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # the largest request body any route reads, in bytes (a route may allow more, such as CAP documents)
+    max_body_bytes: int = Field(default=256 * 1024, ge=1024)
+    allow_insecure: Annotated[list[InsecureDefault], NoDecode] = Field(default_factory=list)
+
+    _split_trusted = field_validator("trusted_proxies", mode="before")(comma_separated)
+    _split_allowed = field_validator("allow_insecure", mode="before")(comma_separated)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_parse(cls, value: list[str]) -> list[str]:
+        TrustedProxies(value)  # refuses '*' and anything that is not an address or a network
+        return value
+
+    @property
+    def production(self) -> bool:
+        """A real database, or said so: development defaults are refused."""
+        return self.environment == "production" or not self.database_url.startswith("sqlite")
+
+    def proxies(self) -> TrustedProxies:
+        return TrustedProxies(self.trusted_proxies)
+
+    def development_defaults(self) -> list[DevelopmentDefault]:
+        """The settings still at a development value; services add their own."""
+        found = []
+        if self.kafka.security_protocol == "PLAINTEXT":
+            found.append(
+                DevelopmentDefault(
+                    "kafka_plaintext",
+                    "KAFKA__SECURITY_PROTOCOL",
+                    "Kafka without TLS (PLAINTEXT): set SSL or SASL_SSL",
+                )
+            )
+        return found
 
     @model_validator(mode="after")
     def _production_needs_real_parts(self) -> "ServiceSettings":
         if self.environment == "production" and self.database_url.startswith("sqlite"):
             raise ValueError("production needs a PostgreSQL database_url, not SQLite")
+        if not self.production:
+            return self
+        prefix = str(self.model_config.get("env_prefix", ""))
+        refused = [d for d in self.development_defaults() if d.allowance not in self.allow_insecure]
+        if refused:
+            problems = "; ".join(f"{prefix}{d.setting}: {d.problem}" for d in refused)
+            names = ",".join(sorted({d.allowance for d in refused}))
+            raise ValueError(
+                f"the database is not SQLite, so this is a production deployment, and it still runs with "
+                f"development defaults — {problems}. Fix each, or, on a private network of your own, "
+                f"allow it by name: {prefix}ALLOW_INSECURE={names}"
+            )
         return self
+
+
+def is_http(url: str | None) -> bool:
+    return bool(url) and str(url).startswith("http://")
