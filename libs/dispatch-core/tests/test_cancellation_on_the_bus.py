@@ -30,6 +30,7 @@ from hlasatel_contracts import (
 from hlasatel_devstack.bus import read_until
 from hlasatel_devstack.fakes.ledger import Ledger, read_ledger
 from hlasatel_devstack.fakes.sms_gateway import sms_gateway_app
+from hlasatel_devstack.stack import ON_LOOPBACK
 from hlasatel_devstack.testing import quick_kafka, serve_in_thread
 from hlasatel_dispatch import ledger
 from hlasatel_dispatch.dispatcher import Dispatcher
@@ -80,6 +81,7 @@ async def running_bus(database_url: str, kafka_bootstrap: str, tmp_path: Path) -
     gateway = sms_gateway_app(ledger=Ledger(gateway_ledger), account_sid=SID, auth_token="secret")
     with serve_in_thread(gateway) as gateway_url:
         settings = Settings(
+            allow_insecure=ON_LOOPBACK,
             database_url=database_url,
             gateway_url=gateway_url,
             account_sid=SID,

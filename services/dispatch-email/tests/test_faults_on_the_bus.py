@@ -26,6 +26,7 @@ from hlasatel_devstack.dispatching import (
 from hlasatel_devstack.fakes.ledger import Ledger
 from hlasatel_devstack.fakes.smtp import UNKNOWN_MAILBOX, Behaviour, LedgerHandler, smtp_server
 from hlasatel_devstack.ports import free_port
+from hlasatel_devstack.stack import ON_LOOPBACK
 from hlasatel_devstack.testing import quick_kafka
 from hlasatel_dispatch_email.bootstrap import bootstrap
 from hlasatel_dispatch_email.config import Relay, Settings
@@ -81,6 +82,7 @@ async def running(
     try:
         app = bootstrap(
             Settings(
+                allow_insecure=ON_LOOPBACK,
                 database_url=database_url,
                 smtp_host="127.0.0.1",
                 smtp_port=primary.port,

@@ -26,6 +26,7 @@ from hlasatel_devstack.dispatching import (
 from hlasatel_devstack.fakes.fcm import fcm_app, write_service_account
 from hlasatel_devstack.fakes.ledger import Ledger
 from hlasatel_devstack.ports import free_port
+from hlasatel_devstack.stack import ON_LOOPBACK
 from hlasatel_devstack.testing import quick_kafka, serve_in_thread
 from hlasatel_dispatch_push.bootstrap import bootstrap
 from hlasatel_dispatch_push.config import FirebaseProject, Settings
@@ -72,6 +73,7 @@ async def running(
     with fake_fcm(tmp_path, "liberec") as primary, fake_fcm(tmp_path, "liberec-backup") as secondary:
         app = bootstrap(
             Settings(
+                allow_insecure=ON_LOOPBACK,
                 database_url=database_url,
                 credentials_file=str(primary.credentials),
                 fcm_endpoint=primary.url,

@@ -28,6 +28,7 @@ from hlasatel_devstack.dispatching import (
 from hlasatel_devstack.fakes.ledger import Ledger
 from hlasatel_devstack.fakes.sms_gateway import sms_gateway_app
 from hlasatel_devstack.ports import free_port
+from hlasatel_devstack.stack import ON_LOOPBACK
 from hlasatel_devstack.testing import quick_kafka, serve_in_thread
 from hlasatel_dispatch_sms.bootstrap import bootstrap
 from hlasatel_dispatch_sms.config import GatewayAccount, Settings
@@ -65,6 +66,7 @@ async def running(
     with serve_in_thread(first) as first_url, serve_in_thread(second) as second_url:
         app = bootstrap(
             Settings(
+                allow_insecure=ON_LOOPBACK,
                 database_url=database_url,
                 gateway_url=first_url,
                 account_sid=SID,

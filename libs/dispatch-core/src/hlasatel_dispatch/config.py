@@ -22,3 +22,8 @@ class DispatchSettings(ServiceSettings):
     # a live worker renews its claims every quarter of this, so a claim older than this was left by a
     # worker that died during its provider call: another takes it over and sends it again
     stale_after_s: float = Field(default=30.0, gt=0)
+    # what the ledger knows of a finished delivery is deleted after this long (the delivery topics keep
+    # records a week too); a request older than a day short of it is refused as expired
+    ledger_retention_days: float = Field(default=7.0, ge=1.0)
+    # a delivery-report callback's form is small
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)

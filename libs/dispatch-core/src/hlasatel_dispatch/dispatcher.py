@@ -34,6 +34,7 @@ from hlasatel_dispatch.providers import (
     Receipt,
     RequestT,
     RetryableProviderError,
+    unexpected,
 )
 from hlasatel_dispatch.retry import RetryPolicy
 
@@ -51,12 +52,20 @@ _ANNOUNCED = {
 }
 
 
-def _not_to_send(request: DeliveryRequest, took: Taken, now: datetime) -> Outcome | None:
-    """A claimed delivery that must not reach the provider: its message was cancelled, or it expired."""
+def _not_to_send(
+    request: DeliveryRequest, took: Taken, now: datetime, oldest: datetime | None
+) -> Outcome | None:
+    """A claimed delivery that must not reach the provider: its message was cancelled, its subscriber
+    erased, it expired, or it is older than the ledger remembers deliveries (so a repeat of it could no
+    longer be told from a new one)."""
     if took.cancelled:
         reason, state = "message cancelled", LedgerState.CANCELLED
+    elif took.erased:
+        reason, state = "subscriber erased", LedgerState.CANCELLED
     elif request.expires_at is not None and request.expires_at <= now:
         reason, state = "expired", LedgerState.EXPIRED
+    elif oldest is not None and request.requested_at < oldest:
+        reason, state = "requested longer ago than deliveries are remembered", LedgerState.EXPIRED
     else:
         return None
     return Outcome(str(request.delivery_id), state, reason=reason, attempted=False)
@@ -88,6 +97,7 @@ class Dispatcher(Generic[RequestT]):
         breaker: Callable[[], CircuitBreaker] = CircuitBreaker,
         priority: LanePriority | None = None,
         stale_after_s: float = 30.0,
+        max_request_age: timedelta | None = None,
     ) -> None:
         self.channel = channel
         self.service = f"dispatch-{channel.value}"
@@ -98,6 +108,7 @@ class Dispatcher(Generic[RequestT]):
         self.retry = retry or RetryPolicy()
         self.priority = priority or LanePriority()
         self.stale_after_s = stale_after_s
+        self.max_request_age = max_request_age
         self._model: type[RequestT] = DELIVERY_REQUEST_BY_CHANNEL[channel]  # type: ignore[assignment]
 
     async def handle_batch(self, requests: Sequence[RequestT]) -> None:
@@ -130,7 +141,10 @@ class Dispatcher(Generic[RequestT]):
             stale_after_s = self.stale_after_s
             async with lease.held(self.sessions, ids, claimed_at=claimed_at, stale_after_s=stale_after_s):
                 index, account = self.failover.choose()
-                results = await self._call(account, [request for request, _ in going])
+                try:
+                    results = await self._call(account, [request for request, _ in going])
+                except Exception as exc:  # whatever happens, every claimed delivery gets its outcome
+                    results = [unexpected(exc, account.provider.name)] * len(going)
                 statuses += await self._settled(going, results, index, account)
         await asyncio.gather(*(self.publish_status(status) for status in statuses))
         return statuses
@@ -144,6 +158,8 @@ class Dispatcher(Generic[RequestT]):
         statuses: list[DeliveryStatusChanged] = []
         dropped: list[tuple[RequestT, Outcome]] = []
         now = datetime.now(UTC)
+        oldest = now - self.max_request_age if self.max_request_age is not None else None
+        letters: list[DeadLetter] = []
         async with self.sessions() as session, session.begin():
             taken = await ledger.claim(session, requests, stale_after_s=self.stale_after_s)
             for request, took in zip(requests, taken, strict=True):
@@ -151,11 +167,24 @@ class Dispatcher(Generic[RequestT]):
                     continue
                 if took.claim is not Claim.GRANTED:
                     statuses.append(self._repeated(request, took))
-                elif (outcome := _not_to_send(request, took, now)) is not None:
+                elif (outcome := _not_to_send(request, took, now, oldest)) is not None:
                     dropped.append((request, outcome))
+                elif took.taken_over and took.attempts >= self.retry.max_attempts:
+                    reason = f"gave up after {took.attempts} attempts: its dispatcher stopped during the call"
+                    dropped.append(
+                        (
+                            request,
+                            Outcome(
+                                str(request.delivery_id), LedgerState.FAILED, reason=reason, attempted=False
+                            ),
+                        )
+                    )
+                    letters.append(self._dead_letter(request, reason))
                 else:
                     going.append((request, took))
             await ledger.record(session, [outcome for _, outcome in dropped])
+        for letter in letters:
+            await self.publish_dead_letter(letter)
         statuses += [self._announced(request, outcome) for request, outcome in dropped]
         return going, statuses
 
@@ -303,6 +332,14 @@ class Dispatcher(Generic[RequestT]):
         )
         await self.publish_status(status)
         return status
+
+    async def forget_erased(self, subscriber_ids: Sequence[str]) -> int:
+        """Subscribers the registry erased: their deliveries not yet handed over are stopped, and the
+        requests waiting for a retry (with their contacts) deleted. Returns how many were stopped."""
+        async with self.sessions() as session, session.begin():
+            return await ledger.mark_erased(
+                session, subscriber_ids=subscriber_ids, erased_at=datetime.now(UTC)
+            )
 
     async def cancel(self, cancellation: MessageCancelled) -> None:
         """Stop every delivery of the message not yet handed; a repeated cancellation changes nothing."""

@@ -7,7 +7,7 @@ from enum import StrEnum
 from typing import Any, Protocol, cast
 from uuid import UUID
 
-from sqlalchemy import JSON, Integer, MetaData, String, Table, Uuid, bindparam, select, update
+from sqlalchemy import JSON, Integer, MetaData, String, Table, Uuid, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -48,7 +48,7 @@ class LedgerEntry(Base):
     delivery_id: Mapped[str] = mapped_column(Uuid(as_uuid=False), primary_key=True)
     message_id: Mapped[str] = mapped_column(Uuid(as_uuid=False), index=True)
     # ids only, so that a provider's later delivery report can be announced like any other status
-    subscriber_id: Mapped[str | None] = mapped_column(Uuid(as_uuid=False))
+    subscriber_id: Mapped[str | None] = mapped_column(Uuid(as_uuid=False), index=True)
     contact_id: Mapped[str | None] = mapped_column(Uuid(as_uuid=False))
     lane: Mapped[str] = mapped_column(String(16))
     state: Mapped[str] = mapped_column(String(16))
@@ -57,7 +57,7 @@ class LedgerEntry(Base):
     segments: Mapped[int | None] = mapped_column(Integer)
     reason: Mapped[str | None] = mapped_column(String(500))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # while a delivery may still be sent (claimed or waiting to be retried): when to look at it again, and
     # the request itself, so that a retry or a crashed attempt does not depend on the bus; cleared after
@@ -72,6 +72,15 @@ class CancelledMessage(Base):
 
     message_id: Mapped[str] = mapped_column(Uuid(as_uuid=False), primary_key=True)
     cancelled_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ErasedSubscriber(Base):
+    """A subscriber the registry erased (its changelog tombstone): nothing more is handed over for them."""
+
+    __tablename__ = "erased_subscribers"
+
+    subscriber_id: Mapped[str] = mapped_column(Uuid(as_uuid=False), primary_key=True)
+    erased_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 async def find(session: AsyncSession, delivery_id: str) -> LedgerEntry | None:
@@ -105,7 +114,9 @@ class Taken:
     segments: int | None = None
     reason: str | None = None
     cancelled: bool = False  # its message was cancelled: not to be sent, whatever the claim
+    erased: bool = False  # its subscriber was erased: not to be sent, whatever the claim
     claimed_at: datetime | None = None  # a granted claim's time: the lease its holder renews
+    taken_over: bool = False  # from a worker that died during its call, which counts as an attempt
 
 
 @dataclass(frozen=True)
@@ -153,6 +164,12 @@ async def claim(
             select(CancelledMessage.message_id).where(CancelledMessage.message_id.in_(message_ids))
         )
     )
+    subscriber_ids = list({str(request.subscriber_id) for request in requests})
+    erased = set(
+        await session.scalars(
+            select(ErasedSubscriber.subscriber_id).where(ErasedSubscriber.subscriber_id.in_(subscriber_ids))
+        )
+    )
     taken: list[Taken] = []
     seen: set[str] = set()
     for request in requests:
@@ -168,23 +185,27 @@ async def claim(
                     claim_,
                     LedgerState.SENDING,
                     cancelled=str(request.message_id) in cancelled,
+                    erased=str(request.subscriber_id) in erased,
                     claimed_at=now if claim_ is Claim.GRANTED else None,
                 )
             )
         else:
             row = known[delivery_id]
             claim_ = await _claim_known(session, row, now=now, due=due, stale_after_s=stale_after_s)
+            taken_over = claim_ is Claim.GRANTED and row.state == LedgerState.SENDING.value
             taken.append(
                 Taken(
                     claim_,
                     LedgerState(row.state),
-                    attempts=row.attempts,
+                    attempts=row.attempts + (1 if taken_over else 0),
                     provider=row.provider,
                     provider_message_id=row.provider_message_id,
                     segments=row.segments,
                     reason=row.reason,
                     cancelled=str(request.message_id) in cancelled,
+                    erased=str(request.subscriber_id) in erased,
                     claimed_at=now if claim_ is Claim.GRANTED else None,
+                    taken_over=taken_over,
                 )
             )
     return taken
@@ -221,16 +242,22 @@ async def _claim_known(
     if state in FINAL:
         return Claim.FINAL
     taken_over = _ENTRIES.c.state == LedgerState.RETRY_WAIT.value
+    # the call a dead worker had in hand counts as an attempt, so that a delivery that kills its worker
+    # (or whose worker keeps dying) is given up on after the retry policy's attempts, not tried forever
+    attempts: Any = _ENTRIES.c.attempts
     if state is LedgerState.SENDING:
         if row.claimed_at is not None and row.claimed_at > now - timedelta(seconds=stale_after_s):
             return Claim.BUSY
         taken_over = (_ENTRIES.c.state == LedgerState.SENDING.value) & (
             _ENTRIES.c.claimed_at == row.claimed_at
         )
+        attempts = _ENTRIES.c.attempts + 1
     result = await session.execute(
         update(_ENTRIES)
         .where(_ENTRIES.c.delivery_id == row.delivery_id, taken_over)
-        .values(state=LedgerState.SENDING.value, claimed_at=now, due_at=due, updated_at=now)
+        .values(
+            state=LedgerState.SENDING.value, claimed_at=now, due_at=due, updated_at=now, attempts=attempts
+        )
     )
     return Claim.GRANTED if _rowcount(result) == 1 else Claim.BUSY
 
@@ -337,3 +364,43 @@ async def is_cancelled(session: AsyncSession, message_id: UUID) -> bool:
         select(CancelledMessage.message_id).where(CancelledMessage.message_id == str(message_id))
     )
     return found is not None
+
+
+async def mark_erased(session: AsyncSession, *, subscriber_ids: Sequence[str], erased_at: datetime) -> int:
+    """Remember erased subscribers and stop their deliveries not yet handed over: those waiting for a retry
+    are cancelled and their requests, contacts and all, deleted. One being called right now finishes its
+    call; a retry of it is then cancelled too. Returns how many deliveries were stopped."""
+    if not subscriber_ids:
+        return 0
+    await _insert_ignoring_conflict(
+        session,
+        cast(Table, ErasedSubscriber.__table__),
+        [{"subscriber_id": sid, "erased_at": erased_at} for sid in dict.fromkeys(subscriber_ids)],
+    )
+    result = await session.execute(
+        update(_ENTRIES)
+        .where(
+            _ENTRIES.c.subscriber_id.in_(list(subscriber_ids)),
+            _ENTRIES.c.state == LedgerState.RETRY_WAIT.value,
+        )
+        .values(
+            state=LedgerState.CANCELLED.value,
+            reason="subscriber erased",
+            payload=None,
+            due_at=None,
+            updated_at=datetime.now(UTC),
+        )
+    )
+    return _rowcount(result)
+
+
+async def forget_older_than(session: AsyncSession, *, before: datetime) -> int:
+    """Delete what the ledger knows of deliveries finished before `before`, and of cancellations and
+    erasures as old: a request that old is refused as expired, so nothing is needed to refuse it again."""
+    finished = [LedgerState.HANDED.value, *(state.value for state in FINAL)]
+    result = await session.execute(
+        delete(_ENTRIES).where(_ENTRIES.c.state.in_(finished), _ENTRIES.c.updated_at < before)
+    )
+    await session.execute(delete(CancelledMessage).where(CancelledMessage.cancelled_at < before))
+    await session.execute(delete(ErasedSubscriber).where(ErasedSubscriber.erased_at < before))
+    return _rowcount(result)

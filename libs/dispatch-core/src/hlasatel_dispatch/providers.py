@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from hlasatel_contracts import Channel, DeliveryRequest
-from hlasatel_runtime.errors import SafeError
+from hlasatel_runtime.errors import SafeError, describe
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +49,21 @@ class ContactInvalidError(PermanentProviderError):
     """The number, address or token does not exist."""
 
 
+# failures on the way to the provider that are worth trying again; anything else unexpected is permanent
+_PASSING = (ConnectionError, TimeoutError, OSError)
+
+
+def unexpected(exc: BaseException, provider: str) -> ProviderError:
+    """An exception outside the provider error tree as an outcome: permanent, unless it is a failure of
+    the connection, which is worth trying again. The reason names its type, never its text (which may
+    repeat a contact)."""
+    log.warning("%s raised %s outside the provider error tree", provider, type(exc).__name__)
+    reason = f"{provider} failed unexpectedly: {describe(exc)}"
+    if isinstance(exc, _PASSING):
+        return RetryableProviderError(reason)
+    return PermanentProviderError(reason)
+
+
 class Provider(abc.ABC, Generic[RequestT]):
     channel: Channel
     name: str
@@ -78,9 +93,18 @@ class Provider(abc.ABC, Generic[RequestT]):
         return receipt
 
     async def send_many(self, requests: Sequence[RequestT]) -> list[Receipt | ProviderError]:
-        """Hand several deliveries over in one call where the provider can; an outcome for each, in order."""
+        """Hand several deliveries over in one call where the provider can; an outcome for each, in order,
+        whatever the client library raises."""
         started = time.perf_counter()
-        outcomes = await self._send_many(requests)
+        try:
+            outcomes = await self._send_many(requests)
+        except Exception as exc:  # every exception of a call is an outcome, never a stopped lane
+            outcome = unexpected(exc, self.name)
+            outcomes = [outcome] * len(requests)
+        if len(outcomes) != len(requests):
+            outcomes = [
+                PermanentProviderError(f"{self.name} answered for {len(outcomes)} of {len(requests)}")
+            ] * len(requests)
         refused = sum(isinstance(outcome, ProviderError) for outcome in outcomes)
         log.debug(
             "%s took %d of %d deliveries in %.0f ms",
@@ -92,11 +116,13 @@ class Provider(abc.ABC, Generic[RequestT]):
         return outcomes
 
     async def attempt(self, request: RequestT) -> Receipt | ProviderError:
-        """`send`, with the provider's refusal as the outcome instead of raised."""
+        """`send`, with the provider's refusal, or anything else the call raised, as the outcome."""
         try:
             return await self.send(request)
         except ProviderError as exc:
             return exc
+        except Exception as exc:  # a client library's own error, a proxy's odd answer, a bad key
+            return unexpected(exc, self.name)
 
     async def _send_many(self, requests: Sequence[RequestT]) -> list[Receipt | ProviderError]:
         """Without a batch API: one call per delivery, side by side."""

@@ -3,6 +3,7 @@ health and the ledger."""
 
 import functools
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import FastAPI
@@ -15,12 +16,15 @@ from hlasatel_contracts import (
     DELIVERY_STATUS,
     LANES_BY_PRIORITY,
     MESSAGE_CANCELLATIONS,
+    SUBSCRIBERS,
     Channel,
     DeadLetter,
     DeliveryStatusChanged,
     MessageCancelled,
+    SubscriberErased,
     delivery_topic,
 )
+from hlasatel_dispatch import ledger
 from hlasatel_dispatch.circuit import CircuitBreaker
 from hlasatel_dispatch.config import DispatchSettings
 from hlasatel_dispatch.dispatcher import Account, Dispatcher
@@ -33,6 +37,8 @@ from hlasatel_runtime.deadletter import dead_letter_middleware, undecoded_batch,
 from hlasatel_runtime.kafka import build_broker, consumer_options
 from hlasatel_runtime.service import Runtime, build_app
 from hlasatel_runtime.worker import Worker
+
+_TOMBSTONE: TypeAdapter[SubscriberErased] = TypeAdapter(SubscriberErased)
 
 
 def build_dispatcher_app(
@@ -71,6 +77,8 @@ def build_dispatcher_app(
             reset_after_s=settings.breaker_reset_s,
         ),
         stale_after_s=settings.stale_after_s,
+        # a day short of the ledger's memory: a request older than that could be a repeat it forgot
+        max_request_age=timedelta(days=max(settings.ledger_retention_days - 1, 0.5)),
     )
     adapter: TypeAdapter[Any] = TypeAdapter(DELIVERY_REQUEST_BY_CHANNEL[channel])
     for lane in LANES_BY_PRIORITY:
@@ -93,10 +101,30 @@ def build_dispatcher_app(
     async def on_cancellation(cancellation: MessageCancelled) -> None:
         await dispatcher.cancel(cancellation)
 
+    # the registry's erasures, from the changelog's tombstones: what is still queued for them is not sent
+    @broker.subscriber(
+        SUBSCRIBERS,
+        batch=True,
+        max_records=500,
+        decoder=undecoded_batch,
+        **consumer_options(settings.kafka, group_id=f"{name}.erasures"),
+    )
+    async def on_changelog(values: list[bytes], message: Any = Context("message")) -> None:
+        tombstones = [r for r in message.raw_message if r.value and b'"subscriber.erased"' in r.value]
+        erased = await valid_records(broker, service=name, records=tombstones, adapter=_TOMBSTONE)
+        await dispatcher.forget_erased([str(event.subscriber_id) for event in erased])
+
     async def retry_step(_: Any) -> bool:
         return await dispatcher.retry_due() > 0
 
+    async def forget_step(_: Any) -> bool:
+        before = datetime.now(UTC) - timedelta(days=settings.ledger_retention_days)
+        async with sessions() as session, session.begin():
+            await ledger.forget_older_than(session, before=before)
+        return False
+
     retries = Worker(name=f"{name} retries", step=retry_step, idle_poll_s=settings.retry_poll_s)
+    forgetting = Worker(name=f"{name} retention", step=forget_step, idle_poll_s=3600)
     runtime = Runtime(
         name=name,
         settings=settings,
@@ -104,7 +132,7 @@ def build_dispatcher_app(
         sessions=sessions,
         broker=broker,
         metadata=Base.metadata,
-        background=[retries.run],
+        background=[retries.run, forgetting.run],
     )
     for provider in providers:
         runtime.closers.append(provider.close)

@@ -2,6 +2,7 @@ from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from hlasatel_dispatch.config import DispatchSettings
+from hlasatel_runtime.settings import DevelopmentDefault
 
 
 class Relay(BaseModel):
@@ -53,6 +54,17 @@ class Settings(DispatchSettings):
             smtp_ca_file=self.smtp_ca_file,
         )
         return [primary] if self.secondary is None else [primary, self.secondary]
+
+    def development_defaults(self) -> list[DevelopmentDefault]:
+        found = super().development_defaults()
+        for prefix, relay in zip(("", "SECONDARY__"), self.accounts(), strict=False):
+            if not (relay.smtp_starttls or relay.smtp_tls):
+                found.append(
+                    DevelopmentDefault(
+                        "smtp_plaintext", f"{prefix}SMTP_STARTTLS", "SMTP without TLS: set it, or SMTP_TLS"
+                    )
+                )
+        return found
 
     @model_validator(mode="after")
     def _dkim_is_whole(self) -> "Settings":

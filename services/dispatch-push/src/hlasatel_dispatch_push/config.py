@@ -2,6 +2,7 @@ from pydantic import BaseModel
 from pydantic_settings import SettingsConfigDict
 
 from hlasatel_dispatch.config import DispatchSettings
+from hlasatel_runtime.settings import DevelopmentDefault, is_http
 
 
 class FirebaseProject(BaseModel):
@@ -35,3 +36,14 @@ class Settings(DispatchSettings):
             credentials_file=self.credentials_file, project_id=self.project_id, fcm_endpoint=self.fcm_endpoint
         )
         return [primary] if self.secondary is None else [primary, self.secondary]
+
+    def development_defaults(self) -> list[DevelopmentDefault]:
+        found = super().development_defaults()
+        for prefix, project in zip(("", "SECONDARY__"), self.accounts(), strict=False):
+            if is_http(project.fcm_endpoint):
+                found.append(
+                    DevelopmentDefault(
+                        "http_public_url", f"{prefix}FCM_ENDPOINT", "FCM over http:// (a fake)"
+                    )
+                )
+        return found

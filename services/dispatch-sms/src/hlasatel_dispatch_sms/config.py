@@ -2,6 +2,9 @@ from pydantic import BaseModel, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from hlasatel_dispatch.config import DispatchSettings
+from hlasatel_runtime.settings import DevelopmentDefault, is_http
+
+DEV_TOKEN = "dev-token"
 
 
 class GatewayAccount(BaseModel):
@@ -22,7 +25,7 @@ class Settings(DispatchSettings):
     database_url: str = "sqlite:///var/dispatch-sms.db"
     gateway_url: str = "http://127.0.0.1:9101"
     account_sid: str = "AC" + "0" * 32
-    auth_token: SecretStr = SecretStr("dev-token")
+    auth_token: SecretStr = SecretStr(DEV_TOKEN)
     sender: str = "Liberec"
     status_callback_url: str | None = None
     timeout_s: float = 10.0
@@ -37,3 +40,20 @@ class Settings(DispatchSettings):
             sender=self.sender,
         )
         return [primary] if self.secondary is None else [primary, self.secondary]
+
+    def development_defaults(self) -> list[DevelopmentDefault]:
+        found = super().development_defaults()
+        for prefix, account in zip(("", "SECONDARY__"), self.accounts(), strict=False):
+            if account.auth_token.get_secret_value() == DEV_TOKEN:
+                found.append(
+                    DevelopmentDefault("sms_dev_token", f"{prefix}AUTH_TOKEN", "the fake gateway's dev-token")
+                )
+            if is_http(account.gateway_url):
+                found.append(
+                    DevelopmentDefault("http_public_url", f"{prefix}GATEWAY_URL", "the gateway over http://")
+                )
+        if is_http(self.status_callback_url):
+            found.append(
+                DevelopmentDefault("http_public_url", "STATUS_CALLBACK_URL", "delivery reports over http://")
+            )
+        return found

@@ -21,7 +21,12 @@ def twilio_signature(auth_token: str, url: str, params: Mapping[str, str]) -> st
 
 
 def signed_by(auth_token: str, url: str, params: Mapping[str, str], signature: str | None) -> bool:
-    return signature is not None and hmac.compare_digest(twilio_signature(auth_token, url, params), signature)
+    """Whether the report carries the account's signature; any malformed signature is simply not it
+    (compared as bytes: compare_digest refuses text with characters outside ASCII)."""
+    if signature is None:
+        return False
+    expected = twilio_signature(auth_token, url, params).encode()
+    return hmac.compare_digest(expected, signature.encode("utf-8", "surrogateescape"))
 
 
 def reported_state(params: Mapping[str, str]) -> tuple[DeliveryState, str | None] | None:
