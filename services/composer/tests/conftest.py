@@ -1,7 +1,7 @@
 """The composer's test harness: the real Liberec address points, a database, principals, a fake bus."""
 
 import itertools
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -15,6 +15,7 @@ from hlasatel_composer.adapters import access
 from hlasatel_composer.adapters.fanout import FanOut
 from hlasatel_composer.adapters.index import apply_subscriber_events
 from hlasatel_composer.adapters.orm import Base
+from hlasatel_composer.adapters.renderer import TemplateRenderer
 from hlasatel_composer.bootstrap import bootstrap
 from hlasatel_composer.config import Settings
 from hlasatel_composer.domain.access import Principal, Role, Scope
@@ -37,14 +38,19 @@ from hlasatel_contracts import (
     SubscriberChanged,
     SubscriberErased,
 )
+from hlasatel_devstack.stack import ON_LOOPBACK
 from hlasatel_devstack.testing import sessions_on
 from hlasatel_registry.domain.coordinates import address_points
 from hlasatel_registry.domain.gazetteer import read_file
 
 SECRET = "test-secret"
-EDITOR = Principal(key_id="1", name="Eva Editorová", role=Role.EDITOR)
-APPROVER = Principal(key_id="2", name="Adam Schvalovatel", role=Role.APPROVER)
-SECOND_APPROVER = Principal(key_id="3", name="Božena Druhá", role=Role.APPROVER)
+# the press office's keys may send emergencies; a key without the permission is made where it is tested
+PRESS_OFFICE = Scope(emergency=True)
+EDITOR = Principal(key_id="1", name="Eva Editorová", role=Role.EDITOR, scope=PRESS_OFFICE)
+APPROVER = Principal(key_id="2", name="Adam Schvalovatel", role=Role.APPROVER, scope=PRESS_OFFICE)
+SECOND_APPROVER = Principal(key_id="3", name="Božena Druhá", role=Role.APPROVER, scope=PRESS_OFFICE)
+# one worker process renders the city's templates for the whole test session
+RENDERER = TemplateRenderer(timeout_s=5.0)
 
 
 def make_utility(
@@ -53,10 +59,13 @@ def make_utility(
     categories: Sequence[str] = ("water",),
     pre_approved: Sequence[str] = ("water",),
     area: dict[str, Any] | None = None,
+    emergency: bool = False,
+    whole_city: bool = False,
+    key_id: str | None = None,
 ) -> Principal:
     """A utility's key: scoped to its categories and, if given, to its network's area."""
     return Principal(
-        key_id=f"utility-{name}",
+        key_id=key_id or f"utility-{name}",
         name=name,
         role=Role.UTILITY,
         scope=Scope(
@@ -64,8 +73,16 @@ def make_utility(
             area=Selection.model_validate(area) if area else None,
             pre_approved=frozenset(pre_approved),
             rate_limit_per_minute=60,
+            emergency=emergency,
+            whole_city=whole_city,
         ),
     )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _renderer() -> Iterator[None]:
+    yield
+    RENDERER.close()
 
 
 @pytest.fixture(scope="session")
@@ -206,9 +223,13 @@ class Harness:
         await self.approve(message_id)
         return message_id
 
-    def alert_deps(self) -> alerts.AlertDeps:
+    def alert_deps(self, four_eyes_threshold: int = 1000) -> alerts.AlertDeps:
         return alerts.AlertDeps(
-            sessions=self.sessions, wake_fan_out=lambda: None, publish_cancellation=self.published.cancel
+            sessions=self.sessions,
+            wake_fan_out=lambda: None,
+            publish_cancellation=self.published.cancel,
+            renderer=RENDERER,
+            four_eyes_threshold=four_eyes_threshold,
         )
 
     async def alert(self, principal: Principal, **event: Any) -> Any:
@@ -259,7 +280,9 @@ class Api:
 
 @pytest.fixture
 async def api(database_url: str, harness: Harness) -> AsyncIterator[Api]:
-    app = bootstrap(Settings(database_url=database_url, public_base_url="http://composer"))
+    app = bootstrap(
+        Settings(database_url=database_url, public_base_url="http://composer", allow_insecure=ON_LOOPBACK)
+    )
     # no broker in process: cancellations go where the harness's fake bus records them
     app.state.composer.publish_cancellation = harness.published.cancel
     transport = httpx.ASGITransport(app=app)

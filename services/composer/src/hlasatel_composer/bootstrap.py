@@ -1,6 +1,7 @@
 """Builds the composer: engine, broker, targeting index consumer, status consumer, fan-out, HTTP app."""
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,6 +15,8 @@ from hlasatel_composer.adapters.index import apply_subscriber_events
 from hlasatel_composer.adapters.orm import Base
 from hlasatel_composer.adapters.publisher import BatchPublisher
 from hlasatel_composer.adapters.redrive import Redrive
+from hlasatel_composer.adapters.renderer import TemplateRenderer
+from hlasatel_composer.adapters.retention import Retention
 from hlasatel_composer.config import Settings
 from hlasatel_composer.domain.ratelimit import RateLimiter
 from hlasatel_composer.handlers import messages
@@ -28,7 +31,7 @@ from hlasatel_contracts import (
     SubscriberEvent,
 )
 from hlasatel_runtime.database import build_engine, session_factory
-from hlasatel_runtime.deadletter import dead_letter_middleware, undecoded_batch, valid_records
+from hlasatel_runtime.deadletter import apply_isolated, dead_letter_middleware, undecoded_batch, valid_pairs
 from hlasatel_runtime.kafka import build_broker, build_producer, consumer_options
 from hlasatel_runtime.service import Runtime, build_app
 
@@ -43,6 +46,7 @@ class Composer:
     sessions: async_sessionmaker[AsyncSession]
     fan_out: FanOut
     publish_cancellation: PublishCancellation
+    renderer: TemplateRenderer
     limiter: RateLimiter = field(default_factory=RateLimiter)
 
     def alert_deps(self) -> AlertDeps:
@@ -50,6 +54,8 @@ class Composer:
             sessions=self.sessions,
             wake_fan_out=self.fan_out.wake,
             publish_cancellation=self.publish_cancellation,
+            renderer=self.renderer,
+            four_eyes_threshold=self.settings.four_eyes_threshold,
         )
 
 
@@ -74,11 +80,15 @@ def bootstrap(settings: Settings | None = None) -> FastAPI:
         **consumer_options(settings.kafka, group_id="composer.index"),
     )
     async def on_subscriber_events(values: list[bytes], message: Any = Context("message")) -> None:
-        events = await valid_records(
+        events = await valid_pairs(
             broker, service="composer", records=message.raw_message, adapter=_SUBSCRIBER_EVENT
         )
-        async with sessions() as session, session.begin():
-            await apply_subscriber_events(session, events)
+
+        async def apply(batch: Sequence[SubscriberEvent]) -> None:
+            async with sessions() as session, session.begin():
+                await apply_subscriber_events(session, batch)
+
+        await apply_isolated(broker, service="composer", items=events, apply=apply)
 
     @broker.subscriber(DELIVERY_STATUS, **consumer_options(settings.kafka, group_id="composer.reports"))
     async def on_delivery_status(status: DeliveryStatusChanged) -> None:
@@ -96,17 +106,21 @@ def bootstrap(settings: Settings | None = None) -> FastAPI:
         batch_size=settings.fanout_batch_size,
         idle_poll_s=settings.fanout_idle_poll_s,
         unsubscribe_base_url=settings.unsubscribe_base_url,
-        contact_secret=settings.secret_key.get_secret_value(),
+        contact_secret=settings.keys(),
     )
     redrive = Redrive(
         sessions=sessions,
         publish=publisher,
-        contact_secret=settings.secret_key.get_secret_value(),
+        contact_secret=settings.keys(),
         unsubscribe_base_url=settings.unsubscribe_base_url,
         after_s=settings.redrive_after_s,
         max_redrives=settings.redrive_max,
         poll_s=settings.redrive_poll_s,
     )
+    retention = Retention(
+        sessions=sessions, keep_days=settings.delivery_retention_days, poll_s=settings.retention_poll_s
+    )
+    renderer = TemplateRenderer(timeout_s=settings.template_timeout_s)
     runtime = Runtime(
         name="composer",
         settings=settings,
@@ -114,9 +128,14 @@ def bootstrap(settings: Settings | None = None) -> FastAPI:
         sessions=sessions,
         broker=broker,
         metadata=Base.metadata,
-        background=[fan_out.run, redrive.run],
+        background=[fan_out.run, redrive.run, retention.run],
     )
     runtime.closers.append(publisher.close)
+
+    async def close_renderer() -> None:
+        renderer.close()
+
+    runtime.closers.append(close_renderer)
     app = build_app(
         runtime,
         title="Hlasatel composer",
@@ -126,9 +145,16 @@ def bootstrap(settings: Settings | None = None) -> FastAPI:
             "Every call needs an API key: 'Authorization: Bearer hls_…'."
         ),
         routers=[router, alerts_router],
+        # a CAP document is read by its route, which refuses one past COMPOSER_CAP_MAX_BYTES in its own
+        # words; this is only the ceiling beyond which nothing is read at all
+        body_limits={"/v1/alerts/cap": 2 * max(settings.cap_max_bytes, settings.max_body_bytes)},
     )
     install_error_handlers(app)
     app.state.composer = Composer(
-        settings=settings, sessions=sessions, fan_out=fan_out, publish_cancellation=publish_cancellation
+        settings=settings,
+        sessions=sessions,
+        fan_out=fan_out,
+        publish_cancellation=publish_cancellation,
+        renderer=renderer,
     )
     return app

@@ -1,9 +1,10 @@
-from pydantic import SecretStr, model_validator
-from pydantic_settings import SettingsConfigDict
+from typing import Annotated
 
-from hlasatel_runtime.settings import ServiceSettings
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import NoDecode, SettingsConfigDict
 
-DEVELOPMENT_SECRET = "development-only-secret-change-me"
+from hlasatel_runtime.secrets import DEVELOPMENT_SECRET, KeyRing
+from hlasatel_runtime.settings import DevelopmentDefault, ServiceSettings, comma_separated, is_http
 
 
 class Settings(ServiceSettings):
@@ -34,10 +35,34 @@ class Settings(ServiceSettings):
     redrive_max: int = 3
     redrive_poll_s: float = 30.0
     # Keys the contact's hash inside delivery ids, so that an id in a log cannot be traced to a phone number.
+    # A replaced secret goes to previous_secret_keys: messages fanned out with it keep their ids.
     secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET)
+    previous_secret_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
+    # previews a key may ask for in a minute: a preview answers how many people a target holds
+    previews_per_minute: int = Field(default=30, ge=1)
+    # who was sent what (deliveries, households) is kept this long after a message went out; then counts
+    delivery_retention_days: float = Field(default=7.0, gt=0)
+    retention_poll_s: float = Field(default=3600.0, gt=0)
+    # templates: a render that takes longer is refused when saved and falls back to the shipped one
+    template_timeout_s: float = Field(default=1.0, gt=0)
+    # the largest request body (a message in five languages with HTML e-mails fits)
+    max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
 
-    @model_validator(mode="after")
-    def _production_needs_a_secret(self) -> "Settings":
-        if self.environment == "production" and self.secret_key.get_secret_value() == DEVELOPMENT_SECRET:
-            raise ValueError("production needs COMPOSER_SECRET_KEY set to a secret of its own")
-        return self
+    _split_previous = field_validator("previous_secret_keys", mode="before")(comma_separated)
+
+    def keys(self) -> KeyRing:
+        return KeyRing(
+            self.secret_key.get_secret_value(), [key.get_secret_value() for key in self.previous_secret_keys]
+        )
+
+    def development_defaults(self) -> list[DevelopmentDefault]:
+        found = super().development_defaults()
+        if self.secret_key.get_secret_value() == DEVELOPMENT_SECRET:
+            found.append(DevelopmentDefault("development_secret", "SECRET_KEY", "the development secret"))
+        for setting, url in (
+            ("PUBLIC_BASE_URL", self.public_base_url),
+            ("UNSUBSCRIBE_BASE_URL", self.unsubscribe_base_url),
+        ):
+            if is_http(url):
+                found.append(DevelopmentDefault("http_public_url", setting, "citizens' links over http://"))
+        return found

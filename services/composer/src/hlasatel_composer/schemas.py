@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from hlasatel_composer.domain.access import Role, Scope
 from hlasatel_composer.domain.alerts import AlertState
 from hlasatel_composer.domain.messages import ChannelContent, Content, MessageState, Severity
+from hlasatel_composer.domain.privacy import Count
 from hlasatel_composer.domain.targeting import Selection, Target
 from hlasatel_composer.domain.templates import AlertKind, TemplateText
 from hlasatel_contracts import CATEGORIES, Language
@@ -81,12 +82,18 @@ class MessageRead(BaseModel):
     send_at: datetime | None
     expires_at: datetime | None
     cancelled_at: datetime | None
-    recipients: int = Field(description="Subscribers with at least one delivery")
-    deliveries: dict[str, dict[str, int]] = Field(
+    failure: str | None = Field(default=None, description="Why a failed message could not be sent")
+    recipients: Count = Field(
+        description="Subscribers with at least one delivery ('fewer than 5' for a target narrowed by "
+        "language, role or identity)"
+    )
+    deliveries: dict[str, dict[str, Count]] = Field(
         description="Per channel, the number of deliveries in each state",
         examples=[{"sms": {"accepted": 12}}],
     )
-    waiting_for_quiet_hours: int = Field(description="Deliveries held until the subscriber's quiet hours end")
+    waiting_for_quiet_hours: Count = Field(
+        description="Deliveries held until the subscriber's quiet hours end"
+    )
 
 
 class PreviewRequest(BaseModel):
@@ -110,9 +117,13 @@ class SmsLengthRead(BaseModel):
 
 
 class PreviewRead(BaseModel):
-    address_points: int = Field(description="Targeted address points where someone would be sent the message")
-    subscribers: int
-    deliveries: dict[str, int] = Field(description="Per channel: messages that would be sent")
+    """Counts of a target narrowed by language, role or identity below 5 are 'fewer than 5'."""
+
+    address_points: Count = Field(
+        description="Targeted address points where someone would be sent the message"
+    )
+    subscribers: Count
+    deliveries: dict[str, Count] = Field(description="Per channel: messages that would be sent")
     streets: list[str] = Field(description="Streets the target covers, as 'street (district)'")
     sms: dict[str, SmsLengthRead] = Field(
         default_factory=dict, description="Per language: the SMS as sent, unsubscribe footer included"
@@ -124,6 +135,8 @@ class PreviewRead(BaseModel):
 
 
 class HouseholdRead(BaseModel):
+    """One targeted household; never listed for a target narrowed by language, role or identity."""
+
     address_point_code: int
     address: str | None
     district: str | None
@@ -137,12 +150,20 @@ class HouseholdRead(BaseModel):
 class ReportRead(BaseModel):
     message_id: UUID
     state: MessageState
-    deliveries: dict[str, dict[str, int]]
-    waiting_for_quiet_hours: int
-    households_targeted: int = Field(description="Address points where someone was sent the message")
-    households_reached: int = Field(description="Of those, where a provider accepted or delivered it")
+    deliveries: dict[str, dict[str, Count]]
+    waiting_for_quiet_hours: Count
+    households_targeted: Count = Field(description="Address points where someone was sent the message")
+    households_reached: Count = Field(description="Of those, where a provider accepted or delivered it")
     unreached: list[HouseholdRead] = Field(
         description="Where nobody was reached: for a visit or a loudspeaker"
+    )
+    households_withheld: str | None = Field(
+        default=None,
+        description="Why the households are not listed: a target narrowed by language, role or identity",
+    )
+    purged: bool = Field(
+        default=False,
+        description="Who was sent what has been deleted (COMPOSER_DELIVERY_RETENTION_DAYS): counts only",
     )
 
 
@@ -171,6 +192,18 @@ class KeyScope(BaseModel):
     )
     rate_limit_per_minute: int | None = Field(
         default=None, ge=1, le=100_000, description="Requests a minute; a utility key has 60 when absent"
+    )
+    emergency: bool = Field(
+        default=False, description="May send emergencies (they overtake everything, ignore quiet hours)"
+    )
+    whole_city: bool = Field(
+        default=False,
+        description="Its pre-approved alerts go out without an approver even to more subscribers than "
+        "the four-eyes threshold, or to the whole city",
+    )
+    cap_senders: list[Annotated[str, Field(min_length=1, max_length=200)]] | None = Field(
+        default=None,
+        description="The CAP <sender> values it speaks for; when absent, any sender no other key has used",
     )
 
 
@@ -207,6 +240,9 @@ class ApiKeyCreate(KeyScope):
             rate_limit_per_minute=UTILITY_RATE_LIMIT
             if limit is None and self.role is Role.UTILITY
             else limit,
+            emergency=self.emergency,
+            whole_city=self.whole_city,
+            cap_senders=frozenset(self.cap_senders) if self.cap_senders is not None else None,
         )
 
 
@@ -227,6 +263,7 @@ class ApiKeyCreated(ApiKeyRead):
 class AuditRead(BaseModel):
     at: datetime
     actor: str
+    actor_key_id: str | None = Field(default=None, description="The key's id: who it was, exactly")
     role: str
     action: str
     message_id: UUID | None

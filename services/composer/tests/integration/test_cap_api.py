@@ -66,7 +66,10 @@ def shifted_to_now(document: bytes) -> bytes:
 
 
 async def weather_key(api: Any, **scope: Any) -> dict[str, str]:
-    return await api.key("ČHMÚ", "utility", categories=["weather"], pre_approved=["weather"], **scope)
+    """ČHMÚ's key: its warnings to the whole city go out without an approver, as the city allowed."""
+    return await api.key(
+        "ČHMÚ", "utility", categories=["weather"], pre_approved=["weather"], whole_city=True, **scope
+    )
 
 
 class TestEveryFile:
@@ -127,9 +130,8 @@ class TestChmiWarnings:
     ) -> None:
         people = await self._people(api, addresses)
         document = shifted_to_now((shared_data / "cap" / "chmi-naledi-a-vitr.xml").read_bytes())
-        answer = await api.client.post(
-            "/v1/alerts/cap", content=document, headers={**await weather_key(api), **CAP}
-        )
+        chmi = await weather_key(api)
+        answer = await api.client.post("/v1/alerts/cap", content=document, headers={**chmi, **CAP})
         assert answer.status_code == 201, answer.text
         alert = answer.json()["alert"]
         assert (alert["category"], alert["source"], [m["kind"] for m in alert["messages"]]) == (
@@ -137,9 +139,7 @@ class TestChmiWarnings:
             "cap",
             ["warning"],
         )
-        message = (
-            await api.client.get(f"/v1/messages/{alert['current']}", headers=await weather_key(api))
-        ).json()
+        message = (await api.client.get(f"/v1/messages/{alert['current']}", headers=chmi)).json()
         assert message["target"]["city"] is True and message["category"] == "weather"
         await api.harness.fan_out_all()
         sms = {r.subscriber_id: r.text for r in api.harness.published.requests if r.channel is Channel.SMS}

@@ -31,6 +31,8 @@ async def create_key(
         row.area = scope.area.model_dump(mode="json", exclude_defaults=True) if scope.area else None
         row.pre_approved = sorted(scope.pre_approved)
         row.rate_limit_per_minute = scope.rate_limit_per_minute
+        row.emergency, row.whole_city = scope.emergency, scope.whole_city
+        row.cap_senders = sorted(scope.cap_senders) if scope.cap_senders is not None else None
     session.add(row)
     await session.flush()
     return row, key
@@ -53,6 +55,9 @@ def scope_of(row: ApiKeyRow) -> Scope:
         area=Selection.model_validate(row.area) if row.area else None,
         pre_approved=frozenset(row.pre_approved or ()),
         rate_limit_per_minute=row.rate_limit_per_minute,
+        emergency=bool(row.emergency),
+        whole_city=bool(row.whole_city),
+        cap_senders=frozenset(row.cap_senders) if row.cap_senders is not None else None,
     )
 
 
@@ -70,6 +75,7 @@ async def audit(
         AuditRow(
             at=datetime.now(UTC),
             actor=actor.name,
+            actor_key_id=actor.key_id,
             role=actor.role.value,
             action=action,
             message_id=message_id,

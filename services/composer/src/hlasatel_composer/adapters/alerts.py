@@ -8,7 +8,8 @@ from uuid import UUID
 from sqlalchemy import Row, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hlasatel_composer.adapters.orm import AlertRef, AlertRow, AlertTemplateRow
+from hlasatel_composer.adapters.orm import AlertRef, AlertRow, AlertTemplateRow, CapSenderRow
+from hlasatel_composer.domain.access import OutOfScope, Principal
 from hlasatel_composer.domain.template_defaults import DEFAULTS
 from hlasatel_composer.domain.templates import AlertKind, TemplateText
 from hlasatel_contracts import Language
@@ -70,3 +71,18 @@ def street_names(points: Iterable[Row[Any]]) -> list[str]:
         name = point.street or point.district
         counts[name] = counts.get(name, 0) + 1
     return sorted(counts, key=lambda name: (-counts[name], name))
+
+
+async def speaks_for(session: AsyncSession, principal: Principal, *, sender: str) -> None:
+    """A CAP <sender> belongs to the first key that sends as it (or to the key an admin named it for):
+    another key's document under that sender is refused, so that nobody can update or cancel a warning
+    service's alert by writing its name into a document."""
+    allowed = principal.scope.cap_senders
+    if allowed is not None and sender not in allowed:
+        raise OutOfScope(f"'{principal.name}' may send CAP as {', '.join(sorted(allowed))}; not as {sender}")
+    bound = await session.get(CapSenderRow, sender)
+    if bound is None:
+        session.add(CapSenderRow(sender=sender, key_id=principal.key_id, bound_at=datetime.now(UTC)))
+        await session.flush()
+    elif bound.key_id != principal.key_id:
+        raise OutOfScope(f"the CAP sender {sender} belongs to another key")

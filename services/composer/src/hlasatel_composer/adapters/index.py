@@ -1,6 +1,7 @@
 """The targeting index: the registry changelog projected into tables, replay-safe by version."""
 
 from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -8,13 +9,15 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hlasatel_composer.adapters.orm import (
+    DeliveryRow,
     IndexedAddress,
     IndexedCategory,
     IndexedContact,
     IndexedPoint,
     IndexedSubscriber,
 )
-from hlasatel_contracts import AddressPoint, Channel, SubscriberChanged, SubscriberErased
+from hlasatel_composer.domain.deliveries import rank
+from hlasatel_contracts import AddressPoint, Channel, DeliveryState, SubscriberChanged, SubscriberErased
 from hlasatel_runtime.database import insert_rows
 
 SubscriberRecord = SubscriberChanged | SubscriberErased
@@ -63,7 +66,31 @@ async def apply_subscriber_events(session: AsyncSession, events: Sequence[Subscr
             for category in set(event.categories)
         ],
     )
+    await _drop_held_for_gone_contacts(session, ids)
     return len(changed)
+
+
+async def _drop_held_for_gone_contacts(session: AsyncSession, subscriber_ids: list[UUID]) -> None:
+    """A delivery held for quiet hours keeps its request, contact and all: once its subscriber is erased or
+    the contact withdrawn, it is cancelled and the copy goes at once, not when the quiet hours end."""
+    reachable = select(IndexedContact.contact_id).where(
+        IndexedContact.verified.is_(True), IndexedContact.active.is_(True)
+    )
+    await session.execute(
+        update(DeliveryRow)
+        .where(
+            DeliveryRow.subscriber_id.in_(subscriber_ids),
+            DeliveryRow.held_request.is_not(None),
+            DeliveryRow.contact_id.not_in(reachable),
+        )
+        .values(
+            state=DeliveryState.CANCELLED.value,
+            rank=rank(DeliveryState.CANCELLED, retryable=False),
+            reason="the subscriber was erased or withdrew the contact meanwhile",
+            held_request=None,
+            updated_at=datetime.now(UTC),
+        )
+    )
 
 
 async def apply_subscriber_event(session: AsyncSession, event: SubscriberRecord) -> bool:
@@ -81,6 +108,7 @@ def _subscriber(event: SubscriberRecord) -> dict[str, Any]:
             "identity_level": None,
             "quiet_hours": None,
             "unsubscribe_token": None,
+            "unsubscribe_tokens": None,
         }
     return {
         "subscriber_id": event.subscriber_id,
@@ -90,6 +118,7 @@ def _subscriber(event: SubscriberRecord) -> dict[str, Any]:
         "identity_level": event.identity_level.value,
         "quiet_hours": event.quiet_hours.model_dump(mode="json") if event.quiet_hours else None,
         "unsubscribe_token": event.unsubscribe_token,
+        "unsubscribe_tokens": dict(event.unsubscribe_tokens) or None,
     }
 
 

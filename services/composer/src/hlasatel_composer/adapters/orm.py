@@ -26,6 +26,8 @@ class IndexedSubscriber(Base):
     identity_level: Mapped[str | None] = mapped_column(String(16))
     quiet_hours: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     unsubscribe_token: Mapped[str | None] = mapped_column(String(300))
+    # the registry's codes per category (and 'all'), each unsubscribing from that alone
+    unsubscribe_tokens: Mapped[dict[str, str] | None] = mapped_column(JSON(none_as_null=True))
 
 
 class IndexedPoint(Base):
@@ -106,6 +108,17 @@ class MessageRow(Base):
     unless_at: Mapped[UUID | None] = mapped_column(Uuid, index=True)
     # CAP's view of the message when it came as CAP: urgency, severity, certainty, event
     cap: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    # the API key that wrote it (keys are told apart by id: two keys may share a name)
+    author_key_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    approved_by_key_id: Mapped[str | None] = mapped_column(String(64))
+    # which secret its delivery ids are keyed with (hlasatel_runtime.secrets.fingerprint)
+    key_fingerprint: Mapped[str | None] = mapped_column(String(16))
+    # why a message failed: it could not be sent at all
+    failure: Mapped[str | None] = mapped_column(String(500))
+    # its deliveries and households were summarised into counts and deleted (retention), and how many
+    # subscribers it had reached
+    purged_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    recipients_kept: Mapped[int | None] = mapped_column(Integer)
 
 
 class TargetPoint(Base):
@@ -162,6 +175,20 @@ class ApiKeyRow(Base):
     area: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     pre_approved: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True))
     rate_limit_per_minute: Mapped[int | None] = mapped_column(Integer)
+    emergency: Mapped[bool] = mapped_column(Boolean, default=False)
+    whole_city: Mapped[bool] = mapped_column(Boolean, default=False)
+    cap_senders: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True))
+
+
+class CapSenderRow(Base):
+    """A CAP <sender> and the key that speaks for it: the first key to send as it, or the one an admin
+    named. Another key's documents under that sender are refused, follow-ups included."""
+
+    __tablename__ = "cap_senders"
+
+    sender: Mapped[str] = mapped_column(String(200), primary_key=True)
+    key_id: Mapped[str] = mapped_column(String(64))
+    bound_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class AlertRow(Base):
@@ -182,6 +209,8 @@ class AlertRow(Base):
     digest: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # the key that started it: only that key may follow it up
+    owner_key_id: Mapped[str | None] = mapped_column(String(64))
 
 
 class AlertRef(Base):
@@ -229,8 +258,33 @@ class AuditRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     actor: Mapped[str] = mapped_column(String(100))
+    actor_key_id: Mapped[str | None] = mapped_column(String(64))
     role: Mapped[str] = mapped_column(String(16))
     action: Mapped[str] = mapped_column(String(40))
     message_id: Mapped[UUID | None] = mapped_column(Uuid, index=True)
     target_size: Mapped[int | None] = mapped_column(Integer)
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class DeliveryCount(Base):
+    """A message's deliveries per channel and state, kept once the deliveries themselves are deleted."""
+
+    __tablename__ = "delivery_counts"
+
+    message_id: Mapped[UUID] = mapped_column(Uuid, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(8), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+
+
+class HouseholdCount(Base):
+    """A message's report per household, kept once who was sent what there is deleted: counts only."""
+
+    __tablename__ = "household_counts"
+
+    message_id: Mapped[UUID] = mapped_column(Uuid, primary_key=True)
+    address_point_code: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    subscribers: Mapped[int] = mapped_column(Integer)
+    deliveries: Mapped[int] = mapped_column(Integer)
+    states: Mapped[dict[str, int]] = mapped_column(JSON)
+    reached: Mapped[bool] = mapped_column(Boolean)

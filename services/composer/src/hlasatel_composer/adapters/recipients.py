@@ -1,11 +1,13 @@
 """Resolving a target to address points and recipients, streamed from the index in batches."""
 
-from collections.abc import Sequence
+import asyncio
+import logging
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Row, Select, select
+from sqlalchemy import ColumnElement, Row, Select, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -21,15 +23,56 @@ from hlasatel_composer.adapters.orm import (
 )
 from hlasatel_composer.domain.messages import Severity
 from hlasatel_composer.domain.requests import Recipient, required_category
-from hlasatel_composer.domain.targeting import Target, TargetFilters
+from hlasatel_composer.domain.targeting import Selection, Target, TargetFilters
 from hlasatel_contracts import Channel, Language, QuietHours
 from hlasatel_runtime.database import insert_rows
+from hlasatel_runtime.errors import describe
+
+log = logging.getLogger(__name__)
 
 
 async def selected_points(session: AsyncSession, target: Target) -> list[Row[Any]]:
-    """The indexed address points the target selects: those where someone is subscribed."""
-    points = (await session.execute(select(*IndexedPoint.__table__.columns))).all()
-    return [point for point in points if target.selects(point)]
+    """The indexed address points the target selects: those where someone is subscribed.
+
+    The database narrows the points to the candidates (by code, district, street name and each area's
+    bounding box); `Target.selects`, the one definition of a target, decides each candidate, in a thread so
+    that the event loop goes on serving while a large polygon is tested.
+    """
+    candidates = (await session.execute(await _candidates(session, target))).all()
+    return await asyncio.to_thread(lambda: [point for point in candidates if target.selects(point)])
+
+
+async def _candidates(session: AsyncSession, target: Selection) -> Select[Any]:
+    """Every point the target could select, and few others."""
+    query = select(*IndexedPoint.__table__.columns)
+    if target.city:
+        return query
+    possible: list[ColumnElement[bool]] = []
+    if target.address_points:
+        possible.append(IndexedPoint.code.in_(target.address_points))
+    if districts := await _as_spelled(session, IndexedPoint.district, target.districts):
+        possible.append(IndexedPoint.district.in_(districts))
+    if streets := await _as_spelled(session, IndexedPoint.street, [s.name for s in target.streets]):
+        possible.append(IndexedPoint.street.in_(streets))
+    for area in target.areas():
+        south, west, north, east = area.bounds()
+        possible.append(
+            and_(IndexedPoint.latitude.between(south, north), IndexedPoint.longitude.between(west, east))
+        )
+    return query.where(or_(*possible)) if possible else query.where(IndexedPoint.code.is_(None))
+
+
+async def _as_spelled(session: AsyncSession, column: Any, names: Iterable[str]) -> list[str]:
+    """The names as the index spells them: targets match names whatever their case, which SQLite's
+    lower() does not do beyond ASCII."""
+    wanted = {name.casefold() for name in names}
+    if not wanted:
+        return []
+    return [
+        name
+        for name in await session.scalars(select(column).distinct())
+        if name and name.casefold() in wanted
+    ]
 
 
 async def resolve_target(session: AsyncSession, *, target: Target, into: UUID) -> list[Row[Any]]:
@@ -180,6 +223,7 @@ def _subscribers() -> Select[Any]:
         IndexedSubscriber.subscriber_id,
         IndexedSubscriber.language,
         IndexedSubscriber.unsubscribe_token,
+        IndexedSubscriber.unsubscribe_tokens,
         IndexedSubscriber.quiet_hours,
     )
 
@@ -187,16 +231,28 @@ def _subscribers() -> Select[Any]:
 async def _recipients(session: AsyncSession, query: Select[Any]) -> list[Recipient]:
     subscribers = (await session.execute(query)).all()
     contacts = await _contacts(session, [row.subscriber_id for row in subscribers])
-    return [
-        Recipient(
+    return [_recipient(row, contacts.get(row.subscriber_id, {})) for row in subscribers]
+
+
+def _recipient(row: Any, contacts: dict[Channel, tuple[UUID, str]]) -> Recipient:
+    """The subscriber as the fan-out needs them; a record that cannot be read (stored before its fields
+    were checked as they are now) makes a recipient with the problem, whom the fan-out tells nothing and
+    reports as failed, while the rest of the batch goes out."""
+    try:
+        return Recipient(
             subscriber_id=row.subscriber_id,
             language=Language(row.language),
-            contacts=contacts.get(row.subscriber_id, {}),
+            contacts=contacts,
             unsubscribe_token=row.unsubscribe_token,
+            unsubscribe_tokens=dict(row.unsubscribe_tokens or {}),
             quiet_hours=QuietHours.model_validate(row.quiet_hours) if row.quiet_hours else None,
         )
-        for row in subscribers
-    ]
+    except Exception as exc:  # one bad record never stops the batch
+        reason = f"the subscriber's record cannot be used: {describe(exc)}"
+        log.warning("subscriber %s skipped: %s", row.subscriber_id, reason)
+        return Recipient(
+            subscriber_id=row.subscriber_id, language=Language.CS, contacts=contacts, problem=reason
+        )
 
 
 async def _contacts(

@@ -24,6 +24,9 @@ from hlasatel_composer.adapters.recipients import recipients_by_id
 from hlasatel_composer.domain.deliveries import rank
 from hlasatel_composer.domain.messages import MessageState
 from hlasatel_contracts import DeliveryRequest, DeliveryState
+from hlasatel_runtime.deadletter import TRANSIENT_ERRORS
+from hlasatel_runtime.errors import describe
+from hlasatel_runtime.secrets import KeyRing
 from hlasatel_runtime.worker import Worker
 
 log = logging.getLogger(__name__)
@@ -40,7 +43,7 @@ class Redrive:
         *,
         sessions: async_sessionmaker[AsyncSession],
         publish: PublishBatch,
-        contact_secret: str,
+        contact_secret: str | KeyRing,
         unsubscribe_base_url: str | None,
         after_s: float,
         max_redrives: int,
@@ -49,7 +52,7 @@ class Redrive:
     ) -> None:
         self._sessions = sessions
         self._publish = publish
-        self._contact_secret = contact_secret
+        self._keys = KeyRing.of(contact_secret)
         self._unsubscribe_base_url = unsubscribe_base_url
         self._after = timedelta(seconds=after_s)
         self._max_redrives = max_redrives
@@ -67,7 +70,7 @@ class Redrive:
             if not stale:
                 return 0
             given_up = {row.delivery_id for row in stale if row.redrives >= self._max_redrives}
-            again = await self._requests(
+            again, unusable = await self._requests(
                 session, [row for row in stale if row.delivery_id not in given_up], now
             )
         await self._publish(again)
@@ -78,8 +81,9 @@ class Redrive:
                 if row.state != DeliveryState.QUEUED.value:
                     continue  # a status arrived meanwhile
                 row.updated_at = now
-                if row.delivery_id in given_up:
-                    row.state, row.reason = DeliveryState.FAILED.value, "no dispatcher reported on it"
+                if row.delivery_id in given_up or row.delivery_id in unusable:
+                    reason = unusable.get(row.delivery_id, "no dispatcher reported on it")
+                    row.state, row.reason = DeliveryState.FAILED.value, reason[:500]
                     row.rank = rank(DeliveryState.FAILED, retryable=False)
                 else:
                     row.redrives += 1
@@ -112,23 +116,34 @@ class Redrive:
 
     async def _requests(
         self, session: AsyncSession, stale: Sequence[Any], now: datetime
-    ) -> list[DeliveryRequest]:
-        """The same requests as the fan-out made, rebuilt per message for the subscribers concerned."""
-        by_message: dict[UUID, set[UUID]] = {}
+    ) -> tuple[list[DeliveryRequest], dict[UUID, str]]:
+        """The same requests as the fan-out made, rebuilt per message for the subscribers concerned; and
+        the deliveries that cannot be rebuilt (their message or subscriber does not read), with why."""
+        by_message: dict[UUID, list[Any]] = {}
         for row in stale:
-            by_message.setdefault(row.message_id, set()).add(row.subscriber_id)
+            by_message.setdefault(row.message_id, []).append(row)
         wanted = {row.delivery_id for row in stale}
         requests: list[DeliveryRequest] = []
-        for message_id, subscribers in by_message.items():
-            message = await session.get(MessageRow, message_id)
-            assert message is not None
-            recipients = await recipients_by_id(session, sorted(subscribers))
-            planned = planned_requests(
-                message,
-                recipients,
-                now,
-                unsubscribe_base_url=self._unsubscribe_base_url,
-                contact_secret=self._contact_secret,
-            )
-            requests += [request for request, _ in planned if request.delivery_id in wanted]
-        return requests
+        unusable: dict[UUID, str] = {}
+        for message_id, rows in by_message.items():
+            try:
+                message = await session.get(MessageRow, message_id)
+                assert message is not None
+                recipients = await recipients_by_id(session, sorted({row.subscriber_id for row in rows}))
+                planned = planned_requests(
+                    message,
+                    recipients,
+                    now,
+                    unsubscribe_base_url=self._unsubscribe_base_url,
+                    contact_secret=self._keys.by_fingerprint(message.key_fingerprint),
+                )
+            except TRANSIENT_ERRORS:
+                raise
+            except Exception as exc:  # one message that does not read never stops the others' re-drive
+                reason = f"could not be rebuilt: {describe(exc)}"
+                log.warning("re-drive of message %s failed: %s", message_id, reason)
+                unusable |= {row.delivery_id: reason for row in rows}
+                continue
+            requests += [request for request, _ in planned.requests if request.delivery_id in wanted]
+            unusable |= {u.delivery_id: u.reason for u in planned.unsendable if u.delivery_id in wanted}
+        return requests, unusable

@@ -9,11 +9,14 @@ from sqlalchemy import Row, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hlasatel_composer.adapters.orm import (
+    DeliveryCount,
     DeliveryRow,
+    HouseholdCount,
     IndexedContact,
     IndexedPoint,
     IndexedSubscriber,
     MessageHousehold,
+    MessageRow,
 )
 from hlasatel_composer.adapters.recipients import Audience
 from hlasatel_composer.domain.deliveries import rank
@@ -57,7 +60,7 @@ async def measure_reach(session: AsyncSession, *, audience: Audience, channels: 
     return Reach(
         subscribers=await session.scalar(select(func.count()).select_from(subscribers.subquery())) or 0,
         address_points=len(points),
-        deliveries=dict.fromkeys(channels, 0) | {Channel(c): n for c, n in deliveries.tuples()},
+        deliveries=dict.fromkeys(channels, 0) | {Channel(c): n for c, n in deliveries},
         streets=sorted({f"{p.street} ({p.district})" for p in points if p.street is not None}),
     )
 
@@ -76,7 +79,24 @@ _reported_state = case(
 
 
 async def delivery_counts(session: AsyncSession, message_id: UUID) -> dict[str, dict[str, int]]:
-    """Per channel, how many deliveries are in each state (`retrying` for a failure to be tried again)."""
+    """Per channel, how many deliveries are in each state (`retrying` for a failure to be tried again);
+    of a message whose deliveries were deleted, the counts kept."""
+    kept = (
+        await session.execute(
+            select(DeliveryCount.channel, DeliveryCount.state, DeliveryCount.count).where(
+                DeliveryCount.message_id == message_id
+            )
+        )
+    ).all()
+    if kept:
+        counts: dict[str, dict[str, int]] = {}
+        for channel, state, count in kept:
+            counts.setdefault(channel, {})[state] = count
+        return counts
+    return await live_delivery_counts(session, message_id)
+
+
+async def live_delivery_counts(session: AsyncSession, message_id: UUID) -> dict[str, dict[str, int]]:
     rows = await session.execute(
         select(DeliveryRow.channel, _reported_state, func.count())
         .where(DeliveryRow.message_id == message_id)
@@ -131,6 +151,35 @@ async def households(session: AsyncSession, message_id: UUID) -> list[Household]
         .join(IndexedPoint, IndexedPoint.code == MessageHousehold.address_point_code, isouter=True)
         .where(MessageHousehold.message_id == message_id)
         .group_by(*household)
+        .order_by(IndexedPoint.district, IndexedPoint.street, IndexedPoint.building_number)
+    )
+    return list((await session.execute(query)).all())
+
+
+async def purged_recipients(session: AsyncSession, row: MessageRow) -> int:
+    """How many subscribers a message reached, as kept when its deliveries were deleted."""
+    return row.recipients_kept or 0
+
+
+async def kept_households(session: AsyncSession, message_id: UUID) -> list[Any]:
+    """The per-household counts kept of a message whose deliveries were deleted, with the addresses."""
+    query = (
+        select(
+            HouseholdCount.address_point_code,
+            HouseholdCount.subscribers,
+            HouseholdCount.deliveries,
+            HouseholdCount.states,
+            HouseholdCount.reached,
+            IndexedPoint.district,
+            IndexedPoint.street,
+            IndexedPoint.building_kind,
+            IndexedPoint.building_number,
+            IndexedPoint.orientation_number,
+            IndexedPoint.orientation_letter,
+            IndexedPoint.postcode,
+        )
+        .join(IndexedPoint, IndexedPoint.code == HouseholdCount.address_point_code, isouter=True)
+        .where(HouseholdCount.message_id == message_id)
         .order_by(IndexedPoint.district, IndexedPoint.street, IndexedPoint.building_number)
     )
     return list((await session.execute(query)).all())

@@ -14,32 +14,41 @@ KEY_PREFIX = "hls_"
 
 
 class Role(StrEnum):
-    """Each role may do what the roles before it may."""
+    """Each of the city's roles may do what the roles before it may; the registry's key stands apart."""
 
     UTILITY = "utility"  # a utility's or an agency's system: sends alerts (JSON or CAP) within its scope
     EDITOR = "editor"  # writes drafts, previews, reads messages and reports
     APPROVER = "approver"  # approves and cancels messages
     ADMIN = "admin"  # manages API keys, reads the audit log
+    REGISTRY = "registry"  # the registry itself: reads a subscriber's delivery history, for their export
 
     def includes(self, other: "Role") -> bool:
-        order = list(Role)
+        if Role.REGISTRY in (self, other):
+            return self is other
+        order = [Role.UTILITY, Role.EDITOR, Role.APPROVER, Role.ADMIN]
         return order.index(self) >= order.index(other)
 
 
 @dataclass(frozen=True)
 class Scope:
     """What a key may do within its role: categories (None is every one), an area (only address points it
-    selects may be targeted), categories whose alerts go out without an approver, and a rate limit."""
+    selects may be targeted), categories whose alerts go out without an approver, a rate limit; whether it
+    may send emergencies, and whether its pre-approved alerts may go to more than four eyes' threshold
+    (or the whole city) without an approver; the CAP senders it may speak for (None: any not yet taken)."""
 
     categories: frozenset[str] | None = None
     area: Selection | None = None
     pre_approved: frozenset[str] = frozenset()
     rate_limit_per_minute: int | None = None
+    emergency: bool = False
+    whole_city: bool = False
+    cap_senders: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
 class Principal:
-    """The holder of an API key, by the name the admin gave it (a person or a system, never a citizen)."""
+    """The holder of an API key: told apart by the key's id, shown by the name the admin gave it (a person
+    or a system, never a citizen)."""
 
     key_id: str
     name: str
@@ -71,6 +80,12 @@ def check_category(principal: Principal, category: str) -> None:
         raise OutOfScope(f"'{principal.name}' may send {allowed}; not {category}")
 
 
+def check_emergency(principal: Principal, severity: str) -> None:
+    """Emergencies overtake everything and ignore quiet hours: only keys an admin allowed may send them."""
+    if severity == "emergency" and not principal.scope.emergency:
+        raise OutOfScope(f"'{principal.name}' may not send emergencies; an admin can allow it for the key")
+
+
 def check_area(principal: Principal, points: Iterable[PointFacts]) -> None:
     """Every targeted address point must lie in the key's area, if it has one."""
     area = principal.scope.area
@@ -100,10 +115,11 @@ def needs_second_pair_of_eyes(*, subscribers: int, whole_city: bool, threshold: 
 
 
 def check_four_eyes(
-    *, author: str, approver: Principal, subscribers: int, whole_city: bool, threshold: int
+    *, author_key_id: str | None, approver: Principal, subscribers: int, whole_city: bool, threshold: int
 ) -> None:
-    """Above the threshold, or to the whole city, the author may not approve their own message."""
-    if author == approver.name and needs_second_pair_of_eyes(
+    """Above the threshold, or to the whole city, the author's key may not approve its own message (keys
+    are told apart by id: two keys of one name are two people)."""
+    if author_key_id == approver.key_id and needs_second_pair_of_eyes(
         subscribers=subscribers, whole_city=whole_city, threshold=threshold
     ):
         reach = "the whole city" if whole_city else f"{subscribers} subscribers"

@@ -7,11 +7,14 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from hlasatel_composer.domain.cap import CapAlert, CapInfo
+from pydantic import ValidationError
+
+from hlasatel_composer.domain.cap import CapAlert, CapInfo, CapRejected
 from hlasatel_composer.domain.messages import Severity
 from hlasatel_composer.domain.targeting import Circle, Polygon, Target
 from hlasatel_composer.domain.templates import Facts, Hazard, period
 from hlasatel_contracts import Language
+from hlasatel_runtime.errors import describe
 
 # ORP Liberec in the Czech warning services' code lists (ČHMÚ's CISORP)
 LIBEREC_GEOCODES = frozenset({("CISORP", "5105")})
@@ -90,7 +93,10 @@ def plan(
     if alert.status != "Actual" or alert.scope != "Public":
         return f"status {alert.status}, scope {alert.scope}: only Actual, Public alerts reach citizens"
     relevant = [info for info in alert.infos if warns(info) and language_of(info.language)]
-    found = concerned(relevant, geocodes)
+    try:
+        found = concerned(relevant, geocodes)
+    except ValidationError as exc:
+        raise CapRejected(f"its areas cannot be a target: {describe(exc)}") from None
     if found is None:
         return "no warning names Liberec (geocode CISORP 5105) or gives a polygon or circle"
     infos, target = found

@@ -3,7 +3,7 @@
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import AfterValidator, BaseModel, Field, model_validator
 
 from hlasatel_contracts import Channel, Lane, Language
 
@@ -20,6 +20,7 @@ class MessageState(StrEnum):
     SENDING = "sending"
     DONE = "done"
     CANCELLED = "cancelled"
+    FAILED = "failed"  # could not be sent at all (its stored content or target does not read)
 
 
 def lane_for(severity: Severity) -> Lane:
@@ -27,14 +28,24 @@ def lane_for(severity: Severity) -> Lane:
     return Lane.EMERGENCY if severity is Severity.EMERGENCY else Lane.BULK
 
 
+def one_line(text: str) -> str:
+    """A header's text: a line break in a subject or title would end the header (or start another)."""
+    if any(c in text for c in "\r\n\x00\u2028\u2029\x85"):
+        raise ValueError("must be one line: no line breaks")
+    return text
+
+
+OneLine = AfterValidator(one_line)
+
+
 class EmailContent(BaseModel):
-    subject: Annotated[str, Field(min_length=1, max_length=200)]
+    subject: Annotated[str, Field(min_length=1, max_length=200), OneLine]
     text: Annotated[str, Field(min_length=1, max_length=100_000)]
-    html: str | None = None
+    html: Annotated[str, Field(max_length=300_000)] | None = None
 
 
 class PushContent(BaseModel):
-    title: Annotated[str, Field(min_length=1, max_length=100)]
+    title: Annotated[str, Field(min_length=1, max_length=100), OneLine]
     body: Annotated[str, Field(min_length=1, max_length=1000)]
 
 

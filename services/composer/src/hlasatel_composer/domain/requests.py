@@ -1,6 +1,6 @@
 """Turning a message and one recipient into delivery requests. Pure."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -17,7 +17,15 @@ class Recipient:
     language: Language
     contacts: dict[Channel, tuple[UUID, str]]
     unsubscribe_token: str | None = None
+    # the registry's code for each category (and 'all'); older registries gave the one token above
+    unsubscribe_tokens: dict[str, str] = field(default_factory=dict)
     quiet_hours: QuietHours | None = None
+    # why nothing can be sent to this subscriber (a record that cannot be read): each delivery fails
+    problem: str | None = None
+
+    def unsubscribe_code(self, category: str) -> str | None:
+        """The code that unsubscribes from this category alone."""
+        return self.unsubscribe_tokens.get(category)
 
 
 _SMS_UNSUBSCRIBE = {
@@ -45,11 +53,15 @@ def sms_text(
     return transliterate(text) if gsm7 else text
 
 
-def unsubscribe_url(base_url: str | None, token: str | None, category: str) -> str | None:
+def unsubscribe_url(base_url: str | None, recipient: Recipient, category: str) -> str | None:
     """The registry's signed link that unsubscribes from this message's category without signing in."""
-    if not base_url or not token:
+    if not base_url:
         return None
-    return f"{base_url.rstrip('/')}/v1/unsubscribe/{token}?category={category}"
+    if code := recipient.unsubscribe_code(category):
+        return f"{base_url.rstrip('/')}/v1/unsubscribe/{code}"
+    if recipient.unsubscribe_token:  # a registry before per-category codes
+        return f"{base_url.rstrip('/')}/v1/unsubscribe/{recipient.unsubscribe_token}?category={category}"
+    return None
 
 
 def required_category(category: str | None, severity: Severity | None) -> str | None:
@@ -58,6 +70,18 @@ def required_category(category: str | None, severity: Severity | None) -> str | 
     if category is None or severity is Severity.EMERGENCY:
         return None
     return category
+
+
+def recipient_delivery_ids(
+    *, message_id: UUID, content: Content, recipient: Recipient, contact_secret: str
+) -> list[tuple[UUID, Channel, UUID]]:
+    """(delivery id, channel, contact id) of each delivery the message would make to the recipient: what
+    a failure is recorded under when nothing can be sent to them."""
+    return [
+        (delivery_id(message_id, channel, value, secret=contact_secret), channel, contact_id)
+        for channel in sorted(content.channels() & recipient.contacts.keys())
+        for contact_id, value in [recipient.contacts[channel]]
+    ]
 
 
 def delivery_requests(
@@ -95,7 +119,7 @@ def delivery_requests(
                 language=recipient.language if localized is not content.cs else Language.CS,
                 severity=severity,
                 base_url=unsubscribe_base_url,
-                token=recipient.unsubscribe_token,
+                token=recipient.unsubscribe_code(category) or recipient.unsubscribe_token,
                 gsm7=sms_gsm7,
             )
             requests.append(SendSms(**common, to=value, text=text))
@@ -108,9 +132,7 @@ def delivery_requests(
                     subject=localized.email.subject,
                     text=localized.email.text,
                     html=localized.email.html,
-                    unsubscribe_url=unsubscribe_url(
-                        unsubscribe_base_url, recipient.unsubscribe_token, category
-                    ),
+                    unsubscribe_url=unsubscribe_url(unsubscribe_base_url, recipient, category),
                 )
             )
         else:

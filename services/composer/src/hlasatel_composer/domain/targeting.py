@@ -8,12 +8,23 @@ its answer.
 
 import math
 import re
-from typing import Annotated, Literal, Protocol
+from typing import Annotated, Any, Literal, Protocol
 
+import shapely
 from pydantic import BaseModel, Field, PrivateAttr, field_validator, model_validator
 
 from hlasatel_contracts import AddressRole, IdentityLevel, Language
 from hlasatel_contracts.addresses import Labelled
+
+# Every list of a target is bounded, so that no request can make the composer test points for minutes:
+# more address points than Liberec has (16,140), more streets than it has (988), and polygons of at most
+# MAX_VERTICES corners in all, which ČHMÚ's most detailed areas stay well under.
+MAX_ADDRESS_POINTS = 20_000
+MAX_DISTRICTS = 100
+MAX_STREETS = 1_000
+MAX_HOUSE_NUMBERS = 500
+MAX_AREAS = 100
+MAX_VERTICES = 10_000
 
 
 class PointFacts(Labelled, Protocol):
@@ -79,6 +90,7 @@ class HouseNumbers(BaseModel):
     )
     numbers: list[str] = Field(
         default_factory=list,
+        max_length=MAX_HOUSE_NUMBERS,
         description="'12' is that house alone, '12a' the house with the letter, '1-25' every house from 1 "
         "to 25 including 7a; empty means every house (of the side, if given)",
         examples=[["1-25", "30a"]],
@@ -140,18 +152,30 @@ Longitude = Annotated[float, Field(ge=-180, le=180)]
 class Polygon(BaseModel):
     """WGS-84 vertices as [latitude, longitude], CAP's order; the ring closes itself."""
 
-    points: Annotated[list[tuple[Latitude, Longitude]], Field(min_length=3, max_length=10_000)]
+    points: Annotated[list[tuple[Latitude, Longitude]], Field(min_length=3, max_length=MAX_VERTICES)]
+    _shape: Any = PrivateAttr(default=None)
+    _box: tuple[float, float, float, float] = PrivateAttr(default=(0.0, 0.0, 0.0, 0.0))
+
+    @model_validator(mode="after")
+    def _prepared(self) -> "Polygon":
+        """The ring as a prepared GEOS geometry in the plane of degrees (exact enough across a city), made
+        valid first: a ring that crosses itself covers what the even-odd rule gives it."""
+        latitudes = [point[0] for point in self.points]
+        longitudes = [point[1] for point in self.points]
+        self._box = (min(latitudes), min(longitudes), max(latitudes), max(longitudes))
+        ring = shapely.Polygon(list(zip(longitudes, latitudes, strict=True)))
+        shape = ring if ring.is_valid else shapely.make_valid(ring)
+        shapely.prepare(shape)
+        self._shape = shape
+        return self
+
+    def bounds(self) -> tuple[float, float, float, float]:
+        """(south, west, north, east)."""
+        return self._box
 
     def contains(self, latitude: float, longitude: float) -> bool:
-        """Ray casting in the plane of degrees, which is exact enough across a city."""
-        inside = False
-        ring = self.points
-        for (lat1, lon1), (lat2, lon2) in zip(ring, ring[1:] + ring[:1], strict=True):
-            if (lat1 > latitude) != (lat2 > latitude):
-                crossing = lon1 + (latitude - lat1) * (lon2 - lon1) / (lat2 - lat1)
-                if longitude < crossing:
-                    inside = not inside
-        return inside
+        """Inside the ring or on its edge: a house drawn on the line is in the area."""
+        return bool(shapely.intersects_xy(self._shape, longitude, latitude))
 
 
 _EARTH_RADIUS_M = 6_371_008.8
@@ -161,6 +185,13 @@ class Circle(BaseModel):
     latitude: Latitude
     longitude: Longitude
     radius_m: Annotated[float, Field(gt=0, le=100_000)]
+
+    def bounds(self) -> tuple[float, float, float, float]:
+        """(south, west, north, east): a box around the circle, a little generous."""
+        d_lat = math.degrees(self.radius_m / _EARTH_RADIUS_M) * 1.01
+        cos_lat = max(math.cos(math.radians(self.latitude)), 1e-6)
+        d_lon = min(d_lat / cos_lat, 180.0)
+        return self.latitude - d_lat, self.longitude - d_lon, self.latitude + d_lat, self.longitude + d_lon
 
     def contains(self, latitude: float, longitude: float) -> bool:
         """Great-circle distance from the centre (haversine)."""
@@ -174,11 +205,30 @@ class Selection(BaseModel):
     """A union of selectors: a point is selected when any of them selects it."""
 
     city: bool = Field(default=False, description="The whole city")
-    districts: list[str] = Field(default_factory=list, description="Části obce by name")
-    streets: list[StreetSelector] = Field(default_factory=list)
-    address_points: list[int] = Field(default_factory=list, description="RÚIAN address point codes")
-    polygons: list[Polygon] = Field(default_factory=list)
-    circles: list[Circle] = Field(default_factory=list)
+    districts: list[Annotated[str, Field(max_length=100)]] = Field(
+        default_factory=list, max_length=MAX_DISTRICTS, description="Části obce by name"
+    )
+    streets: list[StreetSelector] = Field(default_factory=list, max_length=MAX_STREETS)
+    address_points: list[int] = Field(
+        default_factory=list, max_length=MAX_ADDRESS_POINTS, description="RÚIAN address point codes"
+    )
+    polygons: list[Polygon] = Field(default_factory=list, max_length=MAX_AREAS)
+    circles: list[Circle] = Field(default_factory=list, max_length=MAX_AREAS)
+    _codes: frozenset[int] = PrivateAttr(default=frozenset())
+
+    @model_validator(mode="after")
+    def _bounded(self) -> "Selection":
+        vertices = sum(len(polygon.points) for polygon in self.polygons)
+        if vertices > MAX_VERTICES:
+            raise ValueError(f"the polygons have {vertices} vertices; at most {MAX_VERTICES} in all")
+        self._codes = frozenset(self.address_points)
+        return self
+
+    def vertices(self) -> int:
+        return sum(len(polygon.points) for polygon in self.polygons)
+
+    def areas(self) -> list["Polygon | Circle"]:
+        return [*self.polygons, *self.circles]
 
     def is_empty(self) -> bool:
         return not (
@@ -191,7 +241,7 @@ class Selection(BaseModel):
         )
 
     def selects(self, point: PointFacts) -> bool:
-        if self.city or point.code in self.address_points:
+        if self.city or point.code in self._codes:
             return True
         if any(_same_name(point.district, district) for district in self.districts):
             return True
@@ -199,8 +249,16 @@ class Selection(BaseModel):
             return True
         if point.latitude is None or point.longitude is None:
             return False
-        areas: list[Polygon | Circle] = [*self.polygons, *self.circles]
-        return any(area.contains(point.latitude, point.longitude) for area in areas)
+        return any(
+            _in_box(area.bounds(), point) and area.contains(point.latitude, point.longitude)
+            for area in self.areas()
+        )
+
+
+def _in_box(box: tuple[float, float, float, float], point: PointFacts) -> bool:
+    south, west, north, east = box
+    assert point.latitude is not None and point.longitude is not None
+    return south <= point.latitude <= north and west <= point.longitude <= east
 
 
 class TargetFilters(BaseModel):
@@ -224,6 +282,9 @@ class Target(Selection):
                 "the target selects nothing: give city, districts, streets, address_points, "
                 "polygons or circles"
             )
+        vertices = self.vertices() + (self.exclude.vertices() if self.exclude else 0)
+        if vertices > MAX_VERTICES:
+            raise ValueError(f"the target's polygons have {vertices} vertices; at most {MAX_VERTICES} in all")
         return self
 
     def selects(self, point: PointFacts) -> bool:

@@ -162,7 +162,12 @@ def render(template: TemplateText, facts: Facts) -> Rendered:
 
 def render_content(templates: Mapping[Language, TemplateText], facts: Mapping[Language, Facts]) -> Content:
     """The message in every language there are facts for; Czech, or the first language, is the fallback."""
-    by_language = {language: render(templates[language], facts[language]).content() for language in facts}
+    return content_of({language: render(templates[language], facts[language]) for language in facts})
+
+
+def content_of(rendered: Mapping[Language, Rendered]) -> Content:
+    """Rendered templates as a message: Czech, or the first language, is the fallback."""
+    by_language = {language: text.content() for language, text in rendered.items()}
     fallback = by_language.get(Language.CS) or next(iter(by_language.values()))
     return Content(
         cs=fallback,

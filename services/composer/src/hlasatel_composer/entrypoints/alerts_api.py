@@ -180,7 +180,9 @@ async def get_alert(event_id: str, composer: ComposerDep, principal: PrincipalDe
 @router.get("/templates", tags=["templates"])
 async def list_templates(composer: ComposerDep, principal: PrincipalDep) -> list[TemplateRead]:
     """Every alert template per language and kind, with an example rendering (editor)."""
-    return await templates.list_templates(sessions=composer.sessions, principal=principal)
+    return await templates.list_templates(
+        sessions=composer.sessions, renderer=composer.renderer, principal=principal
+    )
 
 
 @router.put(
@@ -193,7 +195,12 @@ async def put_template(
 ) -> TemplateRead:
     """Replace a template: Jinja2 in a sandbox, checked on an example alert before it is kept (admin)."""
     return await templates.put_template(
-        sessions=composer.sessions, principal=principal, language=language, kind=kind, text=text
+        sessions=composer.sessions,
+        renderer=composer.renderer,
+        principal=principal,
+        language=language,
+        kind=kind,
+        text=text,
     )
 
 
@@ -203,5 +210,9 @@ async def reset_template(
 ) -> TemplateRead:
     """Back to the template Hlasatel ships (admin)."""
     return await templates.reset_template(
-        sessions=composer.sessions, principal=principal, language=language, kind=kind
+        sessions=composer.sessions,
+        renderer=composer.renderer,
+        principal=principal,
+        language=language,
+        kind=kind,
     )

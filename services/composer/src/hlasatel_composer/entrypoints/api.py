@@ -8,7 +8,7 @@ from fastapi.responses import PlainTextResponse
 
 from hlasatel_composer.domain.messages import MessageState
 from hlasatel_composer.entrypoints.deps import ComposerDep, PrincipalDep
-from hlasatel_composer.handlers import keys, messages, reports
+from hlasatel_composer.handlers import history, keys, messages, reports
 from hlasatel_composer.schemas import (
     ApiKeyCreate,
     ApiKeyCreated,
@@ -98,9 +98,10 @@ async def list_messages(
 
 
 @router.get("/messages/{message_id}", tags=["messages"], responses=_NOT_FOUND)
-async def get_message(message_id: UUID, composer: ComposerDep, _: PrincipalDep) -> MessageRead:
-    """The message with its deliveries counted per channel and state."""
-    return await messages.get_message(sessions=composer.sessions, message_id=message_id)
+async def get_message(message_id: UUID, composer: ComposerDep, principal: PrincipalDep) -> MessageRead:
+    """The message with its deliveries counted per channel and state (a utility: the messages of its own
+    alerts; the press office: those within its key's categories and area)."""
+    return await messages.get_message(sessions=composer.sessions, message_id=message_id, principal=principal)
 
 
 @router.get("/messages/{message_id}/report", tags=["reports"], responses=_NOT_FOUND)
@@ -127,7 +128,11 @@ async def get_report_csv(
     )
 
 
-@router.post("/targets/preview", tags=["targets"])
+@router.post(
+    "/targets/preview",
+    tags=["targets"],
+    responses={429: {"description": "The key's previews for this minute are used up; see Retry-After"}},
+)
 async def preview_target(data: PreviewRequest, composer: ComposerDep, principal: PrincipalDep) -> PreviewRead:
     """How many address points, subscribers and deliveries per channel a target hits, its streets, and
     the SMS's length and segments per language."""
@@ -137,6 +142,8 @@ async def preview_target(data: PreviewRequest, composer: ComposerDep, principal:
         request=data,
         unsubscribe_base_url=composer.settings.unsubscribe_base_url,
         four_eyes_threshold=composer.settings.four_eyes_threshold,
+        limiter=composer.limiter,
+        per_minute=composer.settings.previews_per_minute,
     )
 
 
@@ -168,4 +175,18 @@ async def audit_log(
     """Who did what, when, to how many; newest first (admin)."""
     return await keys.audit_log(
         sessions=composer.sessions, principal=principal, message_id=message_id, limit=limit
+    )
+
+
+@router.get("/subscribers/{subscriber_id}/deliveries", tags=["access"])
+async def subscriber_deliveries(
+    subscriber_id: UUID, composer: ComposerDep, principal: PrincipalDep
+) -> dict[str, Any]:
+    """What the composer keeps of one subscriber's deliveries, for their GDPR export (the registry's key,
+    role `registry`, only)."""
+    return await history.delivery_history(
+        sessions=composer.sessions,
+        principal=principal,
+        subscriber_id=subscriber_id,
+        keep_days=composer.settings.delivery_retention_days,
     )

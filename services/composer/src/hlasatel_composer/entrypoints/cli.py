@@ -35,6 +35,13 @@ def main(argv: list[str] | None = None) -> None:
     maker.add_argument("--categories", nargs="+", help="only these categories (every one when absent)")
     maker.add_argument("--pre-approved", nargs="+", default=[], help="categories sent without an approver")
     maker.add_argument("--rate-limit", type=int, help="requests a minute (60 for a utility when absent)")
+    maker.add_argument("--emergency", action="store_true", help="may send emergencies")
+    maker.add_argument(
+        "--whole-city",
+        action="store_true",
+        help="its pre-approved alerts go out without an approver above the four-eyes threshold too",
+    )
+    maker.add_argument("--cap-senders", nargs="+", help="the CAP <sender> values it speaks for")
     args = parser.parse_args(argv)
     settings = Settings()
     configure_logging("composer", settings.log_level)
@@ -49,5 +56,8 @@ def main(argv: list[str] | None = None) -> None:
         categories=args.categories,
         pre_approved=args.pre_approved,
         rate_limit_per_minute=args.rate_limit,
+        emergency=args.emergency,
+        whole_city=args.whole_city,
+        cap_senders=args.cap_senders,
     )
     print(asyncio.run(create_key(settings, data=data)))

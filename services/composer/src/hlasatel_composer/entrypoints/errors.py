@@ -6,6 +6,7 @@ from fastapi.responses import JSONResponse
 from hlasatel_composer.domain.access import Forbidden, FourEyesRequired, OutOfScope
 from hlasatel_composer.domain.alerts import AlertConflict
 from hlasatel_composer.domain.cap import CapRejected
+from hlasatel_composer.domain.privacy import Withheld
 from hlasatel_composer.domain.ratelimit import RateLimited
 from hlasatel_composer.domain.templates import TemplateInvalid
 from hlasatel_composer.entrypoints.deps import NotAuthenticated
@@ -24,6 +25,7 @@ _STATUS: dict[type[SafeError], int] = {
     Forbidden: 403,
     FourEyesRequired: 403,
     OutOfScope: 403,
+    Withheld: 403,
     MessageNotFound: 404,
     KeyNotFound: 404,
     InvalidTransition: 409,

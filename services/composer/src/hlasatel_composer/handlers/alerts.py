@@ -7,6 +7,7 @@ recipients. Messages go out at once when the key's category is pre-approved, oth
 approvers' queue as drafts.
 """
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,11 +18,21 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from hlasatel_composer.adapters import access
+from hlasatel_composer.adapters import access, reports
 from hlasatel_composer.adapters import alerts as store
+from hlasatel_composer.adapters.fanout import audience_of
 from hlasatel_composer.adapters.orm import AlertRow, MessageRow
 from hlasatel_composer.adapters.recipients import resolve_target
-from hlasatel_composer.domain.access import Principal, Role, check_area, check_category, require
+from hlasatel_composer.adapters.renderer import TemplateRenderer
+from hlasatel_composer.domain.access import (
+    Principal,
+    Role,
+    check_area,
+    check_category,
+    check_emergency,
+    needs_second_pair_of_eyes,
+    require,
+)
 from hlasatel_composer.domain.alerts import (
     AlertConflict,
     AlertEvent,
@@ -33,7 +44,7 @@ from hlasatel_composer.domain.alerts import (
 )
 from hlasatel_composer.domain.messages import Content, MessageState, Severity
 from hlasatel_composer.domain.targeting import Target
-from hlasatel_composer.domain.templates import AlertKind, Facts, render_content
+from hlasatel_composer.domain.templates import AlertKind, Facts
 from hlasatel_composer.handlers.common import MessageNotFound
 from hlasatel_composer.handlers.messages import PublishCancellation, mark_approved, stop
 from hlasatel_composer.schemas import AlertMessageRead, AlertRead
@@ -47,6 +58,13 @@ class AlertDeps:
     sessions: async_sessionmaker[AsyncSession]
     wake_fan_out: Callable[[], None]
     publish_cancellation: PublishCancellation
+    renderer: TemplateRenderer
+    four_eyes_threshold: int = 1000
+
+
+def json_sender(principal: Principal) -> str:
+    """Whom a utility's JSON event ids belong to: its key, by id (two keys of one name are two senders)."""
+    return f"key {principal.key_id}"
 
 
 async def receive_event(
@@ -55,6 +73,7 @@ async def receive_event(
     """Take a utility's event; returns the alert and whether anything new was made of it."""
     require(principal, Role.UTILITY)
     check_category(principal, event.category)
+    check_emergency(principal, event.severity.value)
     return await once_more_after_a_race(lambda: _receive_event(deps, principal, event))
 
 
@@ -69,7 +88,7 @@ async def once_more_after_a_race(attempt: Callable[[], Awaitable[T]]) -> T:
 
 async def _receive_event(deps: AlertDeps, principal: Principal, event: AlertEvent) -> tuple[AlertRead, bool]:
     async with deps.sessions() as session, session.begin():
-        alert = await store.find_alert(session, sender=principal.name, refs=[event.event_id])
+        alert = await store.find_alert(session, sender=json_sender(principal), refs=[event.event_id])
         if event.msg_type is MsgType.ALERT:
             if alert is not None:
                 if alert.digest != event.digest():
@@ -79,14 +98,16 @@ async def _receive_event(deps: AlertDeps, principal: Principal, event: AlertEven
                 return await alert_read(session, alert), False
             alert = _new_alert(principal, event)
             session.add(alert)
-            await store.remember_ref(session, sender=principal.name, ref=event.event_id, alert_id=alert.id)
-            drafted = [await _outage(session, alert, principal, event, AlertKind.ALERT)]
+            await store.remember_ref(
+                session, sender=json_sender(principal), ref=event.event_id, alert_id=alert.id
+            )
+            drafted = [await _outage(session, deps, alert, principal, event, AlertKind.ALERT)]
         else:
             alert = _active(alert, event)
             if event.category != alert.category:
                 raise AlertConflict(f"alert {event.event_id} is about {alert.category}, not {event.category}")
-            drafted = await _follow_up(session, alert, principal, event, deps.publish_cancellation)
-        sent_now = await approve_if_pre_approved(session, principal, alert.category, drafted)
+            drafted = await _follow_up(session, deps, alert, principal, event)
+        sent_now = await approve_if_pre_approved(session, deps, principal, alert.category, drafted)
         read = await alert_read(session, alert)
     if sent_now:
         deps.wake_fan_out()
@@ -106,6 +127,7 @@ def _new_alert(principal: Principal, event: AlertEvent) -> AlertRow:
         digest=event.digest(),
         created_at=now,
         updated_at=now,
+        owner_key_id=principal.key_id,
     )
 
 
@@ -118,39 +140,34 @@ def _active(alert: AlertRow | None, event: AlertEvent) -> AlertRow:
 
 
 async def _follow_up(
-    session: AsyncSession,
-    alert: AlertRow,
-    principal: Principal,
-    event: AlertEvent,
-    publish_cancellation: PublishCancellation,
+    session: AsyncSession, deps: AlertDeps, alert: AlertRow, principal: Principal, event: AlertEvent
 ) -> list[MessageRow]:
     previous = event_of(alert.event)
     told = _told(previous, principal)
     if event.msg_type is not MsgType.UPDATE:
         kind = AlertKind.CANCEL if event.msg_type is MsgType.CANCEL else AlertKind.ALL_CLEAR
-        return await end(
-            session, alert, principal, publish_cancellation, kind=kind, told=told, severity=previous.severity
-        )
+        return await end(session, deps, alert, principal, kind=kind, told=told, severity=previous.severity)
     merged = event.merged_into(previous)
+    check_emergency(principal, merged.severity.value)
     alert.event, alert.digest = merged.model_dump(mode="json"), merged.digest()
     return await update(
         session,
+        deps,
         alert,
         principal,
-        publish_cancellation,
         told=told,
         severity=previous.severity,
         same_area=merged.addresses == previous.addresses,
-        fresh=lambda: _outage(session, alert, principal, merged, AlertKind.ALERT),
-        updated=lambda: _outage(session, alert, principal, merged, AlertKind.UPDATE),
+        fresh=lambda: _outage(session, deps, alert, principal, merged, AlertKind.ALERT),
+        updated=lambda: _outage(session, deps, alert, principal, merged, AlertKind.UPDATE),
     )
 
 
 async def update(
     session: AsyncSession,
+    deps: AlertDeps,
     alert: AlertRow,
     principal: Principal,
-    publish_cancellation: PublishCancellation,
     *,
     told: dict[Language, Facts],
     severity: Severity,
@@ -164,13 +181,13 @@ async def update(
     current = await current_message(session, alert)
     alert.updated_at = datetime.now(UTC)
     if current.state == MessageState.DRAFT:
-        await stop(session, current, actor=principal, publish_cancellation=publish_cancellation)
+        await stop(session, current, actor=principal, publish_cancellation=deps.publish_cancellation)
         return [await fresh()]
     made = await updated()
     if same_area:
         return [made]
     released = await to_current(
-        session, alert, principal, AlertKind.RELEASED, told, severity=severity, current=current
+        session, deps, alert, principal, AlertKind.RELEASED, told, severity=severity, current=current
     )
     released.unless_at = made.id
     return [made, released]
@@ -178,9 +195,9 @@ async def update(
 
 async def end(
     session: AsyncSession,
+    deps: AlertDeps,
     alert: AlertRow,
     principal: Principal,
-    publish_cancellation: PublishCancellation,
     *,
     kind: AlertKind,
     told: dict[Language, Facts],
@@ -191,11 +208,11 @@ async def end(
     current = await current_message(session, alert)
     alert.state, alert.updated_at = AlertState.ENDED.value, datetime.now(UTC)
     if current.state == MessageState.DRAFT:
-        await stop(session, current, actor=principal, publish_cancellation=publish_cancellation)
+        await stop(session, current, actor=principal, publish_cancellation=deps.publish_cancellation)
         return []
-    if kind is AlertKind.CANCEL and current.state != MessageState.DONE:
-        await stop(session, current, actor=principal, publish_cancellation=publish_cancellation)
-    return [await to_current(session, alert, principal, kind, told, severity=severity, current=current)]
+    if kind is AlertKind.CANCEL and current.state not in (MessageState.DONE, MessageState.CANCELLED):
+        await stop(session, current, actor=principal, publish_cancellation=deps.publish_cancellation)
+    return [await to_current(session, deps, alert, principal, kind, told, severity=severity, current=current)]
 
 
 async def current_message(session: AsyncSession, alert: AlertRow) -> MessageRow:
@@ -207,19 +224,25 @@ async def current_message(session: AsyncSession, alert: AlertRow) -> MessageRow:
 
 
 async def _outage(
-    session: AsyncSession, alert: AlertRow, principal: Principal, event: AlertEvent, kind: AlertKind
+    session: AsyncSession,
+    deps: AlertDeps,
+    alert: AlertRow,
+    principal: Principal,
+    event: AlertEvent,
+    kind: AlertKind,
 ) -> MessageRow:
     """An alert or an update: to the event's addresses, within the key's area."""
     assert event.addresses is not None
     message_id = uuid4()
     target = event.addresses.target()
     points = await resolve_target(session, target=target, into=message_id)
-    check_area(principal, points)
+    await asyncio.to_thread(check_area, principal, points)
     facts = outage_facts(
         event, sender=principal.name, where=places(event.addresses, store.street_names(points))
     )
     row = await message(
         session,
+        deps,
         alert,
         principal,
         kind,
@@ -236,6 +259,7 @@ async def _outage(
 
 async def to_current(
     session: AsyncSession,
+    deps: AlertDeps,
     alert: AlertRow,
     principal: Principal,
     kind: AlertKind,
@@ -246,7 +270,7 @@ async def to_current(
 ) -> MessageRow:
     """A released, cancel or all-clear message: to whoever the current message reached."""
     row = await message(
-        session, alert, principal, kind, facts, severity=severity, message_id=uuid4(), target=None
+        session, deps, alert, principal, kind, facts, severity=severity, message_id=uuid4(), target=None
     )
     row.follows = current.id
     return row
@@ -260,6 +284,7 @@ def _told(event: AlertEvent, principal: Principal) -> dict[Language, Facts]:
 
 async def message(
     session: AsyncSession,
+    deps: AlertDeps,
     alert: AlertRow,
     principal: Principal,
     kind: AlertKind,
@@ -273,12 +298,14 @@ async def message(
 ) -> MessageRow:
     """A message of the alert's chain, rendered by the city's templates, as a draft."""
     chosen = await store.templates(session)
-    content = render_content({language: texts[kind] for language, texts in chosen.items()}, facts)
+    content = await deps.renderer.render_content(
+        {language: texts[kind] for language, texts in chosen.items()}, facts, kind=kind
+    )
     row = new_message(
         message_id=message_id,
         alert=alert,
         kind=kind,
-        author=principal.name,
+        author=principal,
         content=content,
         severity=severity,
         target=target,
@@ -301,7 +328,7 @@ def new_message(
     message_id: UUID,
     alert: AlertRow,
     kind: AlertKind,
-    author: str,
+    author: Principal,
     content: Content,
     severity: Severity,
     target: Target | None,
@@ -316,7 +343,8 @@ def new_message(
         content=content.model_dump(mode="json", exclude_none=True),
         target=target.model_dump(mode="json", exclude_defaults=True) if target else None,
         sms_transliterate=False,
-        author=author,
+        author=author.name,
+        author_key_id=author.key_id,
         created_at=datetime.now(UTC),
         expires_at=expires_at,
         alert_id=alert.id,
@@ -327,13 +355,35 @@ def new_message(
 
 
 async def approve_if_pre_approved(
-    session: AsyncSession, principal: Principal, category: str, drafted: list[MessageRow]
+    session: AsyncSession, deps: AlertDeps, principal: Principal, category: str, drafted: list[MessageRow]
 ) -> bool:
-    """Send at once what the city has pre-approved for this key; returns whether anything was approved."""
+    """Send at once what the city has pre-approved for this key; returns whether anything was approved.
+
+    Not when any of them reaches more subscribers than four eyes' threshold, or the whole city, unless the
+    key may do so: those wait for an approver, like any large message."""
     if category not in principal.scope.pre_approved or not drafted:
         return False
+    if not principal.scope.whole_city:
+        for row in drafted:
+            await session.flush()
+            reach = await reports.measure_reach(
+                session, audience=audience_of(row), channels=Content.model_validate(row.content).channels()
+            )
+            whole_city = row.target is not None and Target.model_validate(row.target).is_whole_city()
+            if needs_second_pair_of_eyes(
+                subscribers=reach.subscribers, whole_city=whole_city, threshold=deps.four_eyes_threshold
+            ):
+                await access.audit(
+                    session,
+                    actor=principal,
+                    action="alert.awaiting_approval",
+                    message_id=row.id,
+                    target_size=reach.subscribers,
+                    detail={"reason": "reaches more than four eyes' threshold without an approver"},
+                )
+                return False
     for row in drafted:
-        mark_approved(row, by=f"{principal.name} (pre-approved)")
+        mark_approved(row, by=principal, note=" (pre-approved)")
         await access.audit(
             session,
             actor=principal,
@@ -375,7 +425,7 @@ async def get_alert(
     """An alert by the event id its sender gave it."""
     require(principal, Role.UTILITY)
     async with sessions() as session:
-        alert = await store.find_alert(session, sender=principal.name, refs=[event_id])
+        alert = await store.find_alert(session, sender=json_sender(principal), refs=[event_id])
         if alert is None:
             raise MessageNotFound(f"'{principal.name}' has sent no alert {event_id}")
         return await alert_read(session, alert)

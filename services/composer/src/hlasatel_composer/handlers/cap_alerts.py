@@ -2,6 +2,8 @@
 of a known alert updates it (or, with no warning left for Liberec, gives the all-clear); a Cancel cancels
 it. An issue of a feed whose warnings have not changed tells nobody anything again."""
 
+import asyncio
+import dataclasses
 from datetime import UTC, datetime
 from typing import Any
 from uuid import uuid4
@@ -11,7 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hlasatel_composer.adapters import alerts as store
 from hlasatel_composer.adapters.orm import AlertRow, MessageRow
 from hlasatel_composer.adapters.recipients import resolve_target, selected_points
-from hlasatel_composer.domain.access import Principal, Role, check_area, check_category, require
+from hlasatel_composer.domain.access import (
+    OutOfScope,
+    Principal,
+    Role,
+    check_area,
+    check_category,
+    require,
+)
 from hlasatel_composer.domain.alerts import AlertState
 from hlasatel_composer.domain.cap import MAX_CAP_BYTES, CapAlert, parse_cap
 from hlasatel_composer.domain.cap_alerts import LIBEREC_GEOCODES, Plan, facts_from_json, facts_json, plan
@@ -48,6 +57,7 @@ async def receive_cap(
 
 async def _receive(deps: AlertDeps, principal: Principal, cap: CapAlert) -> tuple[CapReceived, bool]:
     async with deps.sessions() as session, session.begin():
+        await store.speaks_for(session, principal, sender=cap.sender)
         known = await store.find_alert(session, sender=cap.sender, refs=[cap.identifier])
         if known is not None:
             return _received(
@@ -57,7 +67,7 @@ async def _receive(deps: AlertDeps, principal: Principal, cap: CapAlert) -> tupl
         if alert is None:
             return _received(cap, outcome, None), False
         await store.remember_ref(session, sender=cap.sender, ref=cap.identifier, alert_id=alert.id)
-        sent_now = await approve_if_pre_approved(session, principal, alert.category, drafted)
+        sent_now = await approve_if_pre_approved(session, deps, principal, alert.category, drafted)
         read = await alert_read(session, alert)
     if sent_now:
         deps.wake_fan_out()
@@ -67,38 +77,52 @@ async def _receive(deps: AlertDeps, principal: Principal, cap: CapAlert) -> tupl
 async def _apply(
     session: AsyncSession, deps: AlertDeps, principal: Principal, cap: CapAlert
 ) -> tuple[AlertRow | None, list[MessageRow], str]:
-    referenced = await _referenced(session, cap)
+    referenced = await _referenced(session, principal, cap)
     if cap.msg_type == "Cancel":
         if referenced is None:
             # most often an alert that was never for Liberec: a feed is told so, not refused
             return None, [], "the Cancel references no alert the city has received: nothing to cancel"
         return referenced, await _end(session, deps, principal, referenced, AlertKind.CANCEL), "cancelled"
     decided = plan(cap, now=datetime.now(UTC))
+    outcome = "accepted" if referenced is None else "updated"
+    if not isinstance(decided, str):
+        check_category(principal, decided.category)
+        if decided.severity is Severity.EMERGENCY and not principal.scope.emergency:
+            # the warning still reaches everyone it concerns, on the lane of warnings
+            decided = dataclasses.replace(decided, severity=Severity.WARNING)
+            outcome += " as a warning: the key may not send emergencies"
     if referenced is None:
         if isinstance(decided, str):
             return None, [], decided
-        return await _start(session, principal, cap, decided)
+        return await _start(session, deps, principal, cap, decided, outcome)
     if isinstance(decided, str):
         # an update that leaves no warning for the city ends the alert
         return referenced, await _end(session, deps, principal, referenced, AlertKind.ALL_CLEAR), decided
     if decided.digest() == referenced.digest:
         return referenced, [], "the warnings are unchanged: nothing is sent again"
-    return referenced, await _update(session, deps, principal, referenced, cap, decided), "updated"
+    return referenced, await _update(session, deps, principal, referenced, cap, decided), outcome
 
 
-async def _referenced(session: AsyncSession, cap: CapAlert) -> AlertRow | None:
-    """The newest alert of the city that the CAP message's references name."""
+async def _referenced(session: AsyncSession, principal: Principal, cap: CapAlert) -> AlertRow | None:
+    """The newest alert of the city that the CAP message's references name; only the key that started an
+    alert may follow it up, whatever <sender> a document names."""
     for reference in reversed(cap.references):
         found = await store.find_alert(session, sender=reference.sender, refs=[reference.identifier])
-        if found is not None and found.state == AlertState.ACTIVE:
+        if found is None:
+            continue
+        if found.owner_key_id != principal.key_id:
+            raise OutOfScope(
+                f"'{principal.name}' may not follow up {reference.sender},{reference.identifier}: "
+                "another key sent that alert"
+            )
+        if found.state == AlertState.ACTIVE:
             return found
     return None
 
 
 async def _start(
-    session: AsyncSession, principal: Principal, cap: CapAlert, decided: Plan
+    session: AsyncSession, deps: AlertDeps, principal: Principal, cap: CapAlert, decided: Plan, outcome: str
 ) -> tuple[AlertRow | None, list[MessageRow], str]:
-    check_category(principal, decided.category)
     if not decided.target.city and not await selected_points(session, decided.target):
         return None, [], "no address point of Liberec where someone is subscribed lies in its area"
     now = datetime.now(UTC)
@@ -113,18 +137,26 @@ async def _start(
         digest=decided.digest(),
         created_at=now,
         updated_at=now,
+        owner_key_id=principal.key_id,
     )
     session.add(alert)
-    return alert, [await _warning(session, principal, alert, cap, decided)], "accepted"
+    return alert, [await _warning(session, deps, principal, alert, cap, decided)], outcome
 
 
 async def _warning(
-    session: AsyncSession, principal: Principal, alert: AlertRow, cap: CapAlert, decided: Plan
+    session: AsyncSession,
+    deps: AlertDeps,
+    principal: Principal,
+    alert: AlertRow,
+    cap: CapAlert,
+    decided: Plan,
 ) -> MessageRow:
     message_id = uuid4()
-    check_area(principal, await resolve_target(session, target=decided.target, into=message_id))
+    points = await resolve_target(session, target=decided.target, into=message_id)
+    await asyncio.to_thread(check_area, principal, points)
     row = await message(
         session,
+        deps,
         alert,
         principal,
         AlertKind.WARNING,
@@ -153,14 +185,14 @@ async def _update(
     alert.digest = decided.digest()
     return await update(
         session,
+        deps,
         alert,
         principal,
-        deps.publish_cancellation,
         told=told,
         severity=severity,
         same_area=current.target is not None and Target.model_validate(current.target) == decided.target,
-        fresh=lambda: _warning(session, principal, alert, cap, decided),
-        updated=lambda: _warning(session, principal, alert, cap, decided),
+        fresh=lambda: _warning(session, deps, principal, alert, cap, decided),
+        updated=lambda: _warning(session, deps, principal, alert, cap, decided),
     )
 
 
@@ -168,9 +200,7 @@ async def _end(
     session: AsyncSession, deps: AlertDeps, principal: Principal, alert: AlertRow, kind: AlertKind
 ) -> list[MessageRow]:
     told, severity = _told(alert)
-    return await end(
-        session, alert, principal, deps.publish_cancellation, kind=kind, told=told, severity=severity
-    )
+    return await end(session, deps, alert, principal, kind=kind, told=told, severity=severity)
 
 
 def _told(alert: AlertRow) -> tuple[dict[Language, Facts], Severity]:

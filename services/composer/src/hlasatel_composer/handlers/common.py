@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hlasatel_composer.adapters import reports
 from hlasatel_composer.adapters.orm import DeliveryRow, MessageRow
 from hlasatel_composer.domain.messages import Content, MessageState, Severity
+from hlasatel_composer.domain.privacy import narrowed, shown, shown_counts
 from hlasatel_composer.domain.targeting import Target
 from hlasatel_composer.schemas import MessageRead
 from hlasatel_runtime.errors import SafeError
@@ -28,11 +29,25 @@ async def message_for_update(session: AsyncSession, message_id: UUID) -> Message
     return row
 
 
+async def target_of(session: AsyncSession, row: MessageRow) -> Target | None:
+    """The target whose audience the message reaches: its own, or, for a follow-up, its original's."""
+    root = row if row.follows is None else await session.get(MessageRow, row.follows)
+    return Target.model_validate(root.target) if root is not None and root.target else None
+
+
+async def is_narrowed(session: AsyncSession, row: MessageRow) -> bool:
+    """Its audience was chosen by language, role or identity: counts below 5 are not shown."""
+    target = await target_of(session, row)
+    return target is not None and narrowed(target.filters)
+
+
 async def message_read(session: AsyncSession, row: MessageRow) -> MessageRead:
     """The message with its deliveries counted per channel and state."""
     recipients = await session.scalar(
         select(func.count(func.distinct(DeliveryRow.subscriber_id))).where(DeliveryRow.message_id == row.id)
     )
+    narrow = await is_narrowed(session, row)
+    counts = await reports.delivery_counts(session, row.id)
     return MessageRead(
         id=row.id,
         state=MessageState(row.state),
@@ -51,7 +66,8 @@ async def message_read(session: AsyncSession, row: MessageRow) -> MessageRead:
         send_at=row.send_at,
         expires_at=row.expires_at,
         cancelled_at=row.cancelled_at,
-        recipients=recipients or 0,
-        deliveries=await reports.delivery_counts(session, row.id),
-        waiting_for_quiet_hours=await reports.waiting_for_quiet_hours(session, row.id),
+        failure=row.failure,
+        recipients=shown(recipients or await reports.purged_recipients(session, row), narrow=narrow),
+        deliveries={channel: shown_counts(c, narrow=narrow) for channel, c in counts.items()},
+        waiting_for_quiet_hours=shown(await reports.waiting_for_quiet_hours(session, row.id), narrow=narrow),
     )

@@ -23,6 +23,9 @@ def _read(row: ApiKeyRow) -> ApiKeyRead:
         area=row.area,  # type: ignore[arg-type]
         pre_approved=row.pre_approved or [],
         rate_limit_per_minute=row.rate_limit_per_minute,
+        emergency=bool(row.emergency),
+        whole_city=bool(row.whole_city),
+        cap_senders=row.cap_senders,
         id=row.id,
         name=row.name,
         role=Role(row.role),
@@ -86,6 +89,7 @@ async def audit_log(
             AuditRead(
                 at=row.at,
                 actor=row.actor,
+                actor_key_id=row.actor_key_id,
                 role=row.role,
                 action=row.action,
                 message_id=row.message_id,

@@ -1,5 +1,9 @@
 """Messages: draft, preview, approve (four eyes), update, cancel, statuses."""
 
+import asyncio
+import hashlib
+import json
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -17,12 +21,15 @@ from hlasatel_composer.domain.access import (
     Role,
     check_area,
     check_category,
+    check_emergency,
     check_four_eyes,
     needs_second_pair_of_eyes,
     require,
 )
 from hlasatel_composer.domain.deliveries import rank
 from hlasatel_composer.domain.messages import Content, MessageState, Severity
+from hlasatel_composer.domain.privacy import narrowed, shown
+from hlasatel_composer.domain.ratelimit import RateLimiter
 from hlasatel_composer.domain.requests import sms_lengths
 from hlasatel_composer.domain.targeting import Target
 from hlasatel_composer.handlers.common import (
@@ -31,6 +38,7 @@ from hlasatel_composer.handlers.common import (
     message_for_update,
     message_read,
 )
+from hlasatel_composer.handlers.scope import check_acts_on, may_see, visible
 from hlasatel_composer.schemas import (
     FollowUpCreate,
     MessageCreate,
@@ -50,6 +58,7 @@ async def create_message(
     """Store a draft."""
     require(principal, Role.EDITOR)
     check_category(principal, data.category)
+    check_emergency(principal, data.severity.value)
     row = MessageRow(
         id=uuid4(),
         state=MessageState.DRAFT.value,
@@ -59,13 +68,14 @@ async def create_message(
         target=data.target.model_dump(mode="json", exclude_defaults=True),
         sms_transliterate=data.sms_transliterate,
         author=principal.name,
+        author_key_id=principal.key_id,
         created_at=datetime.now(UTC),
         send_at=data.send_at,
         expires_at=data.expires_at,
     )
     async with sessions() as session, session.begin():
         if principal.scope.area is not None:
-            check_area(principal, await selected_points(session, data.target))
+            await asyncio.to_thread(check_area, principal, await selected_points(session, data.target))
         session.add(row)
         await access.audit(session, actor=principal, action="message.created", message_id=row.id)
         return await message_read(session, row)
@@ -81,21 +91,31 @@ async def create_follow_up(
     """Draft an update or an all-clear to exactly the recipients of a message already sent."""
     require(principal, Role.EDITOR)
     async with sessions() as session, session.begin():
+        await visible(session, principal, message_id)
         original = await message_for_update(session, message_id)
+        await check_acts_on(session, principal, original)
+        severity = data.severity or Severity(original.severity)
+        check_emergency(principal, severity.value)
         if original.state not in (MessageState.DONE, MessageState.CANCELLED):
             raise InvalidTransition(
                 f"message is {original.state}: an update follows a message once it has been sent"
             )
+        if original.purged_at is not None:
+            raise InvalidTransition(
+                "whom this message reached is no longer kept (deleted after the retention period): "
+                "write a new message to its area instead"
+            )
         row = MessageRow(
             id=uuid4(),
             state=MessageState.DRAFT.value,
-            severity=(data.severity or Severity(original.severity)).value,
+            severity=severity.value,
             category=original.category,
             content=data.content.model_dump(mode="json", exclude_none=True),
             target=original.target,
             follows=original.follows or original.id,
             sms_transliterate=data.sms_transliterate,
             author=principal.name,
+            author_key_id=principal.key_id,
             created_at=datetime.now(UTC),
             expires_at=data.expires_at,
         )
@@ -121,7 +141,9 @@ async def approve_message(
     """Approve a draft: its target is fixed to address points now, and fan-out starts at once."""
     require(principal, Role.APPROVER)
     async with sessions() as session, session.begin():
+        await visible(session, principal, message_id)
         row = await message_for_update(session, message_id)
+        check_category(principal, row.category)
         if row.state != MessageState.DRAFT:
             raise InvalidTransition(f"message is {row.state}, only a draft can be approved")
         if row.unless_at is not None:
@@ -132,20 +154,21 @@ async def approve_message(
         if row.follows is None and row.alert_id is None:
             assert row.target is not None
             await resolve_target(session, target=Target.model_validate(row.target), into=row.id)
+        await check_acts_on(session, principal, row)
         reach = await reports.measure_reach(
             session,
             audience=audience_of(row),
             channels=Content.model_validate(row.content).channels(),
         )
         check_four_eyes(
-            author=row.author,
+            author_key_id=row.author_key_id,
             approver=principal,
             subscribers=reach.subscribers,
             whole_city=_whole_city(row),
             threshold=four_eyes_threshold,
         )
         for approved in [row, *await companions(session, row.id)]:
-            mark_approved(approved, by=principal.name)
+            mark_approved(approved, by=principal)
         await access.audit(
             session,
             actor=principal,
@@ -168,10 +191,11 @@ async def companions(session: AsyncSession, message_id: UUID) -> list[MessageRow
     return list(rows)
 
 
-def mark_approved(row: MessageRow, *, by: str) -> None:
+def mark_approved(row: MessageRow, *, by: Principal, note: str = "") -> None:
     row.state = MessageState.APPROVED.value
     row.approved_at = datetime.now(UTC)
-    row.approved_by = by
+    row.approved_by = by.name + note
+    row.approved_by_key_id = by.key_id
 
 
 def _whole_city(row: MessageRow) -> bool:
@@ -188,7 +212,9 @@ async def cancel_message(
     """Stop a message: no further fan-out, held deliveries dropped, dispatchers told to send nothing more."""
     require(principal, Role.APPROVER)
     async with sessions() as session, session.begin():
+        await visible(session, principal, message_id)
         row = await message_for_update(session, message_id)
+        await check_acts_on(session, principal, row)
         await stop(session, row, actor=principal, publish_cancellation=publish_cancellation)
     return await get_message(sessions=sessions, message_id=message_id)
 
@@ -229,10 +255,17 @@ async def stop(
         await publish_cancellation(MessageCancelled(message_id=message_id, cancelled_at=now))
 
 
-async def get_message(*, sessions: async_sessionmaker[AsyncSession], message_id: UUID) -> MessageRead:
+async def get_message(
+    *, sessions: async_sessionmaker[AsyncSession], message_id: UUID, principal: Principal | None = None
+) -> MessageRead:
+    """The message with its deliveries counted, to a key that may see it."""
     async with sessions() as session:
-        row = await session.get(MessageRow, message_id)
-        if row is None:
+        if principal is not None:
+            require(principal, Role.UTILITY)
+            row = await visible(session, principal, message_id)
+        elif (found := await session.get(MessageRow, message_id)) is not None:
+            row = found
+        else:
             raise MessageNotFound(f"no message {message_id}")
         return await message_read(session, row)
 
@@ -246,7 +279,7 @@ async def apply_status(*, sessions: async_sessionmaker[AsyncSession], status: De
             return False
         row.state = status.state.value
         row.rank = new_rank
-        row.reason = status.reason
+        row.reason = status.reason[:500] if status.reason else None
         row.updated_at = status.occurred_at
     return True
 
@@ -258,13 +291,25 @@ async def preview(
     request: PreviewRequest,
     unsubscribe_base_url: str | None,
     four_eyes_threshold: int,
+    limiter: RateLimiter | None = None,
+    per_minute: int = 30,
 ) -> PreviewRead:
-    """What a target reaches, before anything is sent; nothing of it is kept."""
+    """What a target reaches, before anything is sent: counted within the key's scope, audited, and for a
+    target narrowed by language, role or identity never a count below 5."""
     require(principal, Role.EDITOR)
+    if request.category is not None:
+        check_category(principal, request.category)
+    if limiter is not None:
+        limiter.take(
+            key_id=f"preview:{principal.key_id}", name=principal.name, per_minute=per_minute,
+            now=time.monotonic(),
+        )  # fmt: skip
     channels = request.content.channels() if request.content else set(Channel)
     async with sessions() as session:
         resolution = uuid4()
-        await resolve_target(session, target=request.target, into=resolution)
+        points = await resolve_target(session, target=request.target, into=resolution)
+        if principal.scope.area is not None:
+            await asyncio.to_thread(check_area, principal, points)
         reach = await reports.measure_reach(
             session,
             audience=Audience(
@@ -277,6 +322,19 @@ async def preview(
         )
         unknown = await _unknown_names(session, request.target)
         await session.rollback()
+    async with sessions() as session, session.begin():
+        await access.audit(
+            session,
+            actor=principal,
+            action="target.previewed",
+            target_size=reach.subscribers,
+            detail={
+                "target": _audited_target(request.target),
+                "category": request.category,
+                "address_points": reach.address_points,
+            },
+        )
+    narrow = narrowed(request.target.filters)
     sms = (
         sms_lengths(
             request.content,
@@ -288,10 +346,13 @@ async def preview(
         else {}
     )
     return PreviewRead(
-        address_points=reach.address_points,
-        subscribers=reach.subscribers,
-        deliveries={channel.value: count for channel, count in sorted(reach.deliveries.items())},
-        streets=reach.streets,
+        address_points=shown(reach.address_points, narrow=narrow),
+        subscribers=shown(reach.subscribers, narrow=narrow),
+        deliveries={
+            channel.value: shown(count, narrow=narrow) for channel, count in sorted(reach.deliveries.items())
+        },
+        # of a narrowed target, every street it covers, whether or not someone there would be told
+        streets=_streets(points) if narrow else reach.streets,
         sms={
             language.value: SmsLengthRead(
                 characters=length.characters,
@@ -309,6 +370,26 @@ async def preview(
             threshold=four_eyes_threshold,
         ),
     )
+
+
+def _streets(points: list[Any]) -> list[str]:
+    return sorted({f"{p.street} ({p.district})" for p in points if p.street is not None})
+
+
+def _audited_target(target: Target) -> dict[str, Any]:
+    """The target as the audit log keeps it: whole, unless it is too large to keep (a long polygon)."""
+    whole = target.model_dump(mode="json", exclude_defaults=True)
+    text = json.dumps(whole, sort_keys=True)
+    if len(text) <= 10_000:
+        return whole
+    return {
+        "sha256": hashlib.sha256(text.encode()).hexdigest(),
+        "address_points": len(target.address_points),
+        "streets": len(target.streets),
+        "districts": len(target.districts),
+        "polygons": len(target.polygons),
+        "circles": len(target.circles),
+    }
 
 
 async def _unknown_names(session: AsyncSession, target: Target) -> list[str]:
@@ -336,10 +417,17 @@ async def list_messages(
     state: MessageState | None,
     limit: int,
 ) -> list[MessageRead]:
-    """The newest messages first, optionally in one state: drafts are the approvers' queue (editor)."""
+    """The newest messages the key may see first, optionally in one state: drafts are the approvers'
+    queue (editor)."""
     require(principal, Role.EDITOR)
     query = select(MessageRow).order_by(MessageRow.created_at.desc()).limit(limit)
     if state is not None:
         query = query.where(MessageRow.state == state.value)
+    if principal.scope.categories is not None:
+        query = query.where(MessageRow.category.in_(sorted(principal.scope.categories)))
     async with sessions() as session:
-        return [await message_read(session, row) for row in await session.scalars(query)]
+        return [
+            await message_read(session, row)
+            for row in await session.scalars(query)
+            if await may_see(session, principal, row)
+        ]

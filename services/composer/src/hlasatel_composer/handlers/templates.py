@@ -6,9 +6,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hlasatel_composer.adapters import access
 from hlasatel_composer.adapters import alerts as store
+from hlasatel_composer.adapters.renderer import TemplateRenderer
 from hlasatel_composer.domain.access import Principal, Role, require
 from hlasatel_composer.domain.template_defaults import title
-from hlasatel_composer.domain.templates import AlertKind, Facts, Hazard, TemplateText, period, render
+from hlasatel_composer.domain.templates import AlertKind, Facts, Hazard, TemplateText, period
 from hlasatel_composer.schemas import TemplateRead
 from hlasatel_contracts import Language
 
@@ -37,18 +38,21 @@ def example_facts(language: Language) -> Facts:
     )
 
 
-def _read(language: Language, kind: AlertKind, text: TemplateText, customised: bool) -> TemplateRead:
+async def _read(
+    renderer: TemplateRenderer, language: Language, kind: AlertKind, text: TemplateText, customised: bool
+) -> TemplateRead:
+    """The template with its example: rendered in the renderer's worker, within its time limit."""
     return TemplateRead(
         language=language,
         kind=kind,
         customised=customised,
-        example=render(text, example_facts(language)).content(),
+        example=(await renderer.render(text, example_facts(language))).content(),
         **text.model_dump(),
     )
 
 
 async def list_templates(
-    *, sessions: async_sessionmaker[AsyncSession], principal: Principal
+    *, sessions: async_sessionmaker[AsyncSession], renderer: TemplateRenderer, principal: Principal
 ) -> list[TemplateRead]:
     """Every language and kind, as it would render now, and whether an admin changed it (editor)."""
     require(principal, Role.EDITOR)
@@ -56,7 +60,7 @@ async def list_templates(
         chosen = await store.templates(session)
         changed = await store.customised(session)
     return [
-        _read(language, kind, chosen[language][kind], (language.value, kind.value) in changed)
+        await _read(renderer, language, kind, chosen[language][kind], (language.value, kind.value) in changed)
         for language in Language
         for kind in AlertKind
     ]
@@ -65,6 +69,7 @@ async def list_templates(
 async def put_template(
     *,
     sessions: async_sessionmaker[AsyncSession],
+    renderer: TemplateRenderer,
     principal: Principal,
     language: Language,
     kind: AlertKind,
@@ -72,7 +77,7 @@ async def put_template(
 ) -> TemplateRead:
     """Keep an admin's template once it renders an example alert without error (admin)."""
     require(principal, Role.ADMIN)
-    read = _read(language, kind, text, customised=True)
+    read = await _read(renderer, language, kind, text, customised=True)
     async with sessions() as session, session.begin():
         await store.save_template(session, language=language, kind=kind, text=text, by=principal.name)
         await _audit(session, principal, "template.updated", language, kind)
@@ -80,7 +85,12 @@ async def put_template(
 
 
 async def reset_template(
-    *, sessions: async_sessionmaker[AsyncSession], principal: Principal, language: Language, kind: AlertKind
+    *,
+    sessions: async_sessionmaker[AsyncSession],
+    renderer: TemplateRenderer,
+    principal: Principal,
+    language: Language,
+    kind: AlertKind,
 ) -> TemplateRead:
     """Back to the template Hlasatel ships (admin)."""
     require(principal, Role.ADMIN)
@@ -88,7 +98,7 @@ async def reset_template(
         await store.reset_template(session, language=language, kind=kind)
         await _audit(session, principal, "template.reset", language, kind)
         default = (await store.templates(session))[language][kind]
-    return _read(language, kind, default, customised=False)
+    return await _read(renderer, language, kind, default, customised=False)
 
 
 async def _audit(
