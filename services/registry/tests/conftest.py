@@ -5,6 +5,7 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from hlasatel_devstack.stack import ON_LOOPBACK
 from hlasatel_devstack.testing import sessions_on
 from hlasatel_registry.adapters.gazetteer_store import import_records
 from hlasatel_registry.adapters.orm import Base
@@ -31,7 +32,9 @@ async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncS
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, public_url="https://hlasatel.liberec.cz")
+    return Settings(
+        database_url=database_url, public_url="https://hlasatel.liberec.cz", allow_insecure=ON_LOOPBACK
+    )
 
 
 async def _not_published(topic: str, key: bytes, payload: bytes) -> object:

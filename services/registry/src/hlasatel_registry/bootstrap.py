@@ -2,19 +2,17 @@
 
 import asyncio
 from collections.abc import Awaitable
-from dataclasses import dataclass
-from datetime import timedelta
 
 from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hlasatel_contracts import DELIVERY_STATUS, DeliveryStatusChanged
 from hlasatel_registry.adapters.address_search import AddressSearch
-from hlasatel_registry.adapters.limits import forget_old_attempts
+from hlasatel_registry.adapters.composer import ComposerHistory
 from hlasatel_registry.adapters.orm import Base
 from hlasatel_registry.adapters.outbox import OutboxRelay
 from hlasatel_registry.adapters.portal import PortalVerifier
 from hlasatel_registry.config import Settings
+from hlasatel_registry.container import Registry
 from hlasatel_runtime.database import build_engine, session_factory
 from hlasatel_runtime.deadletter import dead_letter_middleware
 from hlasatel_runtime.kafka import build_broker, consumer_options
@@ -22,19 +20,11 @@ from hlasatel_runtime.service import Runtime, build_app
 from hlasatel_runtime.worker import Worker
 
 
-@dataclass
-class Registry:
-    sessions: async_sessionmaker[AsyncSession]
-    relay: OutboxRelay
-    search: AddressSearch
-    portal: PortalVerifier
-    settings: Settings
-
-
 def bootstrap(settings: Settings | None = None) -> FastAPI:
     """Build the registry from its settings; nothing is created at import time."""
-    from hlasatel_registry.entrypoints.api import router, short_links
+    from hlasatel_registry.entrypoints import access_api, api, pages
     from hlasatel_registry.entrypoints.errors import install_error_handlers
+    from hlasatel_registry.handlers.retention import forget_unverified
     from hlasatel_registry.handlers.subscribers import deactivate_invalid_contact
 
     settings = settings or Settings()
@@ -60,12 +50,11 @@ def bootstrap(settings: Settings | None = None) -> FastAPI:
     async def on_delivery_status(status: DeliveryStatusChanged) -> None:
         await deactivate_invalid_contact(sessions=sessions, relay=relay, status=status, settings=settings)
 
-    async def forget_attempts(_stopping: asyncio.Event) -> bool:
-        async with sessions() as session, session.begin():
-            await forget_old_attempts(session, older_than=timedelta(days=1))
+    async def forget(_stopping: asyncio.Event) -> bool:
+        await forget_unverified(sessions=sessions, relay=relay, settings=settings)
         return False
 
-    janitor = Worker(name="rate-limit janitor", step=forget_attempts, idle_poll_s=3600)
+    janitor = Worker(name="retention", step=forget, idle_poll_s=settings.janitor_poll_s)
     runtime = Runtime(
         name="registry",
         settings=settings,
@@ -81,7 +70,7 @@ def bootstrap(settings: Settings | None = None) -> FastAPI:
         description=(
             "Citizens, their verified contacts and RÚIAN address points; the source of the changelog."
         ),
-        routers=[router, short_links],
+        routers=[api.router, pages.router, pages.short_links, access_api.router],
     )
     install_error_handlers(app)
     portal = PortalVerifier(
@@ -90,7 +79,17 @@ def bootstrap(settings: Settings | None = None) -> FastAPI:
         public_key=settings.portal_public_key,
         jwks_url=settings.portal_jwks_url,
     )
+    history = ComposerHistory(
+        base_url=settings.composer_url,
+        key=settings.composer_key.get_secret_value() if settings.composer_key else None,
+    )
     app.state.registry = Registry(
-        sessions=sessions, relay=relay, search=AddressSearch(sessions), portal=portal, settings=settings
+        sessions=sessions,
+        relay=relay,
+        search=AddressSearch(sessions),
+        portal=portal,
+        settings=settings,
+        history=history,
+        proxies=settings.proxies(),
     )
     return app

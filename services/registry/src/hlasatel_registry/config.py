@@ -1,9 +1,10 @@
-from pydantic import SecretStr, model_validator
-from pydantic_settings import SettingsConfigDict
+from typing import Annotated
 
-from hlasatel_runtime.settings import ServiceSettings
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import NoDecode, SettingsConfigDict
 
-DEVELOPMENT_SECRET = "development-only-secret-change-me"
+from hlasatel_runtime.secrets import DEVELOPMENT_SECRET, KeyRing
+from hlasatel_runtime.settings import DevelopmentDefault, ServiceSettings, comma_separated, is_http
 
 
 class Settings(ServiceSettings):
@@ -14,8 +15,10 @@ class Settings(ServiceSettings):
     port: int = 8001
     database_url: str = "sqlite:///var/registry.db"
     public_url: str = "http://127.0.0.1:8001"
-    # Signs e-mail verification and unsubscribe links and keys the hashes of codes and rate-limit keys.
+    # Signs e-mail verification and unsubscribe links and keys the hashes of codes, tokens and rate-limit
+    # keys. A replaced secret goes to previous_secret_keys: what it made stays valid.
     secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET)
+    previous_secret_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
     outbox_batch_size: int = 500
     outbox_idle_poll_s: float = 0.5
     code_ttl_s: int = 600
@@ -23,14 +26,42 @@ class Settings(ServiceSettings):
     code_requests_per_contact_per_hour: int = 5
     code_requests_per_ip_per_hour: int = 30
     wrong_codes_per_ip_per_hour: int = 30
+    # every registration counts, push-only ones too (they send no code, so no other limit sees them)
+    registrations_per_ip_per_hour: int = 20
+    # the countries whose phone numbers may register (ISO 3166 codes): the city pays for their SMS
+    allowed_phone_regions: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["CZ", "SK"])
+    # a registration none of whose contacts was verified, and a contact never verified, is deleted then
+    unverified_ttl_h: float = Field(default=24.0, gt=0)
+    janitor_poll_s: float = Field(default=600.0, gt=0)
     # The citizen portal's key for identity assertions: a PEM public key, or a JWKS URL.
     portal_public_key: str | None = None
     portal_jwks_url: str | None = None
     portal_issuer: str = "https://portal.liberec.cz"
     portal_audience: str = "hlasatel"
+    # Where the composer is, and the key of role `registry` it gave the registry: a citizen's export
+    # includes the delivery history the composer holds for them.
+    composer_url: str | None = None
+    composer_key: SecretStr | None = None
+    # a registration's body is small: a few addresses and contacts
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
 
-    @model_validator(mode="after")
-    def _production_needs_a_secret(self) -> "Settings":
-        if self.environment == "production" and self.secret_key.get_secret_value() == DEVELOPMENT_SECRET:
-            raise ValueError("production needs REGISTRY_SECRET_KEY set to a secret of its own")
-        return self
+    _split_previous = field_validator("previous_secret_keys", mode="before")(comma_separated)
+    _split_regions = field_validator("allowed_phone_regions", mode="before")(comma_separated)
+
+    @field_validator("allowed_phone_regions")
+    @classmethod
+    def _regions_upper(cls, value: list[str]) -> list[str]:
+        return [region.upper() for region in value]
+
+    def keys(self) -> KeyRing:
+        return KeyRing(
+            self.secret_key.get_secret_value(), [key.get_secret_value() for key in self.previous_secret_keys]
+        )
+
+    def development_defaults(self) -> list[DevelopmentDefault]:
+        found = super().development_defaults()
+        if self.secret_key.get_secret_value() == DEVELOPMENT_SECRET:
+            found.append(DevelopmentDefault("development_secret", "SECRET_KEY", "the development secret"))
+        if is_http(self.public_url):
+            found.append(DevelopmentDefault("http_public_url", "PUBLIC_URL", "citizens' links over http://"))
+        return found

@@ -1,7 +1,7 @@
 """The registry's HTTP API schemas."""
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -271,3 +271,97 @@ class CodeCheck(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"code": "123456"}]})
 
     code: Annotated[str, Field(pattern=r"^\s*\d{6}\s*$")]
+
+
+class VerificationRead(BaseModel):
+    """A verification says whether the code was right, and nothing else about the subscriber."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"verified": True}]})
+
+    verified: bool
+
+
+class AccessCodeRequest(BaseModel):
+    """A verified phone number or e-mail address of a subscription whose access token was lost."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"channel": "sms", "value": "+420777123456"}]})
+
+    channel: Literal[Channel.SMS, Channel.EMAIL]
+    value: str = Field(max_length=320)
+
+    @model_validator(mode="after")
+    def _normalised(self) -> "AccessCodeRequest":
+        self.value = normalise(self.channel, self.value)
+        return self
+
+
+class AccessTokenRequest(AccessCodeRequest):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"channel": "sms", "value": "+420777123456", "code": "123456"}]}
+    )
+
+    code: Annotated[str, Field(pattern=r"^\s*\d{6}\s*$")]
+
+
+class AccessGranted(BaseModel):
+    """A new access token for each subscription the contact belongs to; the old tokens no longer work."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "subscriptions": [
+                        {
+                            "subscriber_id": "0b7d3c52-5d1e-4a43-9a3e-2f5d0c1b7a11",
+                            "access_token": "dGhpcyBpcyBzZWNyZXQ",
+                        }
+                    ]
+                }
+            ]
+        }
+    )
+
+    subscriptions: list[dict[str, str]]
+
+
+class ContactLookup(BaseModel):
+    """An operator's question: which subscriptions have this phone number or e-mail address."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"channel": "sms", "value": "777 123 456"}]})
+
+    channel: Channel
+    value: str = Field(max_length=4096)
+    reason: Annotated[str, Field(min_length=3, max_length=500)] = Field(
+        description="Why (a citizen's request at the office, its reference): kept in the operators' audit"
+    )
+
+    @model_validator(mode="after")
+    def _normalised(self) -> "ContactLookup":
+        self.value = normalise(self.channel, self.value)
+        return self
+
+
+class SubscriptionFound(BaseModel):
+    subscriber_id: UUID
+    created_at: datetime
+    identity_level: IdentityLevel
+    addresses: list[SubscribedAddressRead]
+
+
+class ErasureRequest(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"reason": "citizen's request at the front desk, ref. MML/2026/4711"}]
+        }
+    )
+
+    reason: Annotated[str, Field(min_length=3, max_length=500)]
+
+
+class OperatorAuditRead(BaseModel):
+    at: datetime
+    operator: str
+    action: str
+    subscriber_id: UUID | None
+    reason: str | None
+    detail: dict[str, object] | None

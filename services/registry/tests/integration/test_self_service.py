@@ -8,7 +8,15 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from hlasatel_contracts import SUBSCRIBERS, Channel, DeliveryState, DeliveryStatusChanged, SubscriberChanged
+from hlasatel_contracts import (
+    CATEGORIES,
+    SUBSCRIBERS,
+    Channel,
+    DeliveryState,
+    DeliveryStatusChanged,
+    SubscriberChanged,
+)
+from hlasatel_registry.adapters.composer import ComposerHistory
 from hlasatel_registry.adapters.orm import (
     ConsentRow,
     ContactRow,
@@ -19,7 +27,7 @@ from hlasatel_registry.adapters.orm import (
 from hlasatel_registry.adapters.outbox import OutboxRelay
 from hlasatel_registry.config import Settings
 from hlasatel_registry.domain.gazetteer import AddressRecord
-from hlasatel_registry.handlers import subscribers
+from hlasatel_registry.handlers import subscribers, unsubscribe
 from hlasatel_registry.handlers.common import NotAuthorized, NotFound
 from hlasatel_registry.schemas import SubscriberCreated, SubscriberUpdate
 
@@ -105,7 +113,28 @@ class TestSelfService:
 
 
 class TestUnsubscribeLinks:
-    async def test_a_category_link_and_an_everything_link(
+    @staticmethod
+    async def _leave(
+        sessions: async_sessionmaker[AsyncSession],
+        relay: OutboxRelay,
+        settings: Settings,
+        code: str,
+        *,
+        category: str | None = None,
+        confirmed: bool = False,
+    ) -> bool:
+        _, done = await unsubscribe.unsubscribe(
+            sessions=sessions,
+            relay=relay,
+            settings=settings,
+            code=code,
+            category=category,
+            confirmed=confirmed,
+            via="email_link",
+        )
+        return done
+
+    async def test_a_category_link_leaves_its_own_category_whatever_the_url_names(
         self,
         sessions: async_sessionmaker[AsyncSession],
         register: Register,
@@ -113,20 +142,47 @@ class TestUnsubscribeLinks:
         settings: Settings,
     ) -> None:
         await register(JANA)
-        token = SubscriberChanged.model_validate_json(await latest_state(sessions)).unsubscribe_token
-        assert token
-        done = await subscribers.unsubscribe(
-            sessions=sessions, relay=relay, settings=settings, token=token, category="water", via="email_link"
-        )
-        assert "water" in done
-        assert SubscriberChanged.model_validate_json(await latest_state(sessions)).categories == ["traffic"]
-        await subscribers.unsubscribe(
-            sessions=sessions, relay=relay, settings=settings, token=token, category=None, via="email_link"
-        )
+        codes = SubscriberChanged.model_validate_json(await latest_state(sessions)).unsubscribe_tokens
+        assert set(codes) == {*CATEGORIES, "all"} and len(set(codes.values())) == len(codes)
+        assert await self._leave(sessions, relay, settings, codes["water"], category="traffic")
         state = SubscriberChanged.model_validate_json(await latest_state(sessions))
-        assert [c.active for c in state.contacts] == [False, False]
+        assert state.categories == ["traffic"], "the water link left water, not the category in the URL"
 
-    async def test_adding_an_unsubscribed_contact_again_switches_it_back_on_after_a_new_code(
+    async def test_everything_asks_first_and_still_lets_emergencies_through(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        register: Register,
+        relay: OutboxRelay,
+        settings: Settings,
+    ) -> None:
+        await register(JANA)
+        everything = SubscriberChanged.model_validate_json(await latest_state(sessions)).unsubscribe_tokens[
+            "all"
+        ]
+        assert not await self._leave(sessions, relay, settings, everything)
+        assert SubscriberChanged.model_validate_json(await latest_state(sessions)).categories == [
+            "water",
+            "traffic",
+        ]
+        assert await self._leave(sessions, relay, settings, everything, confirmed=True)
+        state = SubscriberChanged.model_validate_json(await latest_state(sessions))
+        assert state.categories == []
+        assert [c.active for c in state.contacts] == [True, True], "an emergency still reaches them"
+
+    async def test_a_link_of_an_older_message_leaves_the_category_it_names(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        register: Register,
+        relay: OutboxRelay,
+        settings: Settings,
+    ) -> None:
+        await register(JANA)
+        legacy = SubscriberChanged.model_validate_json(await latest_state(sessions)).unsubscribe_token
+        assert legacy
+        assert await self._leave(sessions, relay, settings, legacy, category="water")
+        assert SubscriberChanged.model_validate_json(await latest_state(sessions)).categories == ["traffic"]
+
+    async def test_a_contact_deactivated_by_its_provider_is_switched_back_on_after_a_new_code(
         self,
         sessions: async_sessionmaker[AsyncSession],
         register: Register,
@@ -134,11 +190,11 @@ class TestUnsubscribeLinks:
         settings: Settings,
     ) -> None:
         created = await register(JANA)
-        token = SubscriberChanged.model_validate_json(await latest_state(sessions)).unsubscribe_token
-        assert token
-        await subscribers.unsubscribe(
-            sessions=sessions, relay=relay, settings=settings, token=token, category=None, via="sms_link"
-        )
+        email = next(c for c in created.contacts if c.channel == "email")
+        async with sessions() as session, session.begin():
+            row = await session.get(ContactRow, email.id)
+            assert row is not None
+            row.active, row.deactivated_reason = False, "reported invalid by smtp"
         back = await subscribers.update_subscriber(
             sessions=sessions,
             relay=relay,
@@ -150,8 +206,8 @@ class TestUnsubscribeLinks:
             ),
             ip=None,
         )
-        email = next(c for c in back.contacts if c.channel == "email")
-        assert (email.active, email.verified) == (True, False)
+        again = next(c for c in back.contacts if c.channel == "email")
+        assert (again.active, again.verified) == (True, False)
         async with sessions() as session:
             codes = await session.scalar(select(func.count()).select_from(VerificationCodeRow))
         assert codes == 2, "a new code was sent"
@@ -164,18 +220,10 @@ class TestUnsubscribeLinks:
         settings: Settings,
     ) -> None:
         await register(JANA)
-        token = SubscriberChanged.model_validate_json(await latest_state(sessions)).unsubscribe_token
-        assert token
-        forged = token[:-2] + ("AA" if token[-2:] != "AA" else "BB")
+        code = SubscriberChanged.model_validate_json(await latest_state(sessions)).unsubscribe_tokens["water"]
+        forged = code[:-2] + ("AA" if code[-2:] != "AA" else "BB")
         with pytest.raises(NotFound):
-            await subscribers.unsubscribe(
-                sessions=sessions,
-                relay=relay,
-                settings=settings,
-                token=forged,
-                category=None,
-                via="email_link",
-            )
+            await self._leave(sessions, relay, settings, forged, category="water")
 
 
 class TestGdpr:
@@ -184,7 +232,11 @@ class TestGdpr:
     ) -> None:
         created = await register(JANA)
         exported = await subscribers.export_subscriber(
-            sessions=sessions, settings=settings, subscriber_id=created.id, token=created.access_token
+            sessions=sessions,
+            settings=settings,
+            history=ComposerHistory(base_url=None, key=None),
+            subscriber_id=created.id,
+            token=created.access_token,
         )
         assert exported["addresses"][0]["label"] == "Masarykova 522/12, Liberec I-Staré Město, 460 01"
         assert {c["value"] for c in exported["contacts"]} == {"jana@example.cz", "push-token"}

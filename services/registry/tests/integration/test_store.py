@@ -17,6 +17,7 @@ from hlasatel_registry.adapters.outbox import OutboxRelay
 from hlasatel_registry.domain.gazetteer import AddressRecord
 from hlasatel_registry.handlers import addresses, subscribers
 from hlasatel_registry.schemas import SubscriberCreate, SubscriberCreated
+from hlasatel_runtime.secrets import KeyRing
 
 MASARYKOVA_12 = 23657235
 Register = Callable[..., Awaitable[SubscriberCreated]]  # the conftest's register fixture
@@ -223,13 +224,15 @@ class TestReimportReachesTheChangelog:
         self, sessions: async_sessionmaker[AsyncSession], records: list[AddressRecord], register: Register
     ) -> None:
         masarykova = [r for r in records if r.street == "Masarykova"]
-        await addresses.import_gazetteer(sessions=sessions, records=masarykova, source="2023-12")
+        await addresses.import_gazetteer(
+            sessions=sessions, records=masarykova, source="2023-12", keys=KeyRing("test")
+        )
         created = await register(_push_only(MASARYKOVA_12, "t"))
         renamed = [
             replace(r, street="Masarykova třída") if r.code == MASARYKOVA_12 else r for r in masarykova
         ]
         counts, announced = await addresses.import_gazetteer(
-            sessions=sessions, records=renamed, source="2024-01"
+            keys=KeyRing("test"), sessions=sessions, records=renamed, source="2024-01"
         )
         assert (counts.updated, announced) == (1, 1)
         async with sessions() as session:

@@ -60,6 +60,9 @@ class SubscriberRow(Base):
     contacts: Mapped[list["ContactRow"]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="ContactRow.position"
     )
+    unsubscribe_codes: Mapped[list["UnsubscribeCodeRow"]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin"
+    )
 
 
 class SubscriberAddressRow(Base):
@@ -87,6 +90,20 @@ class ContactRow(Base):
     active: Mapped[bool]
     deactivated_reason: Mapped[str | None] = mapped_column(String(200))
     position: Mapped[int] = mapped_column(Integer)
+    # when it was added (or added again): an unverified contact is deleted after REGISTRY_UNVERIFIED_TTL_H
+    created_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class UnsubscribeCodeRow(Base):
+    """A code in the links of city messages: good for one category, or ('all') for every non-emergency
+    message after a confirmation. A MAC of the subscriber and the scope, stored so that a replaced secret
+    leaves the links already sent working."""
+
+    __tablename__ = "unsubscribe_codes"
+
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    subscriber_id: Mapped[UUID] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"), index=True)
+    scope: Mapped[str] = mapped_column(String(40))
 
 
 class OutboxRow(Base):
@@ -127,6 +144,8 @@ class VerificationCodeRow(Base):
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # verify: proves a new contact; access: proves a verified one, for a new access token
+    purpose: Mapped[str] = mapped_column(String(16), default="verify")
 
 
 class RateEventRow(Base):
@@ -153,3 +172,30 @@ class ConsentRow(Base):
     via: Mapped[str] = mapped_column(String(40))
     terms: Mapped[str] = mapped_column(String(40))
     details: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class OperatorKeyRow(Base):
+    """A key of the city's registry operators (made with `registry create-operator-key`), stored hashed."""
+
+    __tablename__ = "operator_keys"
+
+    id: Mapped[UUID] = mapped_column(Uuid, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class OperatorAuditRow(Base):
+    """What an operator did: looked a contact up, erased a subscriber; who, when, which, and why."""
+
+    __tablename__ = "operator_audit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    operator: Mapped[str] = mapped_column(String(100))
+    operator_key_id: Mapped[UUID] = mapped_column(Uuid)
+    action: Mapped[str] = mapped_column(String(40))
+    subscriber_id: Mapped[UUID | None] = mapped_column(Uuid)
+    reason: Mapped[str | None] = mapped_column(String(500))
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)

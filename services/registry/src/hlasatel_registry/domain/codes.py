@@ -6,6 +6,7 @@ import hmac
 import json
 import secrets
 import time
+from collections.abc import Sequence
 from typing import Any
 
 
@@ -21,6 +22,11 @@ def new_token() -> str:
 def keyed_hash(secret: str, *parts: str) -> str:
     """An HMAC, so that what is stored (codes, tokens, rate-limit keys) cannot be reversed or guessed."""
     return hmac.new(secret.encode(), "\x1f".join(parts).encode(), hashlib.sha256).hexdigest()
+
+
+def hashed_by_any(secrets_: Sequence[str], stored: str, *parts: str) -> bool:
+    """Whether `stored` is the keyed hash of these parts under the current secret or an earlier one."""
+    return any(hmac.compare_digest(keyed_hash(secret, *parts), stored) for secret in secrets_)
 
 
 def short_mac(secret: str, *parts: str, length: int = 12) -> str:
@@ -50,11 +56,13 @@ def sign(secret: str, purpose: str, payload: dict[str, Any], *, ttl_s: int | Non
     return f"{encoded}.{_b64(hmac.new(secret.encode(), encoded.encode(), hashlib.sha256).digest())}"
 
 
-def unsign(secret: str, purpose: str, token: str) -> dict[str, Any]:
+def unsign(secret: str | Sequence[str], purpose: str, token: str) -> dict[str, Any]:
+    """The payload of a token made by `sign` with this secret, or with any of these (current first)."""
     encoded, _, signature = token.partition(".")
-    expected = _b64(hmac.new(secret.encode(), encoded.encode(), hashlib.sha256).digest())
+    candidates = [secret] if isinstance(secret, str) else list(secret)
+    expected = [_b64(hmac.new(key.encode(), encoded.encode(), hashlib.sha256).digest()) for key in candidates]
     # bytes: compare_digest refuses str with non-ASCII characters, which anyone can put in a link
-    if not signature or not hmac.compare_digest(signature.encode(), expected.encode()):
+    if not signature or not any(hmac.compare_digest(signature.encode(), e.encode()) for e in expected):
         raise BadSignature("the link is not valid")
     try:
         body: dict[str, Any] = json.loads(_unb64(encoded))

@@ -1,5 +1,7 @@
 """Normalising contact values: phones to E.164, e-mail addresses to their canonical form."""
 
+from collections.abc import Sequence
+
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
@@ -47,3 +49,12 @@ def normalise(channel: Channel, value: str) -> str:
     return {Channel.SMS: normalise_phone, Channel.EMAIL: normalise_email, Channel.PUSH: normalise_push_token}[
         channel
     ](value)
+
+
+def outside_regions(phone: str, allowed: Sequence[str]) -> str | None:
+    """The country of an E.164 number when it is not among those allowed (ISO 3166 codes); None when it
+    is, or when every country is (an empty list)."""
+    if not allowed:
+        return None
+    region = phonenumbers.region_code_for_number(phonenumbers.parse(phone, None)) or "an unknown country"
+    return None if region in allowed else region

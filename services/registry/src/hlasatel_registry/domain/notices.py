@@ -36,3 +36,40 @@ def verification_email(language: Language, *, code: str, link: str, minutes: int
     subject = _EMAIL_SUBJECT.get(language, _EMAIL_SUBJECT[Language.CS])
     text = _EMAIL_TEXT.get(language, _EMAIL_TEXT[Language.CS]).format(code=code, link=link, minutes=minutes)
     return subject, text
+
+
+_ACCESS_SMS = {
+    Language.CS: (
+        "Hlasatel Liberec: kód pro správu vašeho odběru je {code}. Platí {minutes} minut. "
+        "Nikomu jej nesdělujte."
+    ),
+    Language.EN: (
+        "Hlasatel Liberec: the code to manage your subscription is {code}. Valid for {minutes} minutes."
+    ),
+}
+_ACCESS_SUBJECT = {
+    Language.CS: "Kód pro správu odběru Hlasatel Liberec",
+    Language.EN: "Your code to manage Hlasatel Liberec",
+}
+_ACCESS_TEXT = {
+    Language.CS: (
+        "Dobrý den,\n\nkód pro správu vašeho odběru zpráv města je {code}. Platí {minutes} minut.\n\n"
+        "Pokud jste o něj nežádali, tento e-mail ignorujte: bez kódu se k vašemu odběru nikdo nedostane."
+        "\n\nStatutární město Liberec"
+    ),
+    Language.EN: (
+        "Hello,\n\nthe code to manage your subscription to the city's messages is {code}. It is valid for "
+        "{minutes} minutes.\n\nIf you did not ask for it, ignore this e-mail: nobody gets to your "
+        "subscription without the code.\n\nStatutory City of Liberec"
+    ),
+}
+
+
+def access_sms(language: Language, *, code: str, minutes: int) -> str:
+    """The code that proves a verified phone is the citizen's, for a new access token."""
+    return _ACCESS_SMS.get(language, _ACCESS_SMS[Language.CS]).format(code=code, minutes=minutes)
+
+
+def access_email(language: Language, *, code: str, minutes: int) -> tuple[str, str]:
+    subject = _ACCESS_SUBJECT.get(language, _ACCESS_SUBJECT[Language.CS])
+    return subject, _ACCESS_TEXT.get(language, _ACCESS_TEXT[Language.CS]).format(code=code, minutes=minutes)

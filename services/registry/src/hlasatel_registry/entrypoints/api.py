@@ -1,14 +1,13 @@
 """The registry's HTTP routes: they only call handlers; errors become 4xx answers with a reason."""
 
-import html
 from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, status
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import JSONResponse
 
 from hlasatel_contracts.addresses import MAX_CODE
-from hlasatel_registry.bootstrap import Registry
+from hlasatel_registry.container import Registry
 from hlasatel_registry.handlers import addresses, subscribers, verification
 from hlasatel_registry.handlers.common import NotFound
 from hlasatel_registry.schemas import (
@@ -22,7 +21,9 @@ from hlasatel_registry.schemas import (
     SubscriberCreated,
     SubscriberRead,
     SubscriberUpdate,
+    VerificationRead,
 )
+from hlasatel_runtime.addresses import counted_as
 
 
 def _registry(request: Request) -> Registry:
@@ -38,11 +39,15 @@ def _bearer(
     return None
 
 
-def _ip(request: Request) -> str | None:
-    return request.client.host if request.client else None
-
-
 RegistryDep = Annotated[Registry, Depends(_registry)]
+
+
+def _ip(request: Request, registry: RegistryDep) -> str | None:
+    """The caller as per-IP limits count them: the address our last trusted proxy saw (IPv6 by /64)."""
+    peer = request.client.host if request.client else None
+    return counted_as(registry.proxies.client(peer, request.headers))
+
+
 TokenDep = Annotated[str | None, Depends(_bearer)]
 IpDep = Annotated[str | None, Depends(_ip)]
 
@@ -54,9 +59,6 @@ _AUTH: Responses = {401: {"description": "Missing or wrong access token"}}
 _LIMITED: Responses = {429: {"description": "Too many attempts; Retry-After says when to try again"}}
 _INVALID: Responses = {422: {"description": "Invalid input: the field and the reason are named"}}
 _NOT_FOUND: Responses = {404: {"description": "No such subscriber, contact or link"}}
-_HTML = {
-    "content": {"text/html": {"example": '<!doctype html><html lang="cs">…<form method="post">…</html>'}}
-}
 _EXPORT: Responses = {
     200: {
         "content": {
@@ -168,11 +170,20 @@ async def erase_subscriber(subscriber_id: UUID, registry: RegistryDep, token: To
     return Response(status_code=204)
 
 
-@router.get("/subscribers/{subscriber_id}/export", tags=["subscribers"], responses={**_AUTH, **_EXPORT})
+@router.get(
+    "/subscribers/{subscriber_id}/export",
+    tags=["subscribers"],
+    responses={**_AUTH, **_EXPORT, 502: {"description": "The composer's delivery history could not be read"}},
+)
 async def export_subscriber(subscriber_id: UUID, registry: RegistryDep, token: TokenDep) -> dict[str, Any]:
-    """Everything the registry holds about the subscriber, as JSON."""
+    """Everything held about the subscriber, as JSON: the registry's records and the composer's delivery
+    history."""
     return await subscribers.export_subscriber(
-        sessions=registry.sessions, settings=registry.settings, subscriber_id=subscriber_id, token=token
+        sessions=registry.sessions,
+        settings=registry.settings,
+        history=registry.history,
+        subscriber_id=subscriber_id,
+        token=token,
     )
 
 
@@ -220,13 +231,14 @@ async def request_code(
 @router.post(
     "/subscribers/{subscriber_id}/contacts/{contact_id}/verify",
     tags=["verification"],
-    responses={**_INVALID, **_LIMITED, **_NOT_FOUND},
+    responses={**_INVALID, **_LIMITED},
 )
 async def verify_code(
     subscriber_id: UUID, contact_id: UUID, data: CodeCheck, registry: RegistryDep, ip: IpDep
-) -> SubscriberRead:
-    """Confirm a contact with the code it received."""
-    return await verification.verify_code(
+) -> VerificationRead:
+    """Confirm a contact with the code it received; the answer says only that it worked (the record is
+    behind the access token)."""
+    await verification.verify_code(
         sessions=registry.sessions,
         relay=registry.relay,
         settings=registry.settings,
@@ -235,92 +247,7 @@ async def verify_code(
         code=data.code,
         ip=ip,
     )
-
-
-def _page(title: str, body: str, *, form_action: str | None = None, button: str = "") -> HTMLResponse:
-    form = (
-        f'<form method="post" action="{html.escape(form_action)}"><button type="submit">{html.escape(button)}'
-        "</button></form>"
-        if form_action
-        else ""
-    )
-    return HTMLResponse(
-        f'<!doctype html><html lang="cs"><meta charset="utf-8"><title>{html.escape(title)}</title>'
-        f"<h1>{html.escape(title)}</h1><p>{html.escape(body)}</p>{form}</html>"
-    )
-
-
-@router.get("/verify/email", tags=["verification"], response_class=HTMLResponse, responses={200: _HTML})
-async def email_link_page(token: str) -> HTMLResponse:
-    """The page behind the e-mail's link: a button, so that link scanners verify nothing."""
-    return _page(
-        "Ověření e-mailu",
-        "Potvrďte, že tato e-mailová adresa je vaše.",
-        form_action=f"/v1/verify/email?token={token}",
-        button="Potvrdit",
-    )
-
-
-@router.post(
-    "/verify/email", tags=["verification"], response_class=HTMLResponse, responses={**_INVALID, 200: _HTML}
-)
-async def verify_email_link(token: str, registry: RegistryDep) -> HTMLResponse:
-    """Verify an e-mail address through the signed link it received."""
-    await verification.verify_email_link(
-        sessions=registry.sessions, relay=registry.relay, settings=registry.settings, token=token
-    )
-    return _page("E-mail ověřen", "Děkujeme, zprávy města vám budou chodit i e-mailem.")
-
-
-def _unsubscribe_page(token: str, category: str | None, action: str) -> HTMLResponse:
-    what = f"zprávy v kategorii {category}" if category else "všechny zprávy města"
-    target = action + (f"?category={category}" if category else "")
-    return _page("Odhlášení", f"Odhlásit {what}?", form_action=target, button="Odhlásit")
-
-
-async def _unsubscribe(registry: Registry, token: str, category: str | None, *, via: str) -> HTMLResponse:
-    done = await subscribers.unsubscribe(
-        sessions=registry.sessions,
-        relay=registry.relay,
-        settings=registry.settings,
-        token=token,
-        category=category,
-        via=via,
-    )
-    return _page("Odhlášeno", done)
-
-
-@router.get("/unsubscribe/{token}", tags=["unsubscribe"], response_class=HTMLResponse, responses={200: _HTML})
-async def unsubscribe_page(token: str, category: str | None = None) -> HTMLResponse:
-    """The page behind an e-mail's unsubscribe link: a button, so that link scanners unsubscribe nobody."""
-    return _unsubscribe_page(token, category, f"/v1/unsubscribe/{token}")
-
-
-@router.post(
-    "/unsubscribe/{token}",
-    tags=["unsubscribe"],
-    response_class=HTMLResponse,
-    responses={**_NOT_FOUND, 200: _HTML},
-)
-async def unsubscribe(token: str, registry: RegistryDep, category: str | None = None) -> HTMLResponse:
-    """Unsubscribe without signing in; also the RFC 8058 one-click target of List-Unsubscribe."""
-    return await _unsubscribe(registry, token, category, via="email_link")
-
-
-# The short form that fits an SMS footer: https://…/u/<code>
-short_links = APIRouter(tags=["unsubscribe"])
-
-
-@short_links.get("/u/{token}", response_class=HTMLResponse, responses={200: _HTML})
-async def sms_unsubscribe_page(token: str, category: str | None = None) -> HTMLResponse:
-    """The page behind an SMS footer's link: a button, so that link previews unsubscribe nobody."""
-    return _unsubscribe_page(token, category, f"/u/{token}")
-
-
-@short_links.post("/u/{token}", response_class=HTMLResponse, responses={**_NOT_FOUND, 200: _HTML})
-async def sms_unsubscribe(token: str, registry: RegistryDep, category: str | None = None) -> HTMLResponse:
-    """Unsubscribe through the link in an SMS footer."""
-    return await _unsubscribe(registry, token, category, via="sms_link")
+    return VerificationRead(verified=True)
 
 
 @router.get(

@@ -9,6 +9,7 @@ from hlasatel_registry.adapters.gazetteer_store import ImportCounts
 from hlasatel_registry.adapters.orm import Base
 from hlasatel_registry.config import Settings
 from hlasatel_registry.domain.gazetteer import AddressRecord, GazetteerFormatError, read_file
+from hlasatel_registry.handlers import operators
 from hlasatel_registry.handlers.addresses import import_gazetteer
 from hlasatel_runtime.database import build_engine, session_factory
 from hlasatel_runtime.logs import configure_logging
@@ -23,7 +24,21 @@ async def import_addresses(
     try:
         async with engine.begin() as connection:
             await connection.run_sync(Base.metadata.create_all)
-        return await import_gazetteer(sessions=session_factory(engine), records=records, source=str(path))
+        return await import_gazetteer(
+            sessions=session_factory(engine), records=records, source=str(path), keys=settings.keys()
+        )
+    finally:
+        await engine.dispose()
+
+
+async def create_operator_key(settings: Settings, *, name: str) -> str:
+    """A key for an operator at the city office; stored hashed, shown once."""
+    engine = build_engine(settings.database_url)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(Base.metadata.create_all)
+        async with session_factory(engine)() as session, session.begin():
+            return await operators.create_operator_key(session, name=name)
     finally:
         await engine.dispose()
 
@@ -34,6 +49,10 @@ def main(argv: list[str] | None = None) -> None:
     commands.add_parser("serve", help="run the HTTP API and the changelog relay")
     importer = commands.add_parser("import-addresses", help="load an RÚIAN 'adresní místa' CSV export")
     importer.add_argument("file", type=Path)
+    operator = commands.add_parser(
+        "create-operator-key", help="make a key for the city office's registry operators and print it"
+    )
+    operator.add_argument("--name", required=True, help="who holds it, e.g. 'Přepážka 3, Jana Nováková'")
     args = parser.parse_args(argv)
     settings = Settings()
     configure_logging("registry", settings.log_level)
@@ -41,6 +60,9 @@ def main(argv: list[str] | None = None) -> None:
         from hlasatel_registry.bootstrap import bootstrap
 
         serve(bootstrap(settings), settings)
+        return
+    if args.command == "create-operator-key":
+        print(asyncio.run(create_operator_key(settings, name=args.name)))
         return
     try:
         records = read_file(args.file)

@@ -5,8 +5,9 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
+from hlasatel_registry.adapters.composer import ComposerUnavailable
 from hlasatel_registry.adapters.limits import RateLimited
-from hlasatel_registry.adapters.portal import InvalidAssertion
+from hlasatel_registry.adapters.portal import InvalidAssertion, PortalUnavailable
 from hlasatel_registry.handlers import subscribers, verification
 from hlasatel_registry.handlers.common import NotAuthorized, NotFound
 
@@ -42,6 +43,13 @@ def install_error_handlers(app: FastAPI) -> None:
     async def not_found(_: Request, exc: Exception) -> Response:
         return JSONResponse({"detail": str(exc)}, status_code=404)
 
+    async def phone_region(_: Request, exc: Exception) -> Response:
+        assert isinstance(exc, subscribers.PhoneRegionRefused)
+        return _problem(422, exc.loc, str(exc), "phone_region_refused")
+
+    async def upstream(_: Request, exc: Exception) -> Response:
+        return JSONResponse({"detail": str(exc)}, status_code=502)
+
     app.add_exception_handler(RateLimited, rate_limited)
     app.add_exception_handler(subscribers.UnknownAddressPoints, unknown_addresses)
     app.add_exception_handler(InvalidAssertion, bad_assertion)
@@ -50,3 +58,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(verification.NoValidCode, code_problem)
     app.add_exception_handler(NotAuthorized, not_authorized)
     app.add_exception_handler(NotFound, not_found)
+    app.add_exception_handler(subscribers.PhoneRegionRefused, phone_region)
+    app.add_exception_handler(PortalUnavailable, upstream)
+    app.add_exception_handler(ComposerUnavailable, upstream)

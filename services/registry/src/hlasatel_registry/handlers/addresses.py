@@ -10,6 +10,7 @@ from hlasatel_registry.domain.gazetteer import AddressRecord
 from hlasatel_registry.handlers.common import address_read, announce
 from hlasatel_registry.schemas import AddressRead, AddressSearchRead, DistrictRead, StreetRead
 from hlasatel_runtime.errors import SafeError
+from hlasatel_runtime.secrets import KeyRing
 
 
 async def get_address(*, sessions: async_sessionmaker[AsyncSession], code: int) -> AddressRead | None:
@@ -95,7 +96,7 @@ async def list_streets(*, sessions: async_sessionmaker[AsyncSession], district_c
 
 
 async def import_gazetteer(
-    *, sessions: async_sessionmaker[AsyncSession], records: list[AddressRecord], source: str
+    *, sessions: async_sessionmaker[AsyncSession], records: list[AddressRecord], source: str, keys: KeyRing
 ) -> tuple[ImportCounts, int]:
     """Load an export; subscribers at changed or retired address points get their new state announced."""
     async with sessions() as session, session.begin():
@@ -107,5 +108,5 @@ async def import_gazetteer(
         )
         subscribers = list(await session.scalars(select(SubscriberRow).where(SubscriberRow.id.in_(affected))))
         for subscriber in subscribers:
-            await announce(session, subscriber)
+            await announce(session, subscriber, keys)
     return counts, len(subscribers)

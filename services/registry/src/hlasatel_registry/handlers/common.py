@@ -3,9 +3,11 @@
 from datetime import UTC, datetime
 from uuid import UUID
 
+from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hlasatel_contracts import (
+    CATEGORIES,
     SUBSCRIBERS,
     AddressPoint,
     AddressRole,
@@ -20,10 +22,15 @@ from hlasatel_contracts import (
 )
 from hlasatel_contracts.addresses import label
 from hlasatel_registry.adapters import outbox
-from hlasatel_registry.adapters.orm import AddressPointRow, ContactRow, SubscriberRow
-from hlasatel_registry.domain.codes import keyed_hash
+from hlasatel_registry.adapters.orm import AddressPointRow, ContactRow, SubscriberRow, UnsubscribeCodeRow
+from hlasatel_registry.domain.codes import hashed_by_any, short_mac
 from hlasatel_registry.schemas import AddressRead, ContactRead, SubscribedAddressRead, SubscriberRead
 from hlasatel_runtime.errors import SafeError
+from hlasatel_runtime.secrets import KeyRing
+
+# what an unsubscribe code may be good for: one category, or every non-emergency message
+ALL = "all"
+UNSUBSCRIBE_SCOPES = (*CATEGORIES, ALL)
 
 
 def address_snapshot(row: AddressPointRow) -> AddressPoint:
@@ -68,6 +75,7 @@ def changelog_event(subscriber: SubscriberRow) -> SubscriberChanged:
             for c in subscriber.contacts
         ],
         unsubscribe_token=subscriber.unsubscribe_code,
+        unsubscribe_tokens={row.scope: row.code for row in subscriber.unsubscribe_codes},
     )
 
 
@@ -128,13 +136,35 @@ class NotFound(SafeError):
 
 
 async def authorized_subscriber(
-    session: AsyncSession, *, secret: str, subscriber_id: UUID, token: str | None
+    session: AsyncSession, *, keys: KeyRing, subscriber_id: UUID, token: str | None
 ) -> SubscriberRow:
     """The subscriber whose access token this is; the same error whether the id or the token is wrong."""
     subscriber = await session.get(SubscriberRow, subscriber_id, with_for_update=True)
-    if subscriber is None or not token or keyed_hash(secret, "access", token) != subscriber.access_token_hash:
+    if (
+        subscriber is None
+        or not token
+        or not hashed_by_any(keys.all, subscriber.access_token_hash, "access", token)
+    ):
         raise NotAuthorized("not authorized for this subscriber")
     return subscriber
+
+
+def unsubscribe_code(keys: KeyRing, subscriber_id: UUID, scope: str) -> str:
+    """The code of one scope: 'all' is the code subscribers have had from the start, in SMS footers sent
+    before codes were per category."""
+    parts = (str(subscriber_id),) if scope == ALL else (str(subscriber_id), scope)
+    return short_mac(keys.current, "unsubscribe", *parts)
+
+
+def ensure_unsubscribe_codes(keys: KeyRing, subscriber: SubscriberRow) -> None:
+    """A code for each category and for 'all', made once and kept (links already sent keep working)."""
+    have = {row.scope for row in subscriber.unsubscribe_codes}
+    for scope in UNSUBSCRIBE_SCOPES:
+        if scope not in have:
+            code = (
+                subscriber.unsubscribe_code if scope == ALL else unsubscribe_code(keys, subscriber.id, scope)
+            )
+            subscriber.unsubscribe_codes.append(UnsubscribeCodeRow(code=code, scope=scope))
 
 
 def contact_of(subscriber: SubscriberRow, contact_id: UUID) -> ContactRow:
@@ -144,8 +174,11 @@ def contact_of(subscriber: SubscriberRow, contact_id: UUID) -> ContactRow:
     raise NotFound("no such contact")
 
 
-async def announce(session: AsyncSession, subscriber: SubscriberRow) -> None:
+async def announce(session: AsyncSession, subscriber: SubscriberRow, keys: KeyRing) -> None:
     """Record a change: a new version, and its full state on the changelog in the same transaction."""
+    if "unsubscribe_codes" in inspect(subscriber).unloaded:
+        await session.refresh(subscriber, ["unsubscribe_codes"])
+    ensure_unsubscribe_codes(keys, subscriber)
     subscriber.version += 1
     subscriber.updated_at = datetime.now(UTC)
     await session.flush()

@@ -1,6 +1,5 @@
 """Use cases of subscribers: registration, self-service, unsubscribing, export and erasure."""
 
-import hmac
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -10,7 +9,6 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hlasatel_contracts import (
-    CATEGORIES,
     SUBSCRIBERS,
     Channel,
     DeliveryState,
@@ -20,6 +18,8 @@ from hlasatel_contracts import (
 )
 from hlasatel_contracts.addresses import label
 from hlasatel_registry.adapters import outbox
+from hlasatel_registry.adapters.composer import ComposerHistory
+from hlasatel_registry.adapters.limits import count_attempt
 from hlasatel_registry.adapters.orm import (
     AddressPointRow,
     ConsentRow,
@@ -32,14 +32,14 @@ from hlasatel_registry.adapters.orm import (
 from hlasatel_registry.adapters.portal import PortalVerifier
 from hlasatel_registry.config import Settings
 from hlasatel_registry.domain.codes import keyed_hash, new_token, short_mac
+from hlasatel_registry.domain.contacts import outside_regions
 from hlasatel_registry.handlers.common import (
-    NotFound,
     announce,
     authorized_subscriber,
     contact_of,
     subscriber_read,
 )
-from hlasatel_registry.handlers.verification import VERIFIABLE, issue_code
+from hlasatel_registry.handlers.verification import HOUR, VERIFIABLE, issue_code
 from hlasatel_registry.schemas import (
     AddressLink,
     ContactCreate,
@@ -63,6 +63,24 @@ class UnknownAddressPoints(SafeError):
 
 class AssertionMismatch(SafeError):
     """The portal verified a different address point than those registered."""
+
+
+class PhoneRegionRefused(SafeError):
+    """A phone number of a country the city does not send SMS to."""
+
+    def __init__(self, index: int, region: str, allowed: Sequence[str], field: str) -> None:
+        super().__init__(
+            f"phone numbers of {region} are not accepted: the city sends SMS to {', '.join(allowed)} numbers"
+        )
+        self.loc = ["body", field, str(index), "value"]
+
+
+def check_phone_regions(contacts: Sequence[ContactCreate], settings: Settings, *, field: str) -> None:
+    for index, contact in enumerate(contacts):
+        if contact.channel is Channel.SMS:
+            region = outside_regions(contact.value, settings.allowed_phone_regions)
+            if region is not None:
+                raise PhoneRegionRefused(index, region, settings.allowed_phone_regions, field)
 
 
 async def _address_points(session: AsyncSession, links: Sequence[AddressLink]) -> dict[int, AddressPointRow]:
@@ -94,7 +112,8 @@ def _consent(subscriber_id: UUID, action: str, via: str, **details: Any) -> Cons
 
 def _new_contact(contact: ContactCreate, position: int) -> ContactRow:
     # the app that registers a push token proves it; phones and e-mail addresses prove themselves by a code
-    verified = datetime.now(UTC) if contact.channel is Channel.PUSH else None
+    now = datetime.now(UTC)
+    verified = now if contact.channel is Channel.PUSH else None
     return ContactRow(
         id=uuid4(),
         channel=contact.channel.value,
@@ -102,6 +121,7 @@ def _new_contact(contact: ContactCreate, position: int) -> ContactRow:
         verified_at=verified,
         active=True,
         position=position,
+        created_at=now,
     )
 
 
@@ -116,12 +136,23 @@ async def register_subscriber(
     ip: str | None,
 ) -> SubscriberCreated:
     """Store a new subscriber, send codes to their phone and e-mail, and announce them on the changelog."""
+    check_phone_regions(data.contacts, settings, field="contacts")
     identity = await portal.verify(assertion) if assertion else None
     if identity and identity.address_point not in {link.address_point for link in data.addresses}:
         raise AssertionMismatch("the portal verified an address point that is not among the addresses")
     now, token, subscriber_id = datetime.now(UTC), new_token(), uuid4()
     secret = settings.secret_key.get_secret_value()
     async with sessions() as session, session.begin():
+        if ip:
+            await count_attempt(
+                session,
+                secret=secret,
+                scope="registration-ip",
+                key=ip,
+                window=HOUR,
+                limit=settings.registrations_per_ip_per_hour,
+                what="registrations from this address",
+            )
         found = await _address_points(session, data.addresses)
         subscriber = SubscriberRow(
             id=subscriber_id,
@@ -161,8 +192,15 @@ async def register_subscriber(
         )
         for contact in subscriber.contacts:
             if Channel(contact.channel) in VERIFIABLE:
-                await issue_code(session, settings=settings, subscriber=subscriber, contact=contact, ip=ip)
-        await announce(session, subscriber)
+                await issue_code(
+                    session,
+                    settings=settings,
+                    subscriber=subscriber,
+                    contact=contact,
+                    ip=ip,
+                    limit_per_contact=identity is None,
+                )
+        await announce(session, subscriber, settings.keys())
     relay.wake()
     return SubscriberCreated(**subscriber_read(subscriber).model_dump(), access_token=token)
 
@@ -173,7 +211,7 @@ async def get_subscriber(
     """The subscription, for its owner."""
     async with sessions() as session:
         subscriber = await authorized_subscriber(
-            session, secret=settings.secret_key.get_secret_value(), subscriber_id=subscriber_id, token=token
+            session, keys=settings.keys(), subscriber_id=subscriber_id, token=token
         )
         return subscriber_read(subscriber)
 
@@ -189,9 +227,10 @@ async def update_subscriber(
     ip: str | None,
 ) -> SubscriberRead:
     """Change language, categories, quiet hours, addresses, or add contacts (each gets a code)."""
+    check_phone_regions(data.add_contacts or [], settings, field="add_contacts")
     async with sessions() as session, session.begin():
         subscriber = await authorized_subscriber(
-            session, secret=settings.secret_key.get_secret_value(), subscriber_id=subscriber_id, token=token
+            session, keys=settings.keys(), subscriber_id=subscriber_id, token=token
         )
         changed = data.model_dump(exclude_unset=True, mode="json")
         if data.language is not None:
@@ -223,7 +262,7 @@ async def update_subscriber(
                 continue
             if row is not None:
                 # back after unsubscribing, or after a provider called it invalid: prove it again
-                row.active, row.deactivated_reason = True, None
+                row.active, row.deactivated_reason, row.created_at = True, None, datetime.now(UTC)
                 if contact.channel in VERIFIABLE:
                     row.verified_at = None
             else:
@@ -233,7 +272,7 @@ async def update_subscriber(
             if contact.channel in VERIFIABLE:
                 await issue_code(session, settings=settings, subscriber=subscriber, contact=row, ip=ip)
         session.add(_consent(subscriber.id, "preferences_changed", "api", changed=sorted(changed)))
-        await announce(session, subscriber)
+        await announce(session, subscriber, settings.keys())
     relay.wake()
     return subscriber_read(subscriber)
 
@@ -250,50 +289,14 @@ async def remove_contact(
     """Remove one contact; the subscription stays."""
     async with sessions() as session, session.begin():
         subscriber = await authorized_subscriber(
-            session, secret=settings.secret_key.get_secret_value(), subscriber_id=subscriber_id, token=token
+            session, keys=settings.keys(), subscriber_id=subscriber_id, token=token
         )
         contact = contact_of(subscriber, contact_id)
         subscriber.contacts.remove(contact)
         session.add(_consent(subscriber.id, "contact_removed", "api", channel=contact.channel))
-        await announce(session, subscriber)
+        await announce(session, subscriber, settings.keys())
     relay.wake()
     return subscriber_read(subscriber)
-
-
-async def unsubscribe(
-    *,
-    sessions: async_sessionmaker[AsyncSession],
-    relay: outbox.OutboxRelay,
-    settings: Settings,
-    token: str,
-    category: str | None,
-    via: str,
-) -> str:
-    """Leave one category, or everything, through the link in a message; returns what was done."""
-    if category is not None and category not in CATEGORIES:
-        raise NotFound(f"unknown category {category!r}")
-    async with sessions() as session, session.begin():
-        subscriber = await session.scalar(
-            select(SubscriberRow).where(SubscriberRow.unsubscribe_code == token).with_for_update()
-        )
-        expected = (
-            short_mac(settings.secret_key.get_secret_value(), "unsubscribe", str(subscriber.id))
-            if subscriber
-            else ""
-        )
-        if subscriber is None or not hmac.compare_digest(expected, token):
-            raise NotFound("this unsubscribe link is not valid, or the subscription no longer exists")
-        if category is None:
-            for contact in subscriber.contacts:
-                contact.active, contact.deactivated_reason = False, "unsubscribed"
-            done = "you will receive no more messages from the city"
-        else:
-            subscriber.categories = [c for c in subscriber.categories if c != category]
-            done = f"you will receive no more messages about {category}"
-        session.add(_consent(subscriber.id, "unsubscribed", via, category=category or "all"))
-        await announce(session, subscriber)
-    relay.wake()
-    return done
 
 
 async def deactivate_invalid_contact(
@@ -303,29 +306,39 @@ async def deactivate_invalid_contact(
     settings: Settings,
     status: DeliveryStatusChanged,
 ) -> bool:
-    """A provider said the number, address or token does not exist: stop using it. Safe to run twice."""
+    """A provider said the number, address or token does not exist: stop using it. Safe to run twice. A
+    report older than the contact's last verification (the citizen has proved it works since) is not
+    believed."""
     if status.state is not DeliveryState.CONTACT_INVALID:
         return False
     async with sessions() as session, session.begin():
         contact = await session.get(ContactRow, status.contact_id)
         if contact is None or not contact.active:
             return False
+        if contact.verified_at is not None and status.occurred_at <= contact.verified_at:
+            return False
         subscriber = await session.get(SubscriberRow, contact.subscriber_id, with_for_update=True)
         assert subscriber is not None
         contact.active = False
         contact.deactivated_reason = f"reported invalid by {status.provider or 'the provider'}"
-        await announce(session, subscriber)
+        await announce(session, subscriber, settings.keys())
     relay.wake()
     return True
 
 
 async def export_subscriber(
-    *, sessions: async_sessionmaker[AsyncSession], settings: Settings, subscriber_id: UUID, token: str | None
+    *,
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    history: ComposerHistory,
+    subscriber_id: UUID,
+    token: str | None,
 ) -> dict[str, Any]:
-    """Everything the registry holds about one subscriber (GDPR article 15)."""
+    """Everything held about one subscriber (GDPR article 15): the registry's records, and the delivery
+    history the composer keeps, which it is asked for."""
     async with sessions() as session:
         subscriber = await authorized_subscriber(
-            session, secret=settings.secret_key.get_secret_value(), subscriber_id=subscriber_id, token=token
+            session, keys=settings.keys(), subscriber_id=subscriber_id, token=token
         )
         consents = await session.scalars(
             select(ConsentRow).where(ConsentRow.subscriber_id == subscriber_id).order_by(ConsentRow.id)
@@ -374,6 +387,7 @@ async def export_subscriber(
                 }
                 for c in codes
             ],
+            "deliveries": await history.of(subscriber_id),
         }
 
 
@@ -388,13 +402,20 @@ async def erase_subscriber(
     """Delete everything about the subscriber and publish a tombstone (GDPR article 17)."""
     async with sessions() as session, session.begin():
         subscriber = await authorized_subscriber(
-            session, secret=settings.secret_key.get_secret_value(), subscriber_id=subscriber_id, token=token
+            session, keys=settings.keys(), subscriber_id=subscriber_id, token=token
         )
-        tombstone = SubscriberErased(
-            subscriber_id=subscriber.id, version=subscriber.version + 1, occurred_at=datetime.now(UTC)
-        )
-        await session.delete(subscriber)
-        # states and codes not yet relayed go too: only the tombstone leaves
-        await session.execute(delete(OutboxRow).where(OutboxRow.key == str(subscriber_id)))
-        outbox.enqueue(session, topic=SUBSCRIBERS, key=str(subscriber_id), event=tombstone)
+        await erase(session, subscriber)
     relay.wake()
+
+
+async def erase(session: AsyncSession, subscriber: SubscriberRow) -> None:
+    """Delete the subscriber with everything about them, in the caller's transaction; the changelog gets
+    a tombstone, so the composer's index and the dispatchers let go of them too."""
+    tombstone = SubscriberErased(
+        subscriber_id=subscriber.id, version=subscriber.version + 1, occurred_at=datetime.now(UTC)
+    )
+    subscriber_id = subscriber.id
+    await session.delete(subscriber)
+    # states and codes not yet relayed go too: only the tombstone leaves
+    await session.execute(delete(OutboxRow).where(OutboxRow.key == str(subscriber_id)))
+    outbox.enqueue(session, topic=SUBSCRIBERS, key=str(subscriber_id), event=tombstone)

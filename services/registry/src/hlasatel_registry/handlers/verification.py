@@ -1,4 +1,9 @@
-"""Contact verification: a six-digit code by SMS, a code and a link by e-mail, on the transactional lane."""
+"""Contact verification: a six-digit code by SMS, a code and a link by e-mail, on the transactional lane.
+
+A code proves a contact (purpose `verify`) or, for a citizen who lost their access token, that a verified
+contact is theirs (purpose `access`). Every check of a code counts against the caller's address before
+anything else is looked at, and its answer says whether the code was right, never more.
+"""
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -12,14 +17,14 @@ from hlasatel_registry.adapters import outbox
 from hlasatel_registry.adapters.limits import RateLimited, count_attempt, ensure_below, record_attempt
 from hlasatel_registry.adapters.orm import ConsentRow, ContactRow, SubscriberRow, VerificationCodeRow
 from hlasatel_registry.config import Settings
-from hlasatel_registry.domain.codes import BadSignature, keyed_hash, new_code, sign, unsign
-from hlasatel_registry.domain.notices import verification_email, verification_sms
-from hlasatel_registry.handlers.common import announce, authorized_subscriber, contact_of, subscriber_read
-from hlasatel_registry.schemas import SubscriberRead
+from hlasatel_registry.domain.codes import BadSignature, hashed_by_any, keyed_hash, new_code, sign, unsign
+from hlasatel_registry.domain.notices import access_email, access_sms, verification_email, verification_sms
+from hlasatel_registry.handlers.common import NotFound, announce, authorized_subscriber, contact_of
 from hlasatel_runtime.errors import SafeError
 
 HOUR = timedelta(hours=1)
 VERIFIABLE = (Channel.SMS, Channel.EMAIL)
+VERIFY, ACCESS = "verify", "access"
 
 
 class WrongCode(SafeError):
@@ -47,18 +52,25 @@ async def issue_code(
     subscriber: SubscriberRow,
     contact: ContactRow,
     ip: str | None,
+    purpose: str = VERIFY,
+    limit_per_contact: bool = True,
 ) -> None:
-    """Count the request, store the code's hash and queue its SMS or e-mail in the caller's transaction."""
+    """Count the request, store the code's hash and queue its SMS or e-mail in the caller's transaction.
+
+    `limit_per_contact` is off for a registration the citizen portal vouched for: a stranger's requests
+    to the same number must not lock its owner out of their own registration.
+    """
     secret = settings.secret_key.get_secret_value()
-    await count_attempt(
-        session,
-        secret=secret,
-        scope="code-contact",
-        key=contact.value,
-        window=HOUR,
-        limit=settings.code_requests_per_contact_per_hour,
-        what="code requests for this contact",
-    )
+    if limit_per_contact:
+        await count_attempt(
+            session,
+            secret=secret,
+            scope="code-contact",
+            key=contact.value,
+            window=HOUR,
+            limit=settings.code_requests_per_contact_per_hour,
+            what="code requests for this contact",
+        )
     if ip:
         await count_attempt(
             session,
@@ -73,7 +85,11 @@ async def issue_code(
     # only the newest code counts
     await session.execute(
         update(VerificationCodeRow)
-        .where(VerificationCodeRow.contact_id == contact.id, VerificationCodeRow.used_at.is_(None))
+        .where(
+            VerificationCodeRow.contact_id == contact.id,
+            VerificationCodeRow.used_at.is_(None),
+            VerificationCodeRow.purpose == purpose,
+        )
         .values(used_at=now)
     )
     code = new_code()
@@ -84,8 +100,20 @@ async def issue_code(
         created_at=now,
         expires_at=now + timedelta(seconds=settings.code_ttl_s),
         attempts=0,
+        purpose=purpose,
     )
     session.add(row)
+    outbox.enqueue(
+        session,
+        topic=delivery_topic(Channel(contact.channel), Lane.TRANSACTIONAL),
+        key=str(subscriber.id),
+        event=_code_message(settings, subscriber, contact, row, code),
+    )
+
+
+def _code_message(
+    settings: Settings, subscriber: SubscriberRow, contact: ContactRow, row: VerificationCodeRow, code: str
+) -> SendSms | SendEmail:
     language, minutes = Language(subscriber.language), settings.code_ttl_s // 60
     common: dict[str, Any] = {
         "delivery_id": uuid4(),
@@ -94,24 +122,20 @@ async def issue_code(
         "contact_id": contact.id,
         "lane": Lane.TRANSACTIONAL,
         "category": "verification",
-        "requested_at": now,
+        "requested_at": row.created_at,
         "expires_at": row.expires_at,
     }
-    request: SendSms | SendEmail
     if contact.channel == Channel.SMS:
-        request = SendSms(
-            **common, to=contact.value, text=verification_sms(language, code=code, minutes=minutes)
+        sms = (verification_sms if row.purpose == VERIFY else access_sms)(
+            language, code=code, minutes=minutes
         )
-    else:
+        return SendSms(**common, to=contact.value, text=sms)
+    if row.purpose == VERIFY:
         link = email_link(settings, contact_id=contact.id, code_id=row.id)
         subject, text = verification_email(language, code=code, link=link, minutes=minutes)
-        request = SendEmail(**common, to=contact.value, subject=subject, text=text)
-    outbox.enqueue(
-        session,
-        topic=delivery_topic(request.channel, Lane.TRANSACTIONAL),
-        key=str(subscriber.id),
-        event=request,
-    )
+    else:
+        subject, text = access_email(language, code=code, minutes=minutes)
+    return SendEmail(**common, to=contact.value, subject=subject, text=text)
 
 
 async def request_code(
@@ -127,7 +151,7 @@ async def request_code(
     """Send a new code to one of the subscriber's phone numbers or e-mail addresses."""
     async with sessions() as session, session.begin():
         subscriber = await authorized_subscriber(
-            session, secret=settings.secret_key.get_secret_value(), subscriber_id=subscriber_id, token=token
+            session, keys=settings.keys(), subscriber_id=subscriber_id, token=token
         )
         contact = contact_of(subscriber, contact_id)
         if Channel(contact.channel) not in VERIFIABLE:
@@ -137,7 +161,7 @@ async def request_code(
 
 
 async def _mark_verified(
-    session: AsyncSession, subscriber: SubscriberRow, contact: ContactRow, *, via: str
+    session: AsyncSession, settings: Settings, subscriber: SubscriberRow, contact: ContactRow, *, via: str
 ) -> None:
     now = datetime.now(UTC)
     contact.verified_at = now
@@ -151,7 +175,26 @@ async def _mark_verified(
             details={"channel": contact.channel, "contact_id": str(contact.id)},
         )
     )
-    await announce(session, subscriber)
+    await announce(session, subscriber, settings.keys())
+
+
+async def wrong_codes_allowed(session: AsyncSession, settings: Settings, ip: str | None) -> None:
+    """Refuse at once when this address has tried too many wrong codes; counted before anything is read."""
+    if ip:
+        await ensure_below(
+            session,
+            secret=settings.secret_key.get_secret_value(),
+            scope="wrong-code-ip",
+            key=ip,
+            window=HOUR,
+            limit=settings.wrong_codes_per_ip_per_hour,
+            what="wrong codes from this address",
+        )
+
+
+def count_wrong_code(session: AsyncSession, settings: Settings, ip: str | None) -> None:
+    if ip:
+        record_attempt(session, secret=settings.secret_key.get_secret_value(), scope="wrong-code-ip", key=ip)
 
 
 async def verify_code(
@@ -163,61 +206,80 @@ async def verify_code(
     contact_id: UUID,
     code: str,
     ip: str | None,
-) -> SubscriberRead:
-    """Check a code typed by the citizen; wrong codes are counted per code and per address."""
-    secret = settings.secret_key.get_secret_value()
+) -> None:
+    """Check a code typed by the citizen; wrong codes are counted per code and per address. Whatever the
+    contact, nothing is told but whether the code was right."""
     async with sessions() as session:
         async with session.begin():
+            await wrong_codes_allowed(session, settings, ip)
             subscriber = await session.get(SubscriberRow, subscriber_id, with_for_update=True)
-            if subscriber is None:
-                raise NoValidCode("no code was sent to this contact")
-            contact = contact_of(subscriber, contact_id)
-            if contact.verified_at is not None:
-                return subscriber_read(subscriber)
-            if ip:
-                await ensure_below(
-                    session,
-                    secret=secret,
-                    scope="wrong-code-ip",
-                    key=ip,
-                    window=HOUR,
-                    limit=settings.wrong_codes_per_ip_per_hour,
-                    what="wrong codes from this address",
-                )
-            row = await _current_code(session, contact.id)
-            if keyed_hash(secret, str(contact.id), code.strip()) == row.code_hash:
-                row.used_at = datetime.now(UTC)
-                await _mark_verified(session, subscriber, contact, via=f"{contact.channel}_code")
-                result = subscriber_read(subscriber)
+            contact = _contact(subscriber, contact_id)
+            if subscriber is None or contact is None or Channel(contact.channel) not in VERIFIABLE:
+                count_wrong_code(session, settings, ip)
+                failure: SafeError | None = NoValidCode("no code was sent to this contact")
+            elif contact.verified_at is not None:
+                # verified before: the right code (the one it was verified with) says so again
+                last = await latest_code(session, contact.id, VERIFY, used=True)
+                if last is not None and hashed_by_any(
+                    settings.keys().all, last.code_hash, str(contact.id), code.strip()
+                ):
+                    return
+                count_wrong_code(session, settings, ip)
+                failure = WrongCode("wrong code")
             else:
-                result = None
-                row.attempts += 1
-                left = settings.code_attempts - row.attempts
-                if left <= 0:
+                row = await latest_code(session, contact.id, VERIFY)
+                if row is None:
+                    count_wrong_code(session, settings, ip)
+                    failure = NoValidCode("no valid code: request a new one")
+                elif hashed_by_any(settings.keys().all, row.code_hash, str(contact.id), code.strip()):
                     row.used_at = datetime.now(UTC)
-                if ip:
-                    record_attempt(session, secret=secret, scope="wrong-code-ip", key=ip)
-        if result is None:
-            if left <= 0:
-                raise RateLimited("wrong codes; request a new code", 1)
-            raise WrongCode(f"wrong code; {left} attempts left")
+                    await _mark_verified(
+                        session, settings, subscriber, contact, via=f"{contact.channel}_code"
+                    )
+                    failure = None
+                else:
+                    failure = wrong_attempt(session, settings, row, ip)
+        if failure is not None:
+            raise failure
     relay.wake()
-    return result
+
+
+def _contact(subscriber: SubscriberRow | None, contact_id: UUID) -> ContactRow | None:
+    if subscriber is None:
+        return None
+    try:
+        return contact_of(subscriber, contact_id)
+    except NotFound:
+        return None
+
+
+def wrong_attempt(
+    session: AsyncSession, settings: Settings, row: VerificationCodeRow, ip: str | None
+) -> SafeError:
+    """A wrong try of a live code: counted on the code (five burn it) and on the address."""
+    row.attempts += 1
+    left = settings.code_attempts - row.attempts
+    if left <= 0:
+        row.used_at = datetime.now(UTC)
+    count_wrong_code(session, settings, ip)
+    if left <= 0:
+        return RateLimited("wrong codes; request a new code", 1)
+    return WrongCode(f"wrong code; {left} attempts left")
 
 
 async def verify_email_link(
     *, sessions: async_sessionmaker[AsyncSession], relay: outbox.OutboxRelay, settings: Settings, token: str
-) -> SubscriberRead:
+) -> None:
     """Verify an e-mail address through the signed link in the verification e-mail."""
     try:
-        claims = unsign(settings.secret_key.get_secret_value(), "verify-email", token)
+        claims = unsign(settings.keys().all, "verify-email", token)
         contact_id, code_id = UUID(claims["c"]), UUID(claims["k"])
     except (BadSignature, KeyError, ValueError) as exc:
         raise NoValidCode(str(exc) if isinstance(exc, BadSignature) else "the link is not valid") from None
     async with sessions() as session, session.begin():
         contact = await session.get(ContactRow, contact_id)
         code = await session.get(VerificationCodeRow, code_id)
-        if contact is None or code is None or code.contact_id != contact.id:
+        if contact is None or code is None or code.contact_id != contact.id or code.purpose != VERIFY:
             raise NoValidCode("the link is not valid")
         subscriber = await session.get(SubscriberRow, contact.subscriber_id, with_for_update=True)
         assert subscriber is not None
@@ -225,19 +287,23 @@ async def verify_email_link(
             if code.used_at is not None or code.expires_at <= datetime.now(UTC):
                 raise NoValidCode("the link has expired or a newer code was sent")
             code.used_at = datetime.now(UTC)
-            await _mark_verified(session, subscriber, contact, via="email_link")
-        result = subscriber_read(subscriber)
+            await _mark_verified(session, settings, subscriber, contact, via="email_link")
     relay.wake()
-    return result
 
 
-async def _current_code(session: AsyncSession, contact_id: UUID) -> VerificationCodeRow:
-    row = await session.scalar(
+async def latest_code(
+    session: AsyncSession, contact_id: UUID, purpose: str, *, used: bool = False
+) -> VerificationCodeRow | None:
+    """The newest live code of the contact for this purpose; with `used`, the newest used one."""
+    query = (
         select(VerificationCodeRow)
-        .where(VerificationCodeRow.contact_id == contact_id, VerificationCodeRow.used_at.is_(None))
+        .where(VerificationCodeRow.contact_id == contact_id, VerificationCodeRow.purpose == purpose)
         .order_by(VerificationCodeRow.created_at.desc())
         .limit(1)
     )
+    if used:
+        return await session.scalar(query.where(VerificationCodeRow.used_at.is_not(None)))
+    row = await session.scalar(query.where(VerificationCodeRow.used_at.is_(None)))
     if row is None or row.expires_at <= datetime.now(UTC):
-        raise NoValidCode("no valid code: request a new one")
+        return None
     return row

@@ -1,0 +1,57 @@
+"""The composer's record of whom it sent what: asked for a subscriber's export, never read from its
+database (services share no database)."""
+
+from typing import Any
+from uuid import UUID
+
+import httpx
+
+from hlasatel_runtime.errors import SafeError
+
+
+class ComposerUnavailable(SafeError):
+    """The composer did not answer with the delivery history: the export is not complete without it."""
+
+
+class ComposerHistory:
+    """`GET /v1/subscribers/{id}/deliveries` on the composer, with the key of role `registry` it gave us."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str | None,
+        key: str | None,
+        timeout_s: float = 10.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._base_url = base_url.rstrip("/") if base_url else None
+        self._key = key
+        self._timeout_s = timeout_s
+        self._transport = transport
+
+    @property
+    def configured(self) -> bool:
+        return bool(self._base_url and self._key)
+
+    async def of(self, subscriber_id: UUID) -> dict[str, Any]:
+        """What the composer holds of the subscriber's deliveries; where it is not configured (a
+        registry on its own), the export says so rather than leaving the history out in silence."""
+        if not self.configured:
+            return {"held_by": "composer", "note": "the composer is not configured (REGISTRY_COMPOSER_URL)"}
+        try:
+            async with httpx.AsyncClient(timeout=self._timeout_s, transport=self._transport) as client:
+                response = await client.get(
+                    f"{self._base_url}/v1/subscribers/{subscriber_id}/deliveries",
+                    headers={"Authorization": f"Bearer {self._key}"},
+                )
+            response.raise_for_status()
+            body: dict[str, Any] = response.json()
+        except httpx.HTTPStatusError as exc:
+            raise ComposerUnavailable(
+                f"the composer refused the delivery history (HTTP {exc.response.status_code})"
+            ) from None
+        except (httpx.HTTPError, ValueError) as exc:
+            raise ComposerUnavailable(
+                f"the composer's delivery history could not be read ({type(exc).__name__}); try again"
+            ) from None
+        return body
