@@ -411,4 +411,5 @@ def test_the_composer_refuses_calls_without_a_valid_key_and_keeps_the_dev_keys(s
     created = httpx.post(f"{url}/v1/keys", json={"name": "x", "role": "admin"}, headers=editor)
     assert created.status_code == 403 and "needs admin" in created.json()["detail"]
     saved = json.loads((stack.config.var_dir / "dev-keys.json").read_text())
-    assert set(saved) == {"editor", "approver", "admin", "water", "weather"} and saved == stack.keys
+    assert set(saved) == {"editor", "approver", "admin", "water", "weather", "registry_operator"}
+    assert saved == stack.keys

@@ -36,6 +36,8 @@ class StackConfig:
     environment: dict[str, str] = field(default_factory=dict)
     # How badly the provider fakes behave (the chaos tests')
     faults: Faults = field(default_factory=Faults)
+    # the composer's key of role `registry`, made at start: a citizen's export asks the composer with it
+    registry_key: str | None = None
 
     @property
     def ledger_dir(self) -> Path:
@@ -53,6 +55,11 @@ def _prefix(service: str) -> str:
     return service.upper().replace("-", "_") + "_"
 
 
+# On PostgreSQL a service is a production deployment and refuses development defaults; this stack is one
+# machine's loopback, so it allows them by name, as a private network would.
+ON_LOOPBACK = ["development_secret", "sms_dev_token", "smtp_plaintext", "kafka_plaintext", "http_public_url"]
+
+
 def service_environment(config: StackConfig, service: str) -> dict[str, str]:
     """The environment variables one service runs with in the stack."""
     ports = config.ports
@@ -63,10 +70,15 @@ def service_environment(config: StackConfig, service: str) -> dict[str, str]:
         f"{prefix}KAFKA__BOOTSTRAP_SERVERS": f"127.0.0.1:{ports.broker}",
         f"{prefix}KAFKA__SESSION_TIMEOUT_MS": str(config.session_timeout_ms),
         f"{prefix}KAFKA__HEARTBEAT_INTERVAL_MS": str(config.heartbeat_interval_ms),
-        **config.environment,
     }
+    if not config.database_url(service).startswith("sqlite"):
+        env[f"{prefix}ALLOW_INSECURE"] = ",".join(ON_LOOPBACK)
+    env |= config.environment
     if service == "registry":
         env["REGISTRY_PUBLIC_URL"] = f"http://127.0.0.1:{ports.registry}"
+        if config.registry_key:
+            env["REGISTRY_COMPOSER_URL"] = f"http://127.0.0.1:{ports.composer}"
+            env["REGISTRY_COMPOSER_KEY"] = config.registry_key
     elif service == "composer":
         env["COMPOSER_UNSUBSCRIBE_BASE_URL"] = f"http://127.0.0.1:{ports.registry}"
     elif service == "dispatch-sms":
@@ -128,6 +140,10 @@ class Stack:
         )
         for port in (ports.sms_gateway, ports.fcm, ports.smtp):
             wait_for_port(port)
+        if "registry" in services and "composer" in services and self.config.registry_key is None:
+            self.config.registry_key = self.run_cli(
+                "composer", "create-key", "--name", "Registry (citizens' exports)", "--role", "registry"
+            )
         for service in services:
             self.start_service(service)
         for service in services:
@@ -139,18 +155,24 @@ class Stack:
         """One composer API key per role, and two utilities' (water, weather), made with the composer's
         own command, in var/dev-keys.json."""
         holders = {"editor": "Dev Editor", "approver": "Dev Approver", "admin": "Dev Admin"}
+        # the press office may send emergencies; of the utilities only the weather service, whose warnings
+        # go to the whole city without an approver, as the city agreed with it
         keys = {
-            role: self.run_cli("composer", "create-key", "--name", name, "--role", role)
+            role: self.run_cli("composer", "create-key", "--name", name, "--role", role, "--emergency")
             for role, name in holders.items()
         }
-        for holder, name, category in (
-            ("water", "Dev Water Company", "water"),
-            ("weather", "Dev ČHMÚ", "weather"),
+        for holder, name, category, more in (
+            ("water", "Dev Water Company", "water", []),
+            ("weather", "Dev ČHMÚ", "weather", ["--emergency", "--whole-city"]),
         ):
             keys[holder] = self.run_cli(
                 "composer", "create-key", "--name", name, "--role", "utility",
-                "--categories", category, "--pre-approved", category,
+                "--categories", category, "--pre-approved", category, *more,
             )  # fmt: skip
+        if "registry" in self.processes:
+            keys["registry_operator"] = self.run_cli(
+                "registry", "create-operator-key", "--name", "Dev Operator (front desk)"
+            )
         path = self.config.var_dir / "dev-keys.json"
         path.write_text(json.dumps(keys, indent=2) + "\n", encoding="utf-8")
         path.chmod(0o600)
