@@ -1,8 +1,12 @@
 #!/usr/bin/env sh
-# Installs uv into .tools/ using nothing but the machine's python3 (and apt-get for python3-venv on a bare Debian).
+# Installs uv into .tools/ using nothing but the machine's python3 (and apt-get for python3-venv on a bare
+# Debian): the pinned version from PyPI, refused unless its wheel has a hash in scripts/uv-requirements.txt.
 set -eu
 UV_VERSION="0.13.9"
 if [ -x .tools/bin/uv ]; then exit 0; fi
+if ! grep -q "^uv==${UV_VERSION} " scripts/uv-requirements.txt; then
+  echo "scripts/uv-requirements.txt does not pin uv ${UV_VERSION}" >&2; exit 1
+fi
 if ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
   echo "Hlasatel needs Python 3.11 or newer as python3" >&2; exit 1
 fi
@@ -16,4 +20,5 @@ if ! python3 -m venv .tools >/dev/null 2>&1; then
     echo "python3 -m venv failed: install python3-venv (Debian/Ubuntu) and run again" >&2; exit 1
   fi
 fi
-.tools/bin/pip install --quiet --disable-pip-version-check "uv==${UV_VERSION}"
+.tools/bin/pip install --quiet --disable-pip-version-check --only-binary uv --require-hashes \
+  -r scripts/uv-requirements.txt

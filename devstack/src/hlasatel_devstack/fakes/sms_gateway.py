@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 from fastapi import FastAPI, Form, Header
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import Field
 
 from hlasatel_contracts.sms import measure
@@ -66,6 +66,12 @@ class Behaviour(Misbehaviour):
     )
     report_error_code: int | None = Field(default=None, description="ErrorCode of an undelivered report")
     report_delay_ms: int = Field(default=200, ge=0, description="how long after accepting the report goes")
+    html_times: int = Field(
+        default=0,
+        ge=0,
+        description="answer the next messages 200 with an HTML page (a captive portal or a misconfigured "
+        "proxy in front of the gateway), without taking them",
+    )
 
 
 REPORTS_IN_FLIGHT = 50
@@ -147,6 +153,9 @@ def sms_gateway_app(
             return _error(400, 21617, "The concatenated message body exceeds the 1600 character limit.")
         if behaviour.delay_ms:
             await asyncio.sleep(behaviour.delay_ms / 1000)
+        if behaviour.html_times > 0:
+            behaviour.html_times -= 1
+            return HTMLResponse("<!doctype html><title>Přihlášení do sítě</title><h1>Wi-Fi</h1>")
         if (failure := _failure()) is not None:
             return failure
         message_sid = "SM" + secrets.token_hex(16)

@@ -93,7 +93,7 @@ class TestABadRecordNeverStopsTheFanOut:
                 await session.scalars(select(DeliveryRow).where(DeliveryRow.message_id == message_id))
             )
             good, bad = rows[0], rows[1]
-            request = [r for r in harness.published.requests if r.delivery_id == good.delivery_id][0]
+            request = next(r for r in harness.published.requests if r.delivery_id == good.delivery_id)
             good.held_request, good.not_before = request.model_dump(mode="json"), past
             bad.held_request, bad.not_before = {"not": "a request"}, past
         released = await harness.fan_out().release_held()
@@ -141,16 +141,22 @@ class TestEveryListIsBounded:
 
     async def test_a_request_body_over_the_limit_is_refused_before_it_is_read(self, api: Any) -> None:
         editor = await api.key("Editor", "editor")
-        huge = {"severity": "info", "category": "water", "target": MASARYKOVA,
-                "content": {"cs": {"sms": "x", "email": {"subject": "s", "text": "y" * 5_000_000}}}}  # fmt: skip
+        huge = {
+            "severity": "info",
+            "category": "water",
+            "target": MASARYKOVA,
+            "content": {"cs": {"sms": "x", "email": {"subject": "s", "text": "y" * 5_000_000}}},
+        }
         answer = await api.client.post("/v1/messages", json=huge, headers=editor)
         assert answer.status_code == 413 and "larger than" in answer.json()["detail"]
 
     @pytest.mark.parametrize("field", ["subject", "title"])
     async def test_a_line_break_in_a_subject_or_title_is_refused(self, api: Any, field: str) -> None:
         editor = await api.key("Editor", "editor")
-        channel = {"subject": {"email": {"subject": "Voda\r\nBcc: all@example.cz", "text": "x"}},
-                   "title": {"push": {"title": "Voda\nteče", "body": "x"}}}[field]  # fmt: skip
+        channel = {
+            "subject": {"email": {"subject": "Voda\r\nBcc: all@example.cz", "text": "x"}},
+            "title": {"push": {"title": "Voda\nteče", "body": "x"}},
+        }[field]
         answer = await api.client.post(
             "/v1/messages",
             json={"severity": "info", "category": "water", "target": MASARYKOVA, "content": {"cs": channel}},
@@ -233,8 +239,12 @@ class TestEmergenciesAndReach:
     ) -> None:
         from hlasatel_composer.domain.access import OutOfScope
 
-        event = {"event_id": "E1", "addresses": MASARYKOVA, "start": datetime.now(UTC).isoformat(),
-                 "severity": "emergency"}  # fmt: skip
+        event = {
+            "event_id": "E1",
+            "addresses": MASARYKOVA,
+            "start": datetime.now(UTC).isoformat(),
+            "severity": "emergency",
+        }
         with pytest.raises(OutOfScope, match="may not send emergencies"):
             await harness.alert(utility(), **event)
         read = await harness.alert(utility(emergency=True), **event)
@@ -300,8 +310,10 @@ class TestNoQuestionsAboutSingleHouseholds:
     async def test_previews_are_rate_limited_per_key(self, api: Any) -> None:
         editor = await api.key("Editor", "editor")
         body = {"target": MASARYKOVA}
-        answers = [(await api.client.post("/v1/targets/preview", json=body, headers=editor)).status_code
-                   for _ in range(31)]  # fmt: skip
+        answers = [
+            (await api.client.post("/v1/targets/preview", json=body, headers=editor)).status_code
+            for _ in range(31)
+        ]
         assert answers[:30] == [200] * 30 and answers[30] == 429
 
     async def test_a_narrowed_report_lists_no_households_and_its_csv_is_refused(
@@ -421,3 +433,64 @@ class TestSecretRotation:
         assert await redrive.redrive() == len(first)
         assert {r.delivery_id for r in harness.published.requests} == first
         assert {r.channel for r in harness.published.requests} == {Channel.SMS, Channel.PUSH}
+
+
+SLOW = "{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}"
+
+
+class TestTemplatesHaveATimeLimit:
+    async def test_a_template_that_renders_for_ever_is_refused_when_saved(self, api: Any) -> None:
+        admin = await api.key("Admin", "admin")
+        slow = {"sms": SLOW, "subject": "Odstávka", "text": "Text"}
+        answer = await api.client.put("/v1/templates/cs/alert", json=slow, headers=admin)
+        assert answer.status_code == 422 and "longer than 1 s" in answer.json()["detail"]
+        huge = {"sms": "{{ 'x' * 1000000000 }}", "subject": "Odstávka", "text": "Text"}
+        answer = await api.client.put("/v1/templates/cs/alert", json=huge, headers=admin)
+        assert answer.status_code == 422, answer.text
+        fine = {"sms": "{{ title }}: {{ places }}", "subject": "{{ title }}", "text": "{{ period }}"}
+        assert (await api.client.put("/v1/templates/cs/alert", json=fine, headers=admin)).status_code == 200
+
+    async def test_a_stored_template_that_hangs_gives_way_to_the_shipped_one_and_the_alert_goes_out(
+        self, harness: Any, utility: Any, addresses: Addresses
+    ) -> None:
+        from hlasatel_composer.adapters.orm import AlertTemplateRow
+        from hlasatel_composer.adapters.renderer import TemplateRenderer
+        from hlasatel_composer.domain.alerts import AlertEvent
+        from hlasatel_composer.handlers import alerts
+
+        await harness.index(harness.subscriber(addresses["Masarykova"][0]))
+        async with harness.sessions() as session, session.begin():
+            session.add(
+                AlertTemplateRow(
+                    language="cs",
+                    kind="alert",
+                    sms=SLOW,
+                    subject="S",
+                    text="T",
+                    updated_at=datetime.now(UTC),
+                    updated_by="someone",
+                )
+            )
+        renderer = TemplateRenderer(timeout_s=0.5)
+        deps = alerts.AlertDeps(
+            sessions=harness.sessions,
+            wake_fan_out=lambda: None,
+            publish_cancellation=harness.published.cancel,
+            renderer=renderer,
+        )
+        event = AlertEvent.model_validate(
+            {
+                "event_id": "E9",
+                "category": "water",
+                "addresses": MASARYKOVA,
+                "start": datetime.now(UTC).isoformat(),
+            }
+        )
+        try:
+            read, _ = await alerts.receive_event(deps=deps, principal=utility(), event=event)
+        finally:
+            renderer.close()
+        await harness.fan_out_all()
+        (sms,) = [r for r in harness.published.requests if r.channel is Channel.SMS]
+        assert "Odstávka vody" in sms.text and "xxxx" not in sms.text  # type: ignore[attr-defined]
+        assert read.messages[0].state == "approved"

@@ -239,10 +239,15 @@ class TestRegistrationCannotBeAbused:
             assert row is not None
             row.verified_at = verified_at
         status = DeliveryStatusChanged(
-            delivery_id=uuid4(), message_id=uuid4(), subscriber_id=created.id, contact_id=contact.id,
-            channel=Channel.SMS, state=DeliveryState.CONTACT_INVALID,
-            occurred_at=verified_at - timedelta(minutes=5), provider="twilio",
-        )  # fmt: skip
+            delivery_id=uuid4(),
+            message_id=uuid4(),
+            subscriber_id=created.id,
+            contact_id=contact.id,
+            channel=Channel.SMS,
+            state=DeliveryState.CONTACT_INVALID,
+            occurred_at=verified_at - timedelta(minutes=5),
+            provider="twilio",
+        )
         assert not await subscribers.deactivate_invalid_contact(
             sessions=sessions, relay=relay, settings=settings, status=status
         )
@@ -415,9 +420,14 @@ class TestSecretsCanBeReplaced:
         from hlasatel_registry.handlers import unsubscribe
 
         _, done = await unsubscribe.unsubscribe(
-            sessions=sessions, relay=relay, settings=rotated, code=state.unsubscribe_tokens["water"],
-            category=None, confirmed=False, via="email_link",
-        )  # fmt: skip
+            sessions=sessions,
+            relay=relay,
+            settings=rotated,
+            code=state.unsubscribe_tokens["water"],
+            category=None,
+            confirmed=False,
+            via="email_link",
+        )
         assert done
         async with sessions() as session:
             assert await session.scalar(select(func.count()).select_from(SubscriberRow)) == 1
