@@ -342,6 +342,25 @@ class ContactLookup(BaseModel):
 
 
 class SubscriptionFound(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "subscriber_id": "0b7d3c52-5d1e-4a43-9a3e-2f5d0c1b7a11",
+                    "created_at": "2026-11-22T08:00:00Z",
+                    "identity_level": "self_declared",
+                    "addresses": [
+                        {
+                            "address_point": 23657235,
+                            "role": "resident",
+                            "label": "Masarykova 522/12, Liberec I-Staré Město, 460 01",
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
     subscriber_id: UUID
     created_at: datetime
     identity_level: IdentityLevel
@@ -359,6 +378,21 @@ class ErasureRequest(BaseModel):
 
 
 class OperatorAuditRead(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "at": "2026-12-03T09:12:00Z",
+                    "operator": "Přepážka 3",
+                    "action": "erased",
+                    "subscriber_id": "0b7d3c52-5d1e-4a43-9a3e-2f5d0c1b7a11",
+                    "reason": "citizen's request at the front desk, ref. MML/2026/4711",
+                    "detail": None,
+                }
+            ]
+        }
+    )
+
     at: datetime
     operator: str
     action: str

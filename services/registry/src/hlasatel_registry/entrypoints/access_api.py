@@ -25,7 +25,18 @@ _OPERATOR: Responses = {401: {"description": "No valid operator key"}}
 router = APIRouter(prefix="/v1")
 
 
-@router.post("/access/code", status_code=202, tags=["access"], responses=_LIMITED)
+_ON_ITS_WAY: Responses = {
+    202: {
+        "content": {
+            "application/json": {
+                "example": {"status": "if the contact is a verified one, a code is on its way"}
+            }
+        }
+    }
+}
+
+
+@router.post("/access/code", status_code=202, tags=["access"], responses={**_LIMITED, **_ON_ITS_WAY})
 async def request_access_code(data: AccessCodeRequest, registry: RegistryDep, ip: IpDep) -> dict[str, str]:
     """Send a code to a verified phone number or e-mail address, for a new access token; the answer is
     the same whether or not the contact is registered."""

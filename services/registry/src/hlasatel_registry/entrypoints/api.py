@@ -99,6 +99,26 @@ _EXPORT: Responses = {
                             "used_at": "2026-11-22T08:01:00+00:00",
                         }
                     ],
+                    "deliveries": {
+                        "held_by": "composer",
+                        "kept_for_days": 7,
+                        "deliveries": [
+                            {
+                                "message_id": "7d3f1c2a-9b4e-4f1a-8c2d-1e0f5a6b7c8d",
+                                "category": "water",
+                                "severity": "warning",
+                                "kind": "alert",
+                                "message_approved_at": "2026-11-23T07:00:00+00:00",
+                                "channel": "sms",
+                                "contact_id": "5f0f5f7e-0a55-4b8e-9a9d-7b7f8c2d1e01",
+                                "state": "delivered",
+                                "reason": None,
+                                "updated_at": "2026-11-23T07:00:04+00:00",
+                                "held_for_quiet_hours": False,
+                                "address_points": [23657235],
+                            }
+                        ],
+                    },
                 }
             }
         }

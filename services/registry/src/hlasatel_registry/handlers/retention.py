@@ -58,13 +58,14 @@ async def _remove_unverified_contacts(
     session: AsyncSession, settings: Settings, cutoff: datetime, limit: int
 ) -> int:
     added = func.coalesce(ContactRow.created_at, SubscriberRow.created_at)
+    stale_owners = (
+        select(ContactRow.subscriber_id)
+        .join(SubscriberRow, ContactRow.subscriber_id == SubscriberRow.id)
+        .where(ContactRow.verified_at.is_(None), added < cutoff)
+    )
     owners = list(
         await session.scalars(
-            select(SubscriberRow)
-            .join(ContactRow, ContactRow.subscriber_id == SubscriberRow.id)
-            .where(ContactRow.verified_at.is_(None), added < cutoff)
-            .distinct()
-            .limit(limit)
+            select(SubscriberRow).where(SubscriberRow.id.in_(stale_owners)).limit(limit).with_for_update()
         )
     )
     count = 0
