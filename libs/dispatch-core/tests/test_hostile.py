@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from hlasatel_contracts import Channel, DeliveryState, Lane, SendSms
+from hlasatel_contracts import Channel, DeliveryState, SendSms
+from hlasatel_devstack.dispatching import common_fields
 from hlasatel_devstack.testing import sessions_on
 from hlasatel_dispatch import ledger
 from hlasatel_dispatch.dispatcher import Account, Dispatcher
@@ -58,17 +59,8 @@ async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncS
 
 
 def sms(text: str = "Voda", *, requested_at: datetime | None = None) -> SendSms:
-    return SendSms(
-        delivery_id=uuid4(),
-        message_id=uuid4(),
-        subscriber_id=uuid4(),
-        contact_id=uuid4(),
-        lane=Lane.BULK,
-        category="water",
-        requested_at=requested_at or datetime.now(UTC),
-        to="+420777000001",
-        text=text,
-    )
+    fields = common_fields(uuid4()) | ({"requested_at": requested_at} if requested_at else {})
+    return SendSms(**fields, to="+420777000001", text=text)
 
 
 class Bus:

@@ -1,13 +1,13 @@
 """Hostile answers to and from dispatch-sms: a gateway or a proxy answering 200 without JSON, and
 delivery reports with signatures that are no signatures."""
 
-from datetime import UTC, datetime
 from uuid import uuid4
 
 import httpx
 import pytest
 
-from hlasatel_contracts import Lane, SendSms
+from hlasatel_contracts import SendSms
+from hlasatel_devstack.dispatching import common_fields
 from hlasatel_dispatch.providers import PermanentProviderError
 from hlasatel_dispatch_sms.provider import TwilioSmsProvider
 from hlasatel_dispatch_sms.reports import signed_by
@@ -16,17 +16,7 @@ pytestmark = pytest.mark.hostile
 
 
 def request() -> SendSms:
-    return SendSms(
-        delivery_id=uuid4(),
-        message_id=uuid4(),
-        subscriber_id=uuid4(),
-        contact_id=uuid4(),
-        lane=Lane.BULK,
-        category="water",
-        requested_at=datetime.now(UTC),
-        to="+420777123456",
-        text="Odstávka vody",
-    )
+    return SendSms(**common_fields(uuid4()), to="+420777123456", text="Odstávka vody")
 
 
 async def test_a_200_that_is_not_json_fails_the_delivery_instead_of_raising() -> None:

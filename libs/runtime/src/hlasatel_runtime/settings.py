@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field, SecretStr, field_validator, model_validat
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from hlasatel_runtime.addresses import TrustedProxies
+from hlasatel_runtime.secrets import DEVELOPMENT_SECRET, KeyRing
 
 # what a production deployment may run with when it says so, each for a private network of its own
 InsecureDefault = Literal[
@@ -124,6 +125,27 @@ class ServiceSettings(BaseSettings):
                 f"allow it by name: {prefix}ALLOW_INSECURE={names}"
             )
         return self
+
+
+class SigningSettings(ServiceSettings):
+    """A service that signs and keys with a secret of its own: the current one, and the ones it replaced,
+    still accepted (comma-separated in ``*_PREVIOUS_SECRET_KEYS``)."""
+
+    secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET)
+    previous_secret_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
+
+    _split_previous = field_validator("previous_secret_keys", mode="before")(comma_separated)
+
+    def keys(self) -> KeyRing:
+        return KeyRing(
+            self.secret_key.get_secret_value(), [key.get_secret_value() for key in self.previous_secret_keys]
+        )
+
+    def development_defaults(self) -> list[DevelopmentDefault]:
+        found = super().development_defaults()
+        if self.secret_key.get_secret_value() == DEVELOPMENT_SECRET:
+            found.append(DevelopmentDefault("development_secret", "SECRET_KEY", "the development secret"))
+        return found
 
 
 def is_http(url: str | None) -> bool:

@@ -1,14 +1,13 @@
-from typing import Annotated
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
 
-from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import NoDecode, SettingsConfigDict
-
-from hlasatel_runtime.secrets import DEVELOPMENT_SECRET, KeyRing
-from hlasatel_runtime.settings import DevelopmentDefault, ServiceSettings, comma_separated, is_http
+from hlasatel_runtime.settings import DevelopmentDefault, SigningSettings, is_http
 
 
-class Settings(ServiceSettings):
-    """Environment variables start with COMPOSER_, e.g. COMPOSER_DATABASE_URL."""
+class Settings(SigningSettings):
+    """Environment variables start with COMPOSER_, e.g. COMPOSER_DATABASE_URL. The secret keys the contact's
+    hash inside delivery ids, so that an id in a log cannot be traced to a phone number; a message fanned
+    out with a replaced secret keeps its ids."""
 
     model_config = SettingsConfigDict(env_prefix="COMPOSER_", env_nested_delimiter="__", extra="ignore")
 
@@ -34,10 +33,6 @@ class Settings(ServiceSettings):
     redrive_after_s: float = 900.0
     redrive_max: int = 3
     redrive_poll_s: float = 30.0
-    # Keys the contact's hash inside delivery ids, so that an id in a log cannot be traced to a phone number.
-    # A replaced secret goes to previous_secret_keys: messages fanned out with it keep their ids.
-    secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET)
-    previous_secret_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
     # previews a key may ask for in a minute: a preview answers how many people a target holds
     previews_per_minute: int = Field(default=30, ge=1)
     # who was sent what (deliveries, households) is kept this long after a message went out; then counts
@@ -48,17 +43,8 @@ class Settings(ServiceSettings):
     # the largest request body (a message in five languages with HTML e-mails fits)
     max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
 
-    _split_previous = field_validator("previous_secret_keys", mode="before")(comma_separated)
-
-    def keys(self) -> KeyRing:
-        return KeyRing(
-            self.secret_key.get_secret_value(), [key.get_secret_value() for key in self.previous_secret_keys]
-        )
-
     def development_defaults(self) -> list[DevelopmentDefault]:
         found = super().development_defaults()
-        if self.secret_key.get_secret_value() == DEVELOPMENT_SECRET:
-            found.append(DevelopmentDefault("development_secret", "SECRET_KEY", "the development secret"))
         for setting, url in (
             ("PUBLIC_BASE_URL", self.public_base_url),
             ("UNSUBSCRIBE_BASE_URL", self.unsubscribe_base_url),

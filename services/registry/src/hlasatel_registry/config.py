@@ -3,22 +3,19 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
-from hlasatel_runtime.secrets import DEVELOPMENT_SECRET, KeyRing
-from hlasatel_runtime.settings import DevelopmentDefault, ServiceSettings, comma_separated, is_http
+from hlasatel_runtime.settings import DevelopmentDefault, SigningSettings, comma_separated, is_http
 
 
-class Settings(ServiceSettings):
-    """Environment variables start with REGISTRY_, e.g. REGISTRY_DATABASE_URL."""
+class Settings(SigningSettings):
+    """Environment variables start with REGISTRY_, e.g. REGISTRY_DATABASE_URL. The secret signs e-mail
+    verification and unsubscribe links and keys the hashes of codes, tokens and rate-limit keys; what a
+    replaced secret made stays valid."""
 
     model_config = SettingsConfigDict(env_prefix="REGISTRY_", env_nested_delimiter="__", extra="ignore")
 
     port: int = 8001
     database_url: str = "sqlite:///var/registry.db"
     public_url: str = "http://127.0.0.1:8001"
-    # Signs e-mail verification and unsubscribe links and keys the hashes of codes, tokens and rate-limit
-    # keys. A replaced secret goes to previous_secret_keys: what it made stays valid.
-    secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET)
-    previous_secret_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
     outbox_batch_size: int = 500
     outbox_idle_poll_s: float = 0.5
     code_ttl_s: int = 600
@@ -45,7 +42,6 @@ class Settings(ServiceSettings):
     # a registration's body is small: a few addresses and contacts
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
 
-    _split_previous = field_validator("previous_secret_keys", mode="before")(comma_separated)
     _split_regions = field_validator("allowed_phone_regions", mode="before")(comma_separated)
 
     @field_validator("allowed_phone_regions")
@@ -53,15 +49,8 @@ class Settings(ServiceSettings):
     def _regions_upper(cls, value: list[str]) -> list[str]:
         return [region.upper() for region in value]
 
-    def keys(self) -> KeyRing:
-        return KeyRing(
-            self.secret_key.get_secret_value(), [key.get_secret_value() for key in self.previous_secret_keys]
-        )
-
     def development_defaults(self) -> list[DevelopmentDefault]:
         found = super().development_defaults()
-        if self.secret_key.get_secret_value() == DEVELOPMENT_SECRET:
-            found.append(DevelopmentDefault("development_secret", "SECRET_KEY", "the development secret"))
         if is_http(self.public_url):
             found.append(DevelopmentDefault("http_public_url", "PUBLIC_URL", "citizens' links over http://"))
         return found

@@ -27,7 +27,7 @@ from hlasatel_registry.adapters.orm import (
 from hlasatel_registry.adapters.outbox import OutboxRelay
 from hlasatel_registry.config import Settings
 from hlasatel_registry.domain.gazetteer import AddressRecord
-from hlasatel_registry.handlers import subscribers, unsubscribe
+from hlasatel_registry.handlers import erasure, subscribers, unsubscribe
 from hlasatel_registry.handlers.common import NotAuthorized, NotFound
 from hlasatel_registry.schemas import SubscriberCreated, SubscriberUpdate
 
@@ -231,7 +231,7 @@ class TestGdpr:
         self, sessions: async_sessionmaker[AsyncSession], register: Register, settings: Settings
     ) -> None:
         created = await register(JANA)
-        exported = await subscribers.export_subscriber(
+        exported = await erasure.export_subscriber(
             sessions=sessions,
             settings=settings,
             history=ComposerHistory(base_url=None, key=None),
@@ -251,7 +251,7 @@ class TestGdpr:
         settings: Settings,
     ) -> None:
         created = await register(JANA)
-        await subscribers.erase_subscriber(
+        await erasure.erase_subscriber(
             sessions=sessions,
             relay=relay,
             settings=settings,

@@ -119,19 +119,22 @@ async def waiting_for_quiet_hours(session: AsyncSession, message_id: UUID) -> in
     return count or 0
 
 
+# what a report says of a household's address: the parts of its label
+_ADDRESS = (
+    IndexedPoint.district,
+    IndexedPoint.street,
+    IndexedPoint.building_kind,
+    IndexedPoint.building_number,
+    IndexedPoint.orientation_number,
+    IndexedPoint.orientation_letter,
+    IndexedPoint.postcode,
+)
+
+
 async def households(session: AsyncSession, message_id: UUID) -> list[Household]:
     """Per targeted address point: its address, the subscribers sent the message there, their deliveries
     in each state, and whether anyone there was reached (a provider accepted or delivered a message)."""
-    household = (
-        MessageHousehold.address_point_code,
-        IndexedPoint.district,
-        IndexedPoint.street,
-        IndexedPoint.building_kind,
-        IndexedPoint.building_number,
-        IndexedPoint.orientation_number,
-        IndexedPoint.orientation_letter,
-        IndexedPoint.postcode,
-    )
+    household = (MessageHousehold.address_point_code, *_ADDRESS)
     per_state = [
         func.sum(case((DeliveryRow.state == state.value, 1), else_=0)).label(state.value)
         for state in DeliveryState
@@ -170,13 +173,7 @@ async def kept_households(session: AsyncSession, message_id: UUID) -> list[Any]:
             HouseholdCount.deliveries,
             HouseholdCount.states,
             HouseholdCount.reached,
-            IndexedPoint.district,
-            IndexedPoint.street,
-            IndexedPoint.building_kind,
-            IndexedPoint.building_number,
-            IndexedPoint.orientation_number,
-            IndexedPoint.orientation_letter,
-            IndexedPoint.postcode,
+            *_ADDRESS,
         )
         .join(IndexedPoint, IndexedPoint.code == HouseholdCount.address_point_code, isouter=True)
         .where(HouseholdCount.message_id == message_id)

@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse
 
 from hlasatel_contracts.addresses import MAX_CODE
 from hlasatel_registry.container import Registry
-from hlasatel_registry.handlers import addresses, subscribers, verification
+from hlasatel_registry.handlers import addresses, erasure, subscribers, verification
 from hlasatel_registry.handlers.common import NotFound
 from hlasatel_registry.schemas import (
     AddressNotFound,
@@ -180,7 +180,7 @@ async def update_subscriber(
 @router.delete("/subscribers/{subscriber_id}", status_code=204, tags=["subscribers"], responses=_AUTH)
 async def erase_subscriber(subscriber_id: UUID, registry: RegistryDep, token: TokenDep) -> Response:
     """Erase everything held about the subscriber; the city's systems are told by a tombstone."""
-    await subscribers.erase_subscriber(
+    await erasure.erase_subscriber(
         sessions=registry.sessions,
         relay=registry.relay,
         settings=registry.settings,
@@ -198,7 +198,7 @@ async def erase_subscriber(subscriber_id: UUID, registry: RegistryDep, token: To
 async def export_subscriber(subscriber_id: UUID, registry: RegistryDep, token: TokenDep) -> dict[str, Any]:
     """Everything held about the subscriber, as JSON: the registry's records and the composer's delivery
     history."""
-    return await subscribers.export_subscriber(
+    return await erasure.export_subscriber(
         sessions=registry.sessions,
         settings=registry.settings,
         history=registry.history,

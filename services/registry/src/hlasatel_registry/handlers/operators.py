@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from hlasatel_registry.adapters import outbox
 from hlasatel_registry.adapters.orm import ContactRow, OperatorAuditRow, OperatorKeyRow, SubscriberRow
 from hlasatel_registry.handlers.common import NotAuthorized, NotFound, subscriber_read
-from hlasatel_registry.handlers.subscribers import erase
+from hlasatel_registry.handlers.erasure import erase
 from hlasatel_registry.schemas import ContactLookup, OperatorAuditRead, SubscriptionFound
 
 KEY_PREFIX = "hro_"

@@ -16,7 +16,7 @@ from hlasatel_registry.adapters.limits import forget_old_attempts
 from hlasatel_registry.adapters.orm import ConsentRow, ContactRow, SubscriberRow
 from hlasatel_registry.config import Settings
 from hlasatel_registry.handlers.common import announce
-from hlasatel_registry.handlers.subscribers import erase
+from hlasatel_registry.handlers.erasure import erase
 
 
 async def forget_unverified(
