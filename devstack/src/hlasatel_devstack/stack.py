@@ -10,6 +10,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -98,6 +99,14 @@ def service_environment(config: StackConfig, service: str) -> dict[str, str]:
     return env
 
 
+def _output(service: str, command: "subprocess.Popen[str]") -> str:
+    """What a console command printed, once it is done; its error output if it failed."""
+    out, err = command.communicate(timeout=120)
+    if command.returncode != 0:
+        raise RuntimeError(f"a command of {service} failed: {err.strip()}")
+    return out.strip()
+
+
 def console_script(name: str) -> str:
     """A console script installed beside the running interpreter."""
     return str(Path(sys.executable).with_name(name))
@@ -140,43 +149,57 @@ class Stack:
         )
         for port in (ports.sms_gateway, ports.fcm, ports.smtp):
             wait_for_port(port)
-        if "registry" in services and "composer" in services and self.config.registry_key is None:
-            self.config.registry_key = self.run_cli(
-                "composer", "create-key", "--name", "Registry (citizens' exports)", "--role", "registry"
-            )
+        if "composer" in services:
+            self.keys = self._dev_keys(services)
         for service in services:
             self.start_service(service)
         for service in services:
             self.wait_ready(service)
-        if "composer" in services:
-            self.keys = self._dev_keys()
 
-    def _dev_keys(self) -> dict[str, str]:
-        """One composer API key per role, and two utilities' (water, weather), made with the composer's
-        own command, in var/dev-keys.json."""
-        holders = {"editor": "Dev Editor", "approver": "Dev Approver", "admin": "Dev Admin"}
+    def _dev_keys(self, services: Sequence[str]) -> dict[str, str]:
+        """One composer API key per role, two utilities' (water, weather), the registry's own for exports
+        and, with a registry, an operator's key: made with the services' own commands before they start
+        (one process each, side by side: a command takes seconds to start), in var/dev-keys.json."""
         # the press office may send emergencies; of the utilities only the weather service, whose warnings
         # go to the whole city without an approver, as the city agreed with it
-        keys = {
-            role: self.run_cli("composer", "create-key", "--name", name, "--role", role, "--emergency")
-            for role, name in holders.items()
-        }
-        for holder, name, category, more in (
-            ("water", "Dev Water Company", "water", []),
-            ("weather", "Dev ČHMÚ", "weather", ["--emergency", "--whole-city"]),
-        ):
-            keys[holder] = self.run_cli(
-                "composer", "create-key", "--name", name, "--role", "utility",
-                "--categories", category, "--pre-approved", category, *more,
-            )  # fmt: skip
-        if "registry" in self.processes:
-            keys["registry_operator"] = self.run_cli(
-                "registry", "create-operator-key", "--name", "Dev Operator (front desk)"
-            )
+        wanted: dict[str, dict[str, Any]] = {
+            "editor": {"name": "Dev Editor", "role": "editor", "emergency": True},
+            "approver": {"name": "Dev Approver", "role": "approver", "emergency": True},
+            "admin": {"name": "Dev Admin", "role": "admin", "emergency": True},
+            "water": {"name": "Dev Water Company", "role": "utility", "categories": ["water"],
+                      "pre_approved": ["water"]},
+            "weather": {"name": "Dev ČHMÚ", "role": "utility", "categories": ["weather"],
+                        "pre_approved": ["weather"], "emergency": True, "whole_city": True},
+            "registry": {"name": "Registry (citizens' exports)", "role": "registry"},
+        }  # fmt: skip
+        spec = self.config.var_dir / "dev-keys-wanted.json"
+        spec.write_text(json.dumps(list(wanted.values())), encoding="utf-8")
+        composer = self._cli("composer", "create-keys", str(spec))
+        operator = (
+            self._cli("registry", "create-operator-key", "--name", "Dev Operator (front desk)")
+            if "registry" in services
+            else None
+        )
+        keys = dict(zip(wanted, json.loads(_output("composer", composer)), strict=True))
+        spec.unlink()
+        self.config.registry_key = keys.pop("registry")
+        if operator is not None:
+            keys["registry_operator"] = _output("registry", operator)
         path = self.config.var_dir / "dev-keys.json"
         path.write_text(json.dumps(keys, indent=2) + "\n", encoding="utf-8")
         path.chmod(0o600)
         return keys
+
+    def _cli(self, service: str, *args: str) -> subprocess.Popen[str]:
+        """One of a service's console commands, started with the stack's environment."""
+        return subprocess.Popen(
+            [console_script(service), *args],
+            env=os.environ | service_environment(self.config, service),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
 
     def start_service(self, service: str) -> None:
         self._spawn(service, [console_script(service), "serve"], service_environment(self.config, service))

@@ -1,7 +1,13 @@
-"""``composer serve`` and ``composer create-key --name NAME --role ROLE [--categories ...]``."""
+"""``composer serve``, ``composer create-key --name NAME --role ROLE [--categories ...]`` and
+``composer create-keys FILE``."""
 
 import argparse
 import asyncio
+import json
+import sys
+from pathlib import Path
+
+from pydantic import TypeAdapter
 
 from hlasatel_composer.adapters.orm import Base
 from hlasatel_composer.config import Settings
@@ -13,14 +19,18 @@ from hlasatel_runtime.logs import configure_logging
 from hlasatel_runtime.service import serve
 
 
-async def create_key(settings: Settings, *, data: ApiKeyCreate) -> str:
-    """A key made where there is no admin yet: the first admin's, or a deployment's own."""
+async def create_keys(settings: Settings, *, made: list[ApiKeyCreate]) -> list[str]:
+    """Keys made where there is no admin yet: the first admin's, or a deployment's own; in the order
+    given, in one transaction."""
     engine = build_engine(settings.database_url)
     try:
         async with engine.begin() as connection:
             await connection.run_sync(Base.metadata.create_all)
         async with session_factory(engine)() as session, session.begin():
-            return await bootstrap_key(session, name=data.name, role=data.role, scope=data.scope())
+            return [
+                await bootstrap_key(session, name=data.name, role=data.role, scope=data.scope())
+                for data in made
+            ]
     finally:
         await engine.dispose()
 
@@ -42,6 +52,10 @@ def main(argv: list[str] | None = None) -> None:
         help="its pre-approved alerts go out without an approver above the four-eyes threshold too",
     )
     maker.add_argument("--cap-senders", nargs="+", help="the CAP <sender> values it speaks for")
+    several = commands.add_parser(
+        "create-keys", help="make the keys a JSON file lists (each as POST /v1/keys takes it); print them"
+    )
+    several.add_argument("file", type=Path, help="a JSON list; '-' reads standard input")
     args = parser.parse_args(argv)
     settings = Settings()
     configure_logging("composer", settings.log_level)
@@ -49,6 +63,11 @@ def main(argv: list[str] | None = None) -> None:
         from hlasatel_composer.bootstrap import bootstrap
 
         serve(bootstrap(settings), settings)
+        return
+    if args.command == "create-keys":
+        text = sys.stdin.read() if str(args.file) == "-" else args.file.read_text(encoding="utf-8")
+        made = TypeAdapter(list[ApiKeyCreate]).validate_json(text)
+        print(json.dumps(asyncio.run(create_keys(settings, made=made))))
         return
     data = ApiKeyCreate(
         name=args.name,
@@ -60,4 +79,4 @@ def main(argv: list[str] | None = None) -> None:
         whole_city=args.whole_city,
         cap_senders=args.cap_senders,
     )
-    print(asyncio.run(create_key(settings, data=data)))
+    print(asyncio.run(create_keys(settings, made=[data]))[0])
