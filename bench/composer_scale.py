@@ -4,6 +4,7 @@ targets, fan a whole-city emergency out through the embedded broker, and compare
 import argparse
 import asyncio
 import contextlib
+import functools
 import itertools
 import os
 import platform
@@ -22,12 +23,13 @@ from publish_rate import aiokafka_send_batch  # the script's own folder is on sy
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from hlasatel_composer.adapters.fanout import FanOut
 from hlasatel_composer.adapters.index import apply_subscriber_events
 from hlasatel_composer.adapters.orm import Base, DeliveryRow
 from hlasatel_composer.adapters.publisher import BatchPublisher
-from hlasatel_composer.domain.access import Principal, Role
-from hlasatel_composer.handlers import messages
+from hlasatel_composer.adapters.uow import UnitOfWork
+from hlasatel_composer.domain.access import Principal, Role, Scope
+from hlasatel_composer.handlers import messages, preview
+from hlasatel_composer.handlers.fanout import FanOut
 from hlasatel_composer.schemas import MessageCreate, PreviewRequest
 from hlasatel_contracts import (
     AddressPoint,
@@ -45,8 +47,9 @@ from hlasatel_runtime.kafka import build_producer, ensure_topics
 from hlasatel_runtime.settings import KafkaSettings
 
 CSV = Path(__file__).resolve().parents[1] / "data/ruian/20231231_OB_563889_ADR.csv"
-EDITOR = Principal(key_id="b", name="bench", role=Role.EDITOR)
-APPROVER = Principal(key_id="a", name="bench approver", role=Role.APPROVER)
+# the press office's keys, which may send emergencies
+EDITOR = Principal(key_id="b", name="bench", role=Role.EDITOR, scope=Scope(emergency=True))
+APPROVER = Principal(key_id="a", name="bench approver", role=Role.APPROVER, scope=Scope(emergency=True))
 PREVIEWS = {
     "street Masarykova": {"streets": [{"name": "Masarykova"}]},
     "district Vratislavice": {"districts": ["Liberec XXX-Vratislavice nad Nisou"]},
@@ -106,7 +109,7 @@ async def previews(sessions: async_sessionmaker[AsyncSession], figures: Figures,
         samples = []
         for _ in range(rounds):
             started = time.perf_counter()
-            read = await messages.preview(
+            read = await preview.preview(
                 sessions=sessions,
                 principal=EDITOR,
                 request=PreviewRequest.model_validate({"target": target}),
@@ -147,11 +150,11 @@ async def fan_out(sessions: async_sessionmaker[AsyncSession], publish: FirstBatc
     """Draft, approve and fan out the whole-city emergency; returns how many deliveries were published."""
     fanning = FanOut(sessions=sessions, publish=publish, batch_size=1000, contact_secret="bench")
     data = MessageCreate.model_validate(EMERGENCY)
-    message_id = (await messages.create_message(sessions=sessions, principal=EDITOR, data=data)).id
+    work = functools.partial(UnitOfWork, sessions)
+    message_id = (await messages.create_message(uow=work, principal=EDITOR, data=data)).id
     started = time.perf_counter()
     await messages.approve_message(
-        sessions=sessions,
-        fan_out=fanning,
+        uow=work,
         principal=APPROVER,
         message_id=message_id,
         four_eyes_threshold=1000,

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from hlasatel_contracts import SUBSCRIBERS
+from hlasatel_contracts import MESSAGE_CANCELLATIONS, SUBSCRIBERS
 from hlasatel_devstack.bus import read_topics
 from hlasatel_devstack.demo import code_sent_to, verify_contacts
 from hlasatel_devstack.fakes.ledger import read_ledger
@@ -379,6 +379,24 @@ def test_a_change_committed_while_the_broker_is_down_arrives_after_a_crash(
         what="Eva's registration reached the composer after the registry's restart",
         timeout_s=90,
     )
+
+
+def test_a_cancellation_committed_while_the_broker_is_down_reaches_the_dispatchers_after_a_crash(
+    stack: Stack, composer: httpx.Client
+) -> None:
+    made = composer.post("/v1/messages", json={**MESSAGE, "severity": "info"}).json()
+    approved = composer.post(f"/v1/messages/{made['id']}/approve", headers=as_approver(stack))
+    assert approved.status_code == 200, approved.text
+    stack.broker.stop()
+    cancelled = composer.post(f"/v1/messages/{made['id']}/cancel", headers=as_approver(stack))
+    assert cancelled.status_code == 200, cancelled.text  # committed with its outbox row, not yet told
+    stack.stop_service("composer", signal.SIGKILL)  # dies before it could publish
+    stack.broker.start()  # an empty broker: the embedded one keeps nothing
+    stack.start_service("composer")
+    stack.wait_ready("composer")
+    bootstrap = f"127.0.0.1:{stack.config.ports.broker}"
+    told = asyncio.run(read_topics(bootstrap, [MESSAGE_CANCELLATIONS], quiet_s=5.0))
+    assert [json.loads(r.value)["message_id"] for r in told] == [made["id"]]
 
 
 def test_services_drain_on_sigterm_and_report_an_absent_broker(stack: Stack) -> None:

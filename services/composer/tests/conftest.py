@@ -9,22 +9,25 @@ from uuid import UUID, uuid4
 
 import httpx
 import pytest
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hlasatel_composer.adapters import access
-from hlasatel_composer.adapters.fanout import FanOut
 from hlasatel_composer.adapters.index import apply_subscriber_events
-from hlasatel_composer.adapters.orm import Base
+from hlasatel_composer.adapters.orm import Base, OutboxRow
 from hlasatel_composer.adapters.renderer import TemplateRenderer
+from hlasatel_composer.adapters.uow import UnitOfWork
 from hlasatel_composer.bootstrap import bootstrap
 from hlasatel_composer.config import Settings
 from hlasatel_composer.domain.access import Principal, Role, Scope
 from hlasatel_composer.domain.alerts import AlertEvent
 from hlasatel_composer.domain.targeting import Selection
 from hlasatel_composer.handlers import alerts, messages
+from hlasatel_composer.handlers.fanout import FanOut
 from hlasatel_composer.schemas import ApiKeyCreate, MessageCreate
 from hlasatel_contracts import (
     CATEGORIES,
+    MESSAGE_CANCELLATIONS,
     AddressPoint,
     AddressRole,
     Channel,
@@ -155,7 +158,6 @@ class Published:
 
     def __init__(self, fail_after: int | None = None) -> None:
         self.requests: list[DeliveryRequest] = []
-        self.cancellations: list[MessageCancelled] = []
         self.fail_after = fail_after
 
     async def __call__(self, requests: Sequence[DeliveryRequest]) -> None:
@@ -163,9 +165,6 @@ class Published:
             if self.fail_after is not None and len(self.requests) >= self.fail_after:
                 raise ConnectionError("broker went away")
             self.requests.append(request)
-
-    async def cancel(self, event: MessageCancelled) -> None:
-        self.cancellations.append(event)
 
     def subscribers(self) -> set[UUID]:
         return {r.subscriber_id for r in self.requests}
@@ -181,6 +180,17 @@ class Harness:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self.sessions = sessions
         self.published = Published()
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.sessions)
+
+    async def cancellations(self) -> list[MessageCancelled]:
+        """What the composer's outbox holds for the dispatchers: the cancellations it committed."""
+        async with self.sessions() as session:
+            rows = await session.scalars(
+                select(OutboxRow).where(OutboxRow.topic == MESSAGE_CANCELLATIONS).order_by(OutboxRow.id)
+            )
+            return [MessageCancelled.model_validate_json(row.payload) for row in rows]
 
     async def index(self, *events: SubscriberChanged | SubscriberErased) -> None:
         for start in range(0, len(events), 500):
@@ -205,14 +215,13 @@ class Harness:
                 **fields,
             }
         )
-        return (await messages.create_message(sessions=self.sessions, principal=author, data=data)).id
+        return (await messages.create_message(uow=self.uow, principal=author, data=data)).id
 
     async def approve(
         self, message_id: UUID, *, approver: Principal = APPROVER, threshold: int = 1000
     ) -> None:
         await messages.approve_message(
-            sessions=self.sessions,
-            fan_out=self.fan_out(),
+            uow=self.uow,
             principal=approver,
             message_id=message_id,
             four_eyes_threshold=threshold,
@@ -225,9 +234,7 @@ class Harness:
 
     def alert_deps(self, four_eyes_threshold: int = 1000) -> alerts.AlertDeps:
         return alerts.AlertDeps(
-            sessions=self.sessions,
-            wake_fan_out=lambda: None,
-            publish_cancellation=self.published.cancel,
+            uow=self.uow,
             renderer=RENDERER,
             four_eyes_threshold=four_eyes_threshold,
         )
@@ -283,8 +290,6 @@ async def api(database_url: str, harness: Harness) -> AsyncIterator[Api]:
     app = bootstrap(
         Settings(database_url=database_url, public_base_url="http://composer", allow_insecure=ON_LOOPBACK)
     )
-    # no broker in process: cancellations go where the harness's fake bus records them
-    app.state.composer.publish_cancellation = harness.published.cancel
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://composer") as client:
         yield Api(client, harness)

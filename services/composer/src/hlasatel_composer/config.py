@@ -14,8 +14,9 @@ class Settings(SigningSettings):
     port: int = 8000
     database_url: str = "sqlite:///var/composer.db"
     fanout_batch_size: int = 1000
-    # changelog records applied in one transaction
+    # changelog records applied in one transaction, and delivery statuses recorded in one
     index_batch_size: int = 500
+    status_batch_size: int = 500
     # a message to more subscribers than this, or to the whole city, needs an approver other than its author
     four_eyes_threshold: int = 1000
     fanout_idle_poll_s: float = 0.5

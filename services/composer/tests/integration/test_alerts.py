@@ -89,7 +89,7 @@ class TestApproval:
         await harness.fan_out_all()
         assert harness.published.requests == []
         queue = await messages.list_messages(
-            sessions=harness.sessions, principal=harness.approver, state=MessageState.DRAFT, limit=10
+            uow=harness.uow, principal=harness.approver, state=MessageState.DRAFT, limit=10
         )
         assert [m.id for m in queue] == [alert.current]
         await harness.approve(alert.current)
@@ -120,7 +120,7 @@ class TestTemplates:
             assert sms[person.subscriber_id].startswith(expected[language]), language
             assert "Masarykova" in sms[person.subscriber_id]
             assert "840 111 111" in sms[person.subscriber_id]
-        message = await messages.get_message(sessions=harness.sessions, message_id=alert.current)
+        message = await messages.get_message(uow=harness.uow, message_id=alert.current)
         assert (
             message.content.cs.email is not None
             and "oprava vodovodního řadu" in message.content.cs.email.text
@@ -168,7 +168,7 @@ class TestFollowUps:
         by_kind = await kinds(harness, updated)
         assert "released" not in by_kind
         assert await recipients(harness, by_kind["update"]) == masarykova
-        update = await messages.get_message(sessions=harness.sessions, message_id=by_kind["update"])
+        update = await messages.get_message(uow=harness.uow, message_id=by_kind["update"])
         assert update.content.cs.sms is not None and update.content.cs.sms.startswith("ZMĚNA")
 
     @pytest.mark.parametrize("msg_type", ["cancel", "all-clear"])

@@ -14,7 +14,7 @@ from hlasatel_composer.adapters import access
 from hlasatel_composer.adapters.orm import AuditRow, DeliveryRow
 from hlasatel_composer.domain.access import Forbidden, FourEyesRequired, Principal, Role
 from hlasatel_composer.domain.schedule import quiet_until
-from hlasatel_composer.handlers import keys, messages, reports
+from hlasatel_composer.handlers import keys, messages, reports, statuses
 from hlasatel_composer.handlers.common import InvalidTransition
 from hlasatel_composer.schemas import ApiKeyCreate, FollowUpCreate
 from hlasatel_contracts import AddressPoint, Channel, DeliveryState, DeliveryStatusChanged, QuietHours
@@ -43,7 +43,7 @@ class TestRolesAndFourEyes:
         with pytest.raises(FourEyesRequired, match="4 subscribers"):
             await harness.approve(message_id, approver=harness.approver, threshold=3)
         await harness.approve(message_id, approver=harness.second_approver, threshold=3)
-        message = await messages.get_message(sessions=harness.sessions, message_id=message_id)
+        message = await messages.get_message(uow=harness.uow, message_id=message_id)
         assert (message.state, message.author, message.approved_by) == (
             "approved",
             harness.approver.name,
@@ -97,7 +97,7 @@ class TestQuietHours:
         await harness.index(sleeping, awake)
         warning = await harness.send({"streets": [{"name": "Masarykova"}]})
         assert harness.published.subscribers() == {awake.subscriber_id}
-        shown = await messages.get_message(sessions=harness.sessions, message_id=warning)
+        shown = await messages.get_message(uow=harness.uow, message_id=warning)
         assert shown.waiting_for_quiet_hours == 1
         harness.published.requests.clear()
         await harness.send({"streets": [{"name": "Masarykova"}]}, severity="emergency")
@@ -147,7 +147,7 @@ class TestUpdatesAndCancellation:
         await harness.index(newcomer, changed)
         harness.published.requests.clear()
         update = await messages.create_follow_up(
-            sessions=harness.sessions,
+            uow=harness.uow,
             principal=harness.editor,
             message_id=original,
             data=FollowUpCreate.model_validate({"content": {"cs": {"sms": "Voda opět teče."}}}),
@@ -167,7 +167,7 @@ class TestUpdatesAndCancellation:
         draft = await harness.draft({"streets": [{"name": "Masarykova"}]})
         with pytest.raises(InvalidTransition):
             await messages.create_follow_up(
-                sessions=harness.sessions,
+                uow=harness.uow,
                 principal=harness.editor,
                 message_id=draft,
                 data=FollowUpCreate.model_validate({"content": {"cs": {"sms": "Oprava"}}}),
@@ -187,14 +187,13 @@ class TestUpdatesAndCancellation:
         await fan_out._next_batch(message_id)  # one batch out, the rest still to go
         sent_before = len(harness.published.requests)
         cancelled = await messages.cancel_message(
-            sessions=harness.sessions,
-            publish_cancellation=harness.published.cancel,
+            uow=harness.uow,
             principal=harness.approver,
             message_id=message_id,
         )
         await fan_out.fan_out(message_id)
         assert len(harness.published.requests) == sent_before < 9
-        assert [c.message_id for c in harness.published.cancellations] == [message_id]
+        assert [c.message_id for c in await harness.cancellations()] == [message_id]
         assert cancelled.state == "cancelled"
         async with harness.sessions() as session:
             states = {row.subscriber_id: row.state for row in await session.scalars(select(DeliveryRow))}
@@ -202,8 +201,7 @@ class TestUpdatesAndCancellation:
         assert states[sleeping.subscriber_id] == DeliveryState.CANCELLED.value
         with pytest.raises(Forbidden):
             await messages.cancel_message(
-                sessions=harness.sessions,
-                publish_cancellation=harness.published.cancel,
+                uow=harness.uow,
                 principal=harness.editor,
                 message_id=message_id,
             )
@@ -226,12 +224,12 @@ class TestReport:
             family[1].subscriber_id: DeliveryState.ACCEPTED,
         }
         for subscriber_id, state in outcomes.items():
-            await messages.apply_status(
+            await statuses.apply_status(
                 sessions=harness.sessions, status=_status(by_subscriber[subscriber_id], state)
             )
         # the dispatcher will try this one again: not counted as failed
         retried = _status(by_subscriber[family[2].subscriber_id], DeliveryState.FAILED, retryable=True)
-        await messages.apply_status(sessions=harness.sessions, status=retried)
+        await statuses.apply_status(sessions=harness.sessions, status=retried)
         report = await reports.report(
             sessions=harness.sessions, principal=harness.editor, message_id=message_id
         )

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from hlasatel_composer.adapters.orm import DeliveryRow
-from hlasatel_composer.handlers import messages
+from hlasatel_composer.handlers import messages, statuses
 from hlasatel_contracts import (
     AddressPoint,
     AddressRole,
@@ -84,7 +84,7 @@ class TestFanOut:
         assert len(harness.published.requests) == 12
         assert harness.published.subscribers() == {s.subscriber_id for s in [*on_street, two_houses]}
         assert {r.channel for r in harness.published.requests} == {Channel.SMS, Channel.PUSH}
-        message = await messages.get_message(sessions=harness.sessions, message_id=message_id)
+        message = await messages.get_message(uow=harness.uow, message_id=message_id)
         assert message.state == "done"
         assert message.deliveries == {"sms": {"queued": 6}, "push": {"queued": 6}}
 
@@ -133,8 +133,8 @@ class TestStatuses:
         message_id = await harness.send({"address_points": [addresses["Masarykova"][0].code]})
         sms = next(r for r in harness.published.requests if r.channel is Channel.SMS)
         for state in (DeliveryState.ACCEPTED, DeliveryState.DELIVERED, DeliveryState.ACCEPTED):
-            await messages.apply_status(sessions=harness.sessions, status=status_of(sms, state))
-        message = await messages.get_message(sessions=harness.sessions, message_id=message_id)
+            await statuses.apply_status(sessions=harness.sessions, status=status_of(sms, state))
+        message = await messages.get_message(uow=harness.uow, message_id=message_id)
         assert message.deliveries == {"sms": {"delivered": 1}, "push": {"queued": 1}}
         assert message.recipients == 1
 
@@ -147,12 +147,12 @@ class TestStatuses:
         async def dispatcher_at_once(requests: list[DeliveryRequest]) -> None:
             # a dispatcher so fast that its status comes back before the fan-out has finished publishing
             for request in requests:
-                await messages.apply_status(
+                await statuses.apply_status(
                     sessions=harness.sessions, status=status_of(request, DeliveryState.ACCEPTED)
                 )
 
         await harness.fan_out(dispatcher_at_once).fan_out(message_id)
-        message = await messages.get_message(sessions=harness.sessions, message_id=message_id)
+        message = await messages.get_message(uow=harness.uow, message_id=message_id)
         assert message.deliveries == {"sms": {"accepted": 3}, "push": {"accepted": 3}}
 
 
@@ -199,7 +199,7 @@ class TestOnePersonOnce:
             message_id = await harness.send({"streets": [{"name": "Masarykova"}]}, batch_size=batch_size)
             sms = [r for r in harness.published.requests if r.channel is Channel.SMS]
             assert len(sms) == 1, "the phone's SMS is published once, not once per subscription"
-            message = await messages.get_message(sessions=harness.sessions, message_id=message_id)
+            message = await messages.get_message(uow=harness.uow, message_id=message_id)
             assert message.deliveries["sms"] == {"queued": 1} and message.deliveries["push"] == {"queued": 2}
 
     async def test_a_subscriber_at_several_targeted_houses_gets_one_message_per_channel(

@@ -382,7 +382,7 @@ class TestErasureAndRetention:
     async def test_after_the_retention_period_only_counts_are_left(
         self, api: Any, addresses: Addresses
     ) -> None:
-        from hlasatel_composer.adapters.retention import Retention
+        from hlasatel_composer.handlers.retention import Retention
 
         await api.harness.index(*(api.harness.subscriber(p) for p in addresses["Masarykova"][:2]))
         message_id = await api.harness.send(MASARYKOVA)
@@ -407,7 +407,7 @@ class TestErasureAndRetention:
     async def test_a_message_younger_than_the_period_is_kept_whole(
         self, harness: Any, addresses: Addresses
     ) -> None:
-        from hlasatel_composer.adapters.retention import Retention
+        from hlasatel_composer.handlers.retention import Retention
 
         await harness.index(harness.subscriber(addresses["Masarykova"][0]))
         await harness.send(MASARYKOVA)
@@ -418,8 +418,8 @@ class TestSecretRotation:
     async def test_a_message_fanned_out_before_the_secret_was_replaced_keeps_its_delivery_ids(
         self, harness: Any, addresses: Addresses
     ) -> None:
-        from hlasatel_composer.adapters.fanout import FanOut
-        from hlasatel_composer.adapters.redrive import Redrive
+        from hlasatel_composer.handlers.fanout import FanOut
+        from hlasatel_composer.handlers.redrive import Redrive
         from hlasatel_runtime.secrets import KeyRing
 
         await harness.index(*(harness.subscriber(p) for p in addresses["Masarykova"][:2]))
@@ -479,12 +479,7 @@ class TestTemplatesHaveATimeLimit:
                 )
             )
         renderer = TemplateRenderer(timeout_s=0.5)
-        deps = alerts.AlertDeps(
-            sessions=harness.sessions,
-            wake_fan_out=lambda: None,
-            publish_cancellation=harness.published.cancel,
-            renderer=renderer,
-        )
+        deps = alerts.AlertDeps(uow=harness.uow, renderer=renderer)
         event = AlertEvent.model_validate(
             {
                 "event_id": "E9",

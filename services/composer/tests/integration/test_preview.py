@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from hlasatel_composer.handlers import messages
+from hlasatel_composer.handlers import preview
 from hlasatel_composer.schemas import PreviewRequest
 from hlasatel_contracts import AddressPoint
 
@@ -48,7 +48,7 @@ class TestPreviewAgainstTheGazetteer:
         for target, keep in cases:
             chosen = [(i, r) for i, r in rows if keep(r)]
             water = [(i, r) for i, r in chosen if i % 3 != 0]
-            everyone = await messages.preview(
+            everyone = await preview.preview(
                 sessions=harness.sessions,
                 principal=harness.editor,
                 request=preview_request(target),
@@ -57,7 +57,7 @@ class TestPreviewAgainstTheGazetteer:
             )
             assert (everyone.address_points, everyone.subscribers) == (len(chosen), len(chosen)), target
             assert everyone.deliveries == {"email": 0, "push": len(water), "sms": len(chosen)}
-            only_water = await messages.preview(
+            only_water = await preview.preview(
                 sessions=harness.sessions,
                 principal=harness.editor,
                 request=preview_request(target, category="water"),
@@ -78,7 +78,7 @@ class TestPreviewOfTheMessage:
         return house
 
     async def preview(self, harness: Any, house: AddressPoint, **fields: Any) -> Any:
-        return await messages.preview(
+        return await preview.preview(
             sessions=harness.sessions,
             principal=harness.editor,
             request=preview_request({"address_points": [house.code]}, **fields),
@@ -112,7 +112,7 @@ class TestPreviewOfTheMessage:
         assert shown.deliveries == {"push": 1}
 
     async def test_unknown_names_are_pointed_out(self, harness: Any, one_house: Any) -> None:
-        shown = await messages.preview(
+        shown = await preview.preview(
             sessions=harness.sessions,
             principal=harness.editor,
             request=preview_request(

@@ -4,8 +4,8 @@ dispatcher reports on them or the composer gives up and reports them failed."""
 from datetime import UTC, datetime
 from typing import Any
 
-from hlasatel_composer.adapters.redrive import Redrive
-from hlasatel_composer.handlers import messages
+from hlasatel_composer.handlers import messages, statuses
+from hlasatel_composer.handlers.redrive import Redrive
 from hlasatel_contracts import AddressPoint, DeliveryState, DeliveryStatusChanged
 
 Addresses = dict[str, list[AddressPoint]]
@@ -44,7 +44,7 @@ class TestRedrive:
         assert same(again.requests) == same(lost)
         # a dispatcher reports on one: it is not sent again
         reported = lost[0]
-        await messages.apply_status(
+        await statuses.apply_status(
             sessions=harness.sessions,
             status=DeliveryStatusChanged(
                 delivery_id=reported.delivery_id,
@@ -68,7 +68,7 @@ class TestRedrive:
         worker = redrive(harness, bus(harness), max_redrives=1)
         assert await worker.redrive() == 1
         assert await worker.redrive() == 1
-        message = await messages.get_message(sessions=harness.sessions, message_id=message_id)
+        message = await messages.get_message(uow=harness.uow, message_id=message_id)
         assert message.deliveries == {"sms": {"failed": 1}}
         assert await worker.redrive() == 0
 
@@ -76,8 +76,7 @@ class TestRedrive:
         await harness.index(harness.subscriber(addresses["Masarykova"][0]))
         message_id = await harness.send({"streets": [{"name": "Masarykova"}]})
         await messages.cancel_message(
-            sessions=harness.sessions,
-            publish_cancellation=harness.published.cancel,
+            uow=harness.uow,
             principal=harness.approver,
             message_id=message_id,
         )

@@ -10,6 +10,7 @@ from sqlalchemy import JSON, BigInteger, Boolean, Float, Index, Integer, MetaDat
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from hlasatel_runtime.database import UtcDateTime
+from hlasatel_runtime.outbox import OutboxColumns
 
 
 class Base(DeclarativeBase):
@@ -288,3 +289,7 @@ class HouseholdCount(Base):
     deliveries: Mapped[int] = mapped_column(Integer)
     states: Mapped[dict[str, int]] = mapped_column(JSON)
     reached: Mapped[bool] = mapped_column(Boolean)
+
+
+class OutboxRow(OutboxColumns, Base):
+    """What the composer tells the bus outside the fan-out (cancellations), committed with the change."""

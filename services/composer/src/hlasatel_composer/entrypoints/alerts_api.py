@@ -174,7 +174,7 @@ async def public_cap(message_id: UUID, composer: ComposerDep) -> Response:
 @router.get("/alerts/{event_id}", tags=["alerts"], responses={404: {"description": "No such alert"}})
 async def get_alert(event_id: str, composer: ComposerDep, principal: PrincipalDep) -> AlertRead:
     """An alert of this key by its event id, with its messages (utility)."""
-    return await alerts.get_alert(sessions=composer.sessions, principal=principal, event_id=event_id)
+    return await alerts.get_alert(uow=composer.uow, principal=principal, event_id=event_id)
 
 
 @router.get("/templates", tags=["templates"])

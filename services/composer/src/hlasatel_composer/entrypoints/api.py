@@ -8,7 +8,7 @@ from fastapi.responses import PlainTextResponse
 
 from hlasatel_composer.domain.messages import MessageState
 from hlasatel_composer.entrypoints.deps import ComposerDep, PrincipalDep
-from hlasatel_composer.handlers import history, keys, messages, reports
+from hlasatel_composer.handlers import history, keys, messages, preview, reports
 from hlasatel_composer.schemas import (
     ApiKeyCreate,
     ApiKeyCreated,
@@ -34,7 +34,7 @@ router = APIRouter(prefix="/v1", responses=_REFUSALS)
 @router.post("/messages", status_code=status.HTTP_201_CREATED, tags=["messages"])
 async def create_message(data: MessageCreate, composer: ComposerDep, principal: PrincipalDep) -> MessageRead:
     """Write a draft: content per channel and language, severity, category, target (editor)."""
-    return await messages.create_message(sessions=composer.sessions, principal=principal, data=data)
+    return await messages.create_message(uow=composer.uow, principal=principal, data=data)
 
 
 @router.post(
@@ -46,8 +46,7 @@ async def approve_message(message_id: UUID, composer: ComposerDep, principal: Pr
     """Approve a draft; its deliveries start going out at once, or at its send_at (approver; a large
     message or one to the whole city needs an approver other than its author)."""
     return await messages.approve_message(
-        sessions=composer.sessions,
-        fan_out=composer.fan_out,
+        uow=composer.uow,
         principal=principal,
         message_id=message_id,
         four_eyes_threshold=composer.settings.four_eyes_threshold,
@@ -62,8 +61,7 @@ async def approve_message(message_id: UUID, composer: ComposerDep, principal: Pr
 async def cancel_message(message_id: UUID, composer: ComposerDep, principal: PrincipalDep) -> MessageRead:
     """Stop a message: nothing not yet handed to a provider goes out (approver)."""
     return await messages.cancel_message(
-        sessions=composer.sessions,
-        publish_cancellation=composer.publish_cancellation,
+        uow=composer.uow,
         principal=principal,
         message_id=message_id,
     )
@@ -80,7 +78,7 @@ async def create_follow_up(
 ) -> MessageRead:
     """Draft an update or an all-clear that reaches exactly the recipients of this message (editor)."""
     return await messages.create_follow_up(
-        sessions=composer.sessions, principal=principal, message_id=message_id, data=data
+        uow=composer.uow, principal=principal, message_id=message_id, data=data
     )
 
 
@@ -92,16 +90,14 @@ async def list_messages(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[MessageRead]:
     """The newest messages first, optionally in one state (editor)."""
-    return await messages.list_messages(
-        sessions=composer.sessions, principal=principal, state=state, limit=limit
-    )
+    return await messages.list_messages(uow=composer.uow, principal=principal, state=state, limit=limit)
 
 
 @router.get("/messages/{message_id}", tags=["messages"], responses=_NOT_FOUND)
 async def get_message(message_id: UUID, composer: ComposerDep, principal: PrincipalDep) -> MessageRead:
     """The message with its deliveries counted per channel and state (a utility: the messages of its own
     alerts; the press office: those within its key's categories and area)."""
-    return await messages.get_message(sessions=composer.sessions, message_id=message_id, principal=principal)
+    return await messages.get_message(uow=composer.uow, message_id=message_id, principal=principal)
 
 
 @router.get("/messages/{message_id}/report", tags=["reports"], responses=_NOT_FOUND)
@@ -136,7 +132,7 @@ async def get_report_csv(
 async def preview_target(data: PreviewRequest, composer: ComposerDep, principal: PrincipalDep) -> PreviewRead:
     """How many address points, subscribers and deliveries per channel a target hits, its streets, and
     the SMS's length and segments per language."""
-    return await messages.preview(
+    return await preview.preview(
         sessions=composer.sessions,
         principal=principal,
         request=data,

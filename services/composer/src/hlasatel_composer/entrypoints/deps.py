@@ -7,7 +7,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from hlasatel_composer.adapters import access
-from hlasatel_composer.bootstrap import Composer
+from hlasatel_composer.container import Composer
 from hlasatel_composer.domain.access import Principal
 from hlasatel_runtime.errors import SafeError
 

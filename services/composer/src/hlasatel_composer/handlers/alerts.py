@@ -16,14 +16,14 @@ from uuid import UUID, uuid4
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from hlasatel_composer.adapters import access, reports
 from hlasatel_composer.adapters import alerts as store
-from hlasatel_composer.adapters.fanout import audience_of
+from hlasatel_composer.adapters import reports
 from hlasatel_composer.adapters.orm import AlertRow, MessageRow
 from hlasatel_composer.adapters.recipients import resolve_target
 from hlasatel_composer.adapters.renderer import TemplateRenderer
+from hlasatel_composer.adapters.uow import UnitOfWork, UnitOfWorkFactory, row_of
 from hlasatel_composer.domain.access import (
     Principal,
     Role,
@@ -33,6 +33,7 @@ from hlasatel_composer.domain.access import (
     needs_second_pair_of_eyes,
     require,
 )
+from hlasatel_composer.domain.alert import Alert, FollowUp, Made
 from hlasatel_composer.domain.alerts import (
     AlertConflict,
     AlertEvent,
@@ -42,22 +43,24 @@ from hlasatel_composer.domain.alerts import (
     outage_facts,
     places,
 )
-from hlasatel_composer.domain.messages import Content, MessageState, Severity
+from hlasatel_composer.domain.message import Message, MessageNotFound
+from hlasatel_composer.domain.messages import MessageState, Severity
 from hlasatel_composer.domain.targeting import Target
 from hlasatel_composer.domain.templates import AlertKind, Facts
-from hlasatel_composer.handlers.common import MessageNotFound
-from hlasatel_composer.handlers.messages import PublishCancellation, mark_approved, stop
+from hlasatel_composer.handlers.messages import stop
+from hlasatel_composer.handlers.planning import audience_of
 from hlasatel_composer.schemas import AlertMessageRead, AlertRead
 from hlasatel_contracts import Language
 
 T = TypeVar("T")
 
 
+Chained = Message
+
+
 @dataclass(frozen=True)
 class AlertDeps:
-    sessions: async_sessionmaker[AsyncSession]
-    wake_fan_out: Callable[[], None]
-    publish_cancellation: PublishCancellation
+    uow: UnitOfWorkFactory
     renderer: TemplateRenderer
     four_eyes_threshold: int = 1000
 
@@ -87,7 +90,8 @@ async def once_more_after_a_race(attempt: Callable[[], Awaitable[T]]) -> T:
 
 
 async def _receive_event(deps: AlertDeps, principal: Principal, event: AlertEvent) -> tuple[AlertRead, bool]:
-    async with deps.sessions() as session, session.begin():
+    async with deps.uow() as work:
+        session = work.session
         alert = await store.find_alert(session, sender=json_sender(principal), refs=[event.event_id])
         if event.msg_type is MsgType.ALERT:
             if alert is not None:
@@ -101,16 +105,15 @@ async def _receive_event(deps: AlertDeps, principal: Principal, event: AlertEven
             await store.remember_ref(
                 session, sender=json_sender(principal), ref=event.event_id, alert_id=alert.id
             )
-            drafted = [await _outage(session, deps, alert, principal, event, AlertKind.ALERT)]
+            drafted = [await _outage(work, deps, alert, principal, event, AlertKind.ALERT)]
         else:
             alert = _active(alert, event)
             if event.category != alert.category:
                 raise AlertConflict(f"alert {event.event_id} is about {alert.category}, not {event.category}")
-            drafted = await _follow_up(session, deps, alert, principal, event)
-        sent_now = await approve_if_pre_approved(session, deps, principal, alert.category, drafted)
+            drafted = await _follow_up(work, deps, alert, principal, event)
+        await approve_if_pre_approved(work, deps, principal, alert.category, drafted)
         read = await alert_read(session, alert)
-    if sent_now:
-        deps.wake_fan_out()
+        await work.commit()
     return read, True
 
 
@@ -134,37 +137,36 @@ def _new_alert(principal: Principal, event: AlertEvent) -> AlertRow:
 def _active(alert: AlertRow | None, event: AlertEvent) -> AlertRow:
     if alert is None:
         raise AlertConflict(f"there is no alert {event.event_id} to {event.msg_type.value}")
-    if alert.state != AlertState.ACTIVE:
-        raise AlertConflict(f"alert {event.event_id} has ended; nothing can follow it")
+    Alert(alert).check_active("follow")
     return alert
 
 
 async def _follow_up(
-    session: AsyncSession, deps: AlertDeps, alert: AlertRow, principal: Principal, event: AlertEvent
-) -> list[MessageRow]:
+    work: UnitOfWork, deps: AlertDeps, alert: AlertRow, principal: Principal, event: AlertEvent
+) -> list[Chained]:
     previous = event_of(alert.event)
     told = _told(previous, principal)
     if event.msg_type is not MsgType.UPDATE:
         kind = AlertKind.CANCEL if event.msg_type is MsgType.CANCEL else AlertKind.ALL_CLEAR
-        return await end(session, deps, alert, principal, kind=kind, told=told, severity=previous.severity)
+        return await end(work, deps, alert, principal, kind=kind, told=told, severity=previous.severity)
     merged = event.merged_into(previous)
     check_emergency(principal, merged.severity.value)
     alert.event, alert.digest = merged.model_dump(mode="json"), merged.digest()
     return await update(
-        session,
+        work,
         deps,
         alert,
         principal,
         told=told,
         severity=previous.severity,
         same_area=merged.addresses == previous.addresses,
-        fresh=lambda: _outage(session, deps, alert, principal, merged, AlertKind.ALERT),
-        updated=lambda: _outage(session, deps, alert, principal, merged, AlertKind.UPDATE),
+        fresh=lambda: _outage(work, deps, alert, principal, merged, AlertKind.ALERT),
+        updated=lambda: _outage(work, deps, alert, principal, merged, AlertKind.UPDATE),
     )
 
 
 async def update(
-    session: AsyncSession,
+    work: UnitOfWork,
     deps: AlertDeps,
     alert: AlertRow,
     principal: Principal,
@@ -172,29 +174,30 @@ async def update(
     told: dict[Language, Facts],
     severity: Severity,
     same_area: bool,
-    fresh: Callable[[], Awaitable[MessageRow]],
-    updated: Callable[[], Awaitable[MessageRow]],
-) -> list[MessageRow]:
-    """The alert as it is now: to the new area, and, when the area changed, a released word to those the
-    current message reached outside it. A current message still in the queue has told nobody: it is
-    replaced by a `fresh` one."""
-    current = await current_message(session, alert)
-    alert.updated_at = datetime.now(UTC)
-    if current.state == MessageState.DRAFT:
-        await stop(session, current, actor=principal, publish_cancellation=deps.publish_cancellation)
-        return [await fresh()]
-    made = await updated()
-    if same_area:
-        return [made]
-    released = await to_current(
-        session, deps, alert, principal, AlertKind.RELEASED, told, severity=severity, current=current
-    )
-    released.unless_at = made.id
-    return [made, released]
+    fresh: Callable[[], Awaitable[Chained]],
+    updated: Callable[[], Awaitable[Chained]],
+) -> list[Chained]:
+    """The alert as it is now (`domain.alert.Alert.update` decides what that takes)."""
+    current = await current_message(work, alert)
+    plan = Alert(alert).update(current, same_area=same_area, at=datetime.now(UTC))
+    await _apply(work, current, plan, principal)
+    made: list[Chained] = []
+    for what in plan.make:
+        if what is Made.FRESH:
+            made.append(await fresh())
+        elif what is Made.UPDATE:
+            made.append(await updated())
+        else:
+            released = await to_current(
+                work, deps, alert, principal, AlertKind.RELEASED, told, severity=severity, current=current
+            )
+            released.record.unless_at = made[0].id
+            made.append(released)
+    return made
 
 
 async def end(
-    session: AsyncSession,
+    work: UnitOfWork,
     deps: AlertDeps,
     alert: AlertRow,
     principal: Principal,
@@ -202,46 +205,49 @@ async def end(
     kind: AlertKind,
     told: dict[Language, Facts],
     severity: Severity,
-) -> list[MessageRow]:
-    """Cancel or all-clear to exactly the current message's recipients; a cancel also stops its fan-out.
-    A current message still in the queue is withdrawn and nobody is told anything."""
-    current = await current_message(session, alert)
-    alert.state, alert.updated_at = AlertState.ENDED.value, datetime.now(UTC)
-    if current.state == MessageState.DRAFT:
-        await stop(session, current, actor=principal, publish_cancellation=deps.publish_cancellation)
-        return []
-    if kind is AlertKind.CANCEL and current.state not in (MessageState.DONE, MessageState.CANCELLED):
-        await stop(session, current, actor=principal, publish_cancellation=deps.publish_cancellation)
-    return [await to_current(session, deps, alert, principal, kind, told, severity=severity, current=current)]
+) -> list[Chained]:
+    """Cancel or all-clear (`domain.alert.Alert.end` decides what that takes)."""
+    current = await current_message(work, alert)
+    plan = Alert(alert).end(current, cancel=kind is AlertKind.CANCEL, at=datetime.now(UTC))
+    await _apply(work, current, plan, principal)
+    return [
+        await to_current(work, deps, alert, principal, kind, told, severity=severity, current=current)
+        for _ in plan.make
+    ]
 
 
-async def current_message(session: AsyncSession, alert: AlertRow) -> MessageRow:
+async def _apply(work: UnitOfWork, current: Chained, plan: FollowUp, principal: Principal) -> None:
+    if plan.withdraw_current or plan.stop_current:
+        await stop(work, current, actor=principal)
+
+
+async def current_message(work: UnitOfWork, alert: AlertRow) -> Chained:
     assert alert.current is not None
-    row = await session.get(MessageRow, alert.current, with_for_update=True)
-    if row is None:
+    message = await work.messages.get(alert.current)
+    if message is None:
         raise MessageNotFound(f"the current message of alert {alert.event_id} is gone")
-    return row
+    return message
 
 
 async def _outage(
-    session: AsyncSession,
+    work: UnitOfWork,
     deps: AlertDeps,
     alert: AlertRow,
     principal: Principal,
     event: AlertEvent,
     kind: AlertKind,
-) -> MessageRow:
+) -> Chained:
     """An alert or an update: to the event's addresses, within the key's area."""
     assert event.addresses is not None
     message_id = uuid4()
     target = event.addresses.target()
-    points = await resolve_target(session, target=target, into=message_id)
+    points = await resolve_target(work.session, target=target, into=message_id)
     await asyncio.to_thread(check_area, principal, points)
     facts = outage_facts(
         event, sender=principal.name, where=places(event.addresses, store.street_names(points))
     )
-    row = await message(
-        session,
+    made = await message(
+        work,
         deps,
         alert,
         principal,
@@ -253,12 +259,12 @@ async def _outage(
         # an outage message not delivered before the outage ends is of no use to anyone
         expires_at=event.end,
     )
-    alert.current = row.id
-    return row
+    Alert(alert).now_told_by(made.id)
+    return made
 
 
 async def to_current(
-    session: AsyncSession,
+    work: UnitOfWork,
     deps: AlertDeps,
     alert: AlertRow,
     principal: Principal,
@@ -266,14 +272,13 @@ async def to_current(
     facts: dict[Language, Facts],
     *,
     severity: Severity,
-    current: MessageRow,
-) -> MessageRow:
+    current: Chained,
+) -> Chained:
     """A released, cancel or all-clear message: to whoever the current message reached."""
-    row = await message(
-        session, deps, alert, principal, kind, facts, severity=severity, message_id=uuid4(), target=None
-    )
-    row.follows = current.id
-    return row
+    return await message(
+        work, deps, alert, principal, kind, facts, severity=severity, message_id=uuid4(), target=None,
+        follows=current.id,
+    )  # fmt: skip
 
 
 def _told(event: AlertEvent, principal: Principal) -> dict[Language, Facts]:
@@ -283,7 +288,7 @@ def _told(event: AlertEvent, principal: Principal) -> dict[Language, Facts]:
 
 
 async def message(
-    session: AsyncSession,
+    work: UnitOfWork,
     deps: AlertDeps,
     alert: AlertRow,
     principal: Principal,
@@ -295,56 +300,23 @@ async def message(
     target: Target | None,
     expires_at: datetime | None = None,
     cap: dict[str, Any] | None = None,
-) -> MessageRow:
+    follows: UUID | None = None,
+) -> Chained:
     """A message of the alert's chain, rendered by the city's templates, as a draft."""
-    chosen = await store.templates(session)
+    chosen = await store.templates(work.session)
     content = await deps.renderer.render_content(
         {language: texts[kind] for language, texts in chosen.items()}, facts, kind=kind
     )
-    row = new_message(
-        message_id=message_id,
-        alert=alert,
-        kind=kind,
-        author=principal,
-        content=content,
-        severity=severity,
-        target=target,
-        expires_at=expires_at,
-        cap=cap,
-    )
-    session.add(row)
-    await access.audit(
-        session,
-        actor=principal,
-        action=f"alert.{kind.value}",
-        message_id=row.id,
-        detail={"alert": str(alert.id), "event_id": alert.event_id},
-    )
-    return row
-
-
-def new_message(
-    *,
-    message_id: UUID,
-    alert: AlertRow,
-    kind: AlertKind,
-    author: Principal,
-    content: Content,
-    severity: Severity,
-    target: Target | None,
-    expires_at: datetime | None = None,
-    cap: dict[str, Any] | None = None,
-) -> MessageRow:
-    return MessageRow(
+    made = work.messages.add(
         id=message_id,
-        state=MessageState.DRAFT.value,
         severity=severity.value,
         category=alert.category,
         content=content.model_dump(mode="json", exclude_none=True),
         target=target.model_dump(mode="json", exclude_defaults=True) if target else None,
+        follows=follows,
         sms_transliterate=False,
-        author=author.name,
-        author_key_id=author.key_id,
+        author=principal.name,
+        author_key_id=principal.key_id,
         created_at=datetime.now(UTC),
         expires_at=expires_at,
         alert_id=alert.id,
@@ -352,44 +324,52 @@ def new_message(
         public=True,
         cap=cap,
     )
+    await work.audit(
+        actor=principal,
+        action=f"alert.{kind.value}",
+        message_id=made.id,
+        detail={"alert": str(alert.id), "event_id": alert.event_id},
+    )
+    return made
 
 
 async def approve_if_pre_approved(
-    session: AsyncSession, deps: AlertDeps, principal: Principal, category: str, drafted: list[MessageRow]
+    work: UnitOfWork, deps: AlertDeps, principal: Principal, category: str, drafted: list[Chained]
 ) -> bool:
     """Send at once what the city has pre-approved for this key; returns whether anything was approved.
 
     Not when any of them reaches more subscribers than four eyes' threshold, or the whole city, unless the
-    key may do so: those wait for an approver, like any large message."""
+    key may do so: those wait for an approver, like any large message. The city's pre-approval is the
+    second pair of eyes for the rest."""
     if category not in principal.scope.pre_approved or not drafted:
         return False
-    if not principal.scope.whole_city:
-        for row in drafted:
-            await session.flush()
-            reach = await reports.measure_reach(
-                session, audience=audience_of(row), channels=Content.model_validate(row.content).channels()
+    await work.session.flush()
+    for made in drafted:
+        reach = await reports.measure_reach(
+            work.session, audience=audience_of(row_of(made)), channels=made.content.channels()
+        )
+        large = needs_second_pair_of_eyes(
+            subscribers=reach.subscribers,
+            whole_city=made.reaches_whole_city(),
+            threshold=deps.four_eyes_threshold,
+        )
+        if large and not principal.scope.whole_city:
+            await work.audit(
+                actor=principal,
+                action="alert.awaiting_approval",
+                message_id=made.id,
+                target_size=reach.subscribers,
+                detail={"reason": "reaches more than four eyes' threshold without an approver"},
             )
-            whole_city = row.target is not None and Target.model_validate(row.target).is_whole_city()
-            if needs_second_pair_of_eyes(
-                subscribers=reach.subscribers, whole_city=whole_city, threshold=deps.four_eyes_threshold
-            ):
-                await access.audit(
-                    session,
-                    actor=principal,
-                    action="alert.awaiting_approval",
-                    message_id=row.id,
-                    target_size=reach.subscribers,
-                    detail={"reason": "reaches more than four eyes' threshold without an approver"},
-                )
-                return False
-    for row in drafted:
-        mark_approved(row, by=principal, note=" (pre-approved)")
-        await access.audit(
-            session,
-            actor=principal,
-            action="message.approved",
-            message_id=row.id,
-            detail={"pre_approved": True},
+            return False
+    now = datetime.now(UTC)
+    for made in drafted:
+        made.approve(
+            by=principal, at=now, subscribers=0, four_eyes_threshold=deps.four_eyes_threshold,
+            note=" (pre-approved)", companion=made.record.unless_at is not None, pre_approved=True,
+        )  # fmt: skip
+        await work.audit(
+            actor=principal, action="message.approved", message_id=made.id, detail={"pre_approved": True}
         )
     return True
 
@@ -419,13 +399,11 @@ async def alert_read(session: AsyncSession, alert: AlertRow) -> AlertRead:
     )
 
 
-async def get_alert(
-    *, sessions: async_sessionmaker[AsyncSession], principal: Principal, event_id: str
-) -> AlertRead:
+async def get_alert(*, uow: UnitOfWorkFactory, principal: Principal, event_id: str) -> AlertRead:
     """An alert by the event id its sender gave it."""
     require(principal, Role.UTILITY)
-    async with sessions() as session:
-        alert = await store.find_alert(session, sender=json_sender(principal), refs=[event_id])
+    async with uow() as work:
+        alert = await store.find_alert(work.session, sender=json_sender(principal), refs=[event_id])
         if alert is None:
             raise MessageNotFound(f"'{principal.name}' has sent no alert {event_id}")
-        return await alert_read(session, alert)
+        return await alert_read(work.session, alert)

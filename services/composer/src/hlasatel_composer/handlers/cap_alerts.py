@@ -11,8 +11,9 @@ from uuid import uuid4
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hlasatel_composer.adapters import alerts as store
-from hlasatel_composer.adapters.orm import AlertRow, MessageRow
+from hlasatel_composer.adapters.orm import AlertRow
 from hlasatel_composer.adapters.recipients import resolve_target, selected_points
+from hlasatel_composer.adapters.uow import UnitOfWork
 from hlasatel_composer.domain.access import (
     OutOfScope,
     Principal,
@@ -21,14 +22,15 @@ from hlasatel_composer.domain.access import (
     check_category,
     require,
 )
+from hlasatel_composer.domain.alert import Alert
 from hlasatel_composer.domain.alerts import AlertState
 from hlasatel_composer.domain.cap import MAX_CAP_BYTES, CapAlert, parse_cap
 from hlasatel_composer.domain.cap_alerts import LIBEREC_GEOCODES, Plan, facts_from_json, facts_json, plan
 from hlasatel_composer.domain.messages import Severity
-from hlasatel_composer.domain.targeting import Target
 from hlasatel_composer.domain.templates import AlertKind, Facts
 from hlasatel_composer.handlers.alerts import (
     AlertDeps,
+    Chained,
     alert_read,
     approve_if_pre_approved,
     current_message,
@@ -56,33 +58,33 @@ async def receive_cap(
 
 
 async def _receive(deps: AlertDeps, principal: Principal, cap: CapAlert) -> tuple[CapReceived, bool]:
-    async with deps.sessions() as session, session.begin():
+    async with deps.uow() as work:
+        session = work.session
         await store.speaks_for(session, principal, sender=cap.sender)
         known = await store.find_alert(session, sender=cap.sender, refs=[cap.identifier])
         if known is not None:
             return _received(
                 cap, "received before: nothing more is sent", await alert_read(session, known)
             ), False
-        alert, drafted, outcome = await _apply(session, deps, principal, cap)
+        alert, drafted, outcome = await _apply(work, deps, principal, cap)
         if alert is None:
             return _received(cap, outcome, None), False
         await store.remember_ref(session, sender=cap.sender, ref=cap.identifier, alert_id=alert.id)
-        sent_now = await approve_if_pre_approved(session, deps, principal, alert.category, drafted)
+        await approve_if_pre_approved(work, deps, principal, alert.category, drafted)
         read = await alert_read(session, alert)
-    if sent_now:
-        deps.wake_fan_out()
+        await work.commit()
     return _received(cap, outcome, read), bool(drafted)
 
 
 async def _apply(
-    session: AsyncSession, deps: AlertDeps, principal: Principal, cap: CapAlert
-) -> tuple[AlertRow | None, list[MessageRow], str]:
-    referenced = await _referenced(session, principal, cap)
+    work: UnitOfWork, deps: AlertDeps, principal: Principal, cap: CapAlert
+) -> tuple[AlertRow | None, list[Chained], str]:
+    referenced = await _referenced(work.session, principal, cap)
     if cap.msg_type == "Cancel":
         if referenced is None:
             # most often an alert that was never for Liberec: a feed is told so, not refused
             return None, [], "the Cancel references no alert the city has received: nothing to cancel"
-        return referenced, await _end(session, deps, principal, referenced, AlertKind.CANCEL), "cancelled"
+        return referenced, await _end(work, deps, principal, referenced, AlertKind.CANCEL), "cancelled"
     decided = plan(cap, now=datetime.now(UTC))
     outcome = "accepted" if referenced is None else "updated"
     if not isinstance(decided, str):
@@ -94,13 +96,13 @@ async def _apply(
     if referenced is None:
         if isinstance(decided, str):
             return None, [], decided
-        return await _start(session, deps, principal, cap, decided, outcome)
+        return await _start(work, deps, principal, cap, decided, outcome)
     if isinstance(decided, str):
         # an update that leaves no warning for the city ends the alert
-        return referenced, await _end(session, deps, principal, referenced, AlertKind.ALL_CLEAR), decided
+        return referenced, await _end(work, deps, principal, referenced, AlertKind.ALL_CLEAR), decided
     if decided.digest() == referenced.digest:
         return referenced, [], "the warnings are unchanged: nothing is sent again"
-    return referenced, await _update(session, deps, principal, referenced, cap, decided), outcome
+    return referenced, await _update(work, deps, principal, referenced, cap, decided), outcome
 
 
 async def _referenced(session: AsyncSession, principal: Principal, cap: CapAlert) -> AlertRow | None:
@@ -121,9 +123,9 @@ async def _referenced(session: AsyncSession, principal: Principal, cap: CapAlert
 
 
 async def _start(
-    session: AsyncSession, deps: AlertDeps, principal: Principal, cap: CapAlert, decided: Plan, outcome: str
-) -> tuple[AlertRow | None, list[MessageRow], str]:
-    if not decided.target.city and not await selected_points(session, decided.target):
+    work: UnitOfWork, deps: AlertDeps, principal: Principal, cap: CapAlert, decided: Plan, outcome: str
+) -> tuple[AlertRow | None, list[Chained], str]:
+    if not decided.target.city and not await selected_points(work.session, decided.target):
         return None, [], "no address point of Liberec where someone is subscribed lies in its area"
     now = datetime.now(UTC)
     alert = AlertRow(
@@ -139,23 +141,23 @@ async def _start(
         updated_at=now,
         owner_key_id=principal.key_id,
     )
-    session.add(alert)
-    return alert, [await _warning(session, deps, principal, alert, cap, decided)], outcome
+    work.session.add(alert)
+    return alert, [await _warning(work, deps, principal, alert, cap, decided)], outcome
 
 
 async def _warning(
-    session: AsyncSession,
+    work: UnitOfWork,
     deps: AlertDeps,
     principal: Principal,
     alert: AlertRow,
     cap: CapAlert,
     decided: Plan,
-) -> MessageRow:
+) -> Chained:
     message_id = uuid4()
-    points = await resolve_target(session, target=decided.target, into=message_id)
+    points = await resolve_target(work.session, target=decided.target, into=message_id)
     await asyncio.to_thread(check_area, principal, points)
-    row = await message(
-        session,
+    made = await message(
+        work,
         deps,
         alert,
         principal,
@@ -167,40 +169,40 @@ async def _warning(
         expires_at=decided.expires_at,
         cap=_cap_meta(cap, decided),
     )
-    alert.current = row.id
-    return row
+    Alert(alert).now_told_by(made.id)
+    return made
 
 
 async def _update(
-    session: AsyncSession,
+    work: UnitOfWork,
     deps: AlertDeps,
     principal: Principal,
     alert: AlertRow,
     cap: CapAlert,
     decided: Plan,
-) -> list[MessageRow]:
-    current = await current_message(session, alert)
+) -> list[Chained]:
+    current = await current_message(work, alert)
     told, severity = _told(alert)
     alert.event = {"facts": facts_json(decided.facts), "severity": decided.severity.value}
     alert.digest = decided.digest()
     return await update(
-        session,
+        work,
         deps,
         alert,
         principal,
         told=told,
         severity=severity,
-        same_area=current.target is not None and Target.model_validate(current.target) == decided.target,
-        fresh=lambda: _warning(session, deps, principal, alert, cap, decided),
-        updated=lambda: _warning(session, deps, principal, alert, cap, decided),
+        same_area=current.target == decided.target,
+        fresh=lambda: _warning(work, deps, principal, alert, cap, decided),
+        updated=lambda: _warning(work, deps, principal, alert, cap, decided),
     )
 
 
 async def _end(
-    session: AsyncSession, deps: AlertDeps, principal: Principal, alert: AlertRow, kind: AlertKind
-) -> list[MessageRow]:
+    work: UnitOfWork, deps: AlertDeps, principal: Principal, alert: AlertRow, kind: AlertKind
+) -> list[Chained]:
     told, severity = _told(alert)
-    return await end(session, deps, alert, principal, kind=kind, told=told, severity=severity)
+    return await end(work, deps, alert, principal, kind=kind, told=told, severity=severity)
 
 
 def _told(alert: AlertRow) -> tuple[dict[Language, Facts], Severity]:

@@ -7,19 +7,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hlasatel_composer.adapters import reports
 from hlasatel_composer.adapters.orm import DeliveryRow, MessageRow
+from hlasatel_composer.domain.message import InvalidTransition, MessageNotFound
 from hlasatel_composer.domain.messages import Content, MessageState, Severity
 from hlasatel_composer.domain.privacy import narrowed, shown, shown_counts
 from hlasatel_composer.domain.targeting import Target
 from hlasatel_composer.schemas import MessageRead
-from hlasatel_runtime.errors import SafeError
 
-
-class MessageNotFound(SafeError):
-    """No message has that id."""
-
-
-class InvalidTransition(SafeError):
-    """The message is not in a state that allows this."""
+__all__ = [
+    "InvalidTransition",
+    "MessageNotFound",
+    "is_narrowed",
+    "message_for_update",
+    "message_read",
+    "target_of",
+]
 
 
 async def message_for_update(session: AsyncSession, message_id: UUID) -> MessageRow:

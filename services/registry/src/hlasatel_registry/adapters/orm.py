@@ -4,10 +4,11 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, Integer, MetaData, String, Text, Uuid
+from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, Integer, MetaData, String, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from hlasatel_runtime.database import UtcDateTime
+from hlasatel_runtime.outbox import OutboxColumns
 
 
 class Base(DeclarativeBase):
@@ -106,16 +107,8 @@ class UnsubscribeCodeRow(Base):
     scope: Mapped[str] = mapped_column(String(40))
 
 
-class OutboxRow(Base):
-    """Events written in the same transaction as the change they announce."""
-
-    __tablename__ = "outbox"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    topic: Mapped[str] = mapped_column(String(200))
-    key: Mapped[str] = mapped_column(String(200))
-    payload: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+class OutboxRow(OutboxColumns, Base):
+    """Events written in the same transaction as the change they announce (hlasatel_runtime.outbox)."""
 
 
 class GazetteerImportRow(Base):

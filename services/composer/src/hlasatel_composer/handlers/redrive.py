@@ -18,11 +18,12 @@ from prometheus_client import Counter
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from hlasatel_composer.adapters.fanout import PublishBatch, planned_requests
 from hlasatel_composer.adapters.orm import DeliveryRow, MessageRow
 from hlasatel_composer.adapters.recipients import recipients_by_id
 from hlasatel_composer.domain.deliveries import rank
 from hlasatel_composer.domain.messages import MessageState
+from hlasatel_composer.handlers.fanout import PublishBatch
+from hlasatel_composer.handlers.planning import planned_requests
 from hlasatel_contracts import DeliveryRequest, DeliveryState
 from hlasatel_runtime.deadletter import TRANSIENT_ERRORS
 from hlasatel_runtime.errors import describe

@@ -1,0 +1,74 @@
+"""What the composer consumes, in batches: the registry's changelog (its targeting index) and the
+dispatchers' delivery statuses (its reports). A record that does not validate, or fails on its own, goes
+to the dead-letter topic; the rest of its batch is kept."""
+
+from collections.abc import Sequence
+from typing import Any
+
+from faststream import Context
+from faststream.kafka import KafkaRoute, KafkaRouter
+from pydantic import TypeAdapter
+
+from hlasatel_composer.adapters.index import apply_subscriber_events
+from hlasatel_composer.config import Settings
+from hlasatel_composer.container import Composer
+from hlasatel_composer.handlers.statuses import apply_statuses
+from hlasatel_contracts import DELIVERY_STATUS, SUBSCRIBERS, DeliveryStatusChanged, SubscriberEvent
+from hlasatel_runtime.deadletter import apply_isolated, undecoded_batch, valid_pairs
+from hlasatel_runtime.kafka import consumer_options
+
+_SUBSCRIBER_EVENT: TypeAdapter[SubscriberEvent] = TypeAdapter(SubscriberEvent)
+_STATUS: TypeAdapter[DeliveryStatusChanged] = TypeAdapter(DeliveryStatusChanged)
+
+
+async def on_subscriber_events(
+    values: list[bytes], message: Any = Context("message"), composer: Composer = Context("composer")
+) -> None:
+    """The changelog, a batch per transaction, into the targeting index."""
+    events = await valid_pairs(
+        composer.broker, service="composer", records=message.raw_message, adapter=_SUBSCRIBER_EVENT
+    )
+
+    async def apply(batch: Sequence[SubscriberEvent]) -> None:
+        async with composer.sessions() as session, session.begin():
+            await apply_subscriber_events(session, batch)
+
+    await apply_isolated(composer.broker, service="composer", items=events, apply=apply)
+
+
+async def on_delivery_statuses(
+    values: list[bytes], message: Any = Context("message"), composer: Composer = Context("composer")
+) -> None:
+    """The dispatchers' statuses, a batch per transaction, into the delivery rows."""
+    statuses = await valid_pairs(
+        composer.broker, service="composer", records=message.raw_message, adapter=_STATUS
+    )
+
+    async def apply(batch: Sequence[DeliveryStatusChanged]) -> None:
+        await apply_statuses(sessions=composer.sessions, statuses=batch)
+
+    await apply_isolated(composer.broker, service="composer", items=statuses, apply=apply)
+
+
+def router(settings: Settings) -> KafkaRouter:
+    kafka = settings.kafka
+    return KafkaRouter(
+        handlers=[
+            KafkaRoute(
+                on_subscriber_events,
+                SUBSCRIBERS,
+                batch=True,
+                max_records=settings.index_batch_size,
+                decoder=undecoded_batch,
+                **consumer_options(kafka, group_id="composer.index"),
+            ),
+            KafkaRoute(
+                on_delivery_statuses,
+                DELIVERY_STATUS,
+                batch=True,
+                max_records=settings.status_batch_size,
+                decoder=undecoded_batch,
+                **consumer_options(kafka, group_id="composer.reports"),
+            ),
+        ]
+    )
