@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hlasatel_composer.adapters.index import apply_subscriber_events
 from hlasatel_composer.adapters.orm import Base, DeliveryRow
-from hlasatel_composer.adapters.publisher import BatchPublisher
+from hlasatel_composer.adapters.publisher import DeliveryPublisher
 from hlasatel_composer.adapters.uow import UnitOfWork
 from hlasatel_composer.domain.access import Principal, Role, Scope
 from hlasatel_composer.handlers import messages, preview
@@ -130,7 +130,7 @@ async def previews(sessions: async_sessionmaker[AsyncSession], figures: Figures,
 class FirstBatch:
     """The publisher, keeping the first batch it is given (to take a real request from)."""
 
-    def __init__(self, publish: BatchPublisher) -> None:
+    def __init__(self, publish: DeliveryPublisher) -> None:
         self.publish = publish
         self.first: Sequence[DeliveryRequest] = ()
 
@@ -177,9 +177,9 @@ async def fan_out(sessions: async_sessionmaker[AsyncSession], publish: FirstBatc
 
 
 async def publishing_alone(
-    bootstrap: str, publisher: BatchPublisher, sample: DeliveryRequest, count: int, figures: Figures
+    bootstrap: str, publisher: DeliveryPublisher, sample: DeliveryRequest, count: int, figures: Figures
 ) -> None:
-    """The same number of records of the sample's size: through BatchPublisher, and raw aiokafka."""
+    """The same number of records of the sample's size: through DeliveryPublisher, and raw aiokafka."""
     copies = [
         sample.model_copy(update={"subscriber_id": uuid.uuid4(), "delivery_id": uuid.uuid4()})
         for _ in range(count)
@@ -189,7 +189,7 @@ async def publishing_alone(
         await publisher(copies[start : start + 1000])
     elapsed = time.perf_counter() - started
     figures.add(
-        "BatchPublisher alone, batches of 1000", f"{count / elapsed:,.0f} records/s ({elapsed:.1f} s)"
+        "DeliveryPublisher alone, batches of 1000", f"{count / elapsed:,.0f} records/s ({elapsed:.1f} s)"
     )
     topic = TopicSpec("bench.ceiling", partitions=4, compacted=False, description="raw aiokafka ceiling")
     await ensure_topics(KafkaSettings(bootstrap_servers=bootstrap), [topic])
@@ -228,7 +228,7 @@ async def run(args: argparse.Namespace, bootstrap: str, tmp: Path, figures: Figu
         print(f"on {platform.machine()} with {len(os.sched_getaffinity(0))} cores; broker on loopback")
         await load(sessions, points, args.subscribers, figures)
         await previews(sessions, figures, args.rounds)
-        publisher = BatchPublisher(
+        publisher = DeliveryPublisher(
             lambda: build_producer(KafkaSettings(bootstrap_servers=bootstrap), client_id="bench")
         )
         try:

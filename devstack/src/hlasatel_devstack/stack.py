@@ -84,17 +84,20 @@ def service_environment(config: StackConfig, service: str) -> dict[str, str]:
         env["COMPOSER_UNSUBSCRIBE_BASE_URL"] = f"http://127.0.0.1:{ports.registry}"
     elif service == "dispatch-sms":
         env |= {
-            "DISPATCH_SMS_GATEWAY_URL": f"http://127.0.0.1:{ports.sms_gateway}",
-            "DISPATCH_SMS_ACCOUNT_SID": SMS_ACCOUNT_SID,
-            "DISPATCH_SMS_AUTH_TOKEN": SMS_AUTH_TOKEN,
+            "DISPATCH_SMS_ACCOUNTS__0__GATEWAY_URL": f"http://127.0.0.1:{ports.sms_gateway}",
+            "DISPATCH_SMS_ACCOUNTS__0__ACCOUNT_SID": SMS_ACCOUNT_SID,
+            "DISPATCH_SMS_ACCOUNTS__0__AUTH_TOKEN": SMS_AUTH_TOKEN,
             "DISPATCH_SMS_STATUS_CALLBACK_URL": f"http://127.0.0.1:{ports.dispatch_sms}/v1/callbacks/sms",
         }
     elif service == "dispatch-email":
-        env |= {"DISPATCH_EMAIL_SMTP_HOST": "127.0.0.1", "DISPATCH_EMAIL_SMTP_PORT": str(ports.smtp)}
+        env |= {
+            "DISPATCH_EMAIL_ACCOUNTS__0__SMTP_HOST": "127.0.0.1",
+            "DISPATCH_EMAIL_ACCOUNTS__0__SMTP_PORT": str(ports.smtp),
+        }
     elif service == "dispatch-push":
         env |= {
-            "DISPATCH_PUSH_CREDENTIALS_FILE": str(credentials_path(config.ledger_dir)),
-            "DISPATCH_PUSH_FCM_ENDPOINT": f"http://127.0.0.1:{ports.fcm}",
+            "DISPATCH_PUSH_ACCOUNTS__0__CREDENTIALS_FILE": str(credentials_path(config.ledger_dir)),
+            "DISPATCH_PUSH_ACCOUNTS__0__FCM_ENDPOINT": f"http://127.0.0.1:{ports.fcm}",
         }
     return env
 

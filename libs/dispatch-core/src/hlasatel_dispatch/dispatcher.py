@@ -16,32 +16,24 @@ from hlasatel_contracts import (
     LANES_BY_PRIORITY,
     Channel,
     DeadLetter,
-    DeliveryRequest,
     DeliveryState,
     DeliveryStatusChanged,
     MessageCancelled,
     delivery_topic,
 )
-from hlasatel_dispatch import lease, ledger, metrics
+from hlasatel_dispatch import lease, ledger, metrics, outcomes
 from hlasatel_dispatch.circuit import CircuitBreaker, Failover
-from hlasatel_dispatch.ledger import Claim, LedgerState, Outcome, Recorded, Taken
+from hlasatel_dispatch.ledger import Claim, LedgerState, Recorded, Taken
 from hlasatel_dispatch.limits import AccountLimits
+from hlasatel_dispatch.outcomes import Settlement, Verdict
 from hlasatel_dispatch.priority import LanePriority
-from hlasatel_dispatch.providers import (
-    ContactInvalidError,
-    Provider,
-    ProviderError,
-    Receipt,
-    RequestT,
-    RetryableProviderError,
-    unexpected,
-)
+from hlasatel_dispatch.providers import Provider, ProviderError, Receipt, RequestT, unexpected
 from hlasatel_dispatch.retry import RetryPolicy
 
 log = logging.getLogger(__name__)
 
 
-PublishStatus = Callable[[DeliveryStatusChanged], Awaitable[None]]
+PublishStatuses = Callable[[Sequence[DeliveryStatusChanged]], Awaitable[None]]
 PublishDeadLetter = Callable[[DeadLetter], Awaitable[None]]
 
 _ANNOUNCED = {
@@ -50,25 +42,6 @@ _ANNOUNCED = {
     LedgerState.EXPIRED: DeliveryState.EXPIRED,
     LedgerState.CANCELLED: DeliveryState.CANCELLED,
 }
-
-
-def _not_to_send(
-    request: DeliveryRequest, took: Taken, now: datetime, oldest: datetime | None
-) -> Outcome | None:
-    """A claimed delivery that must not reach the provider: its message was cancelled, its subscriber
-    erased, it expired, or it is older than the ledger remembers deliveries (so a repeat of it could no
-    longer be told from a new one)."""
-    if took.cancelled:
-        reason, state = "message cancelled", LedgerState.CANCELLED
-    elif took.erased:
-        reason, state = "subscriber erased", LedgerState.CANCELLED
-    elif request.expires_at is not None and request.expires_at <= now:
-        reason, state = "expired", LedgerState.EXPIRED
-    elif oldest is not None and request.requested_at < oldest:
-        reason, state = "requested longer ago than deliveries are remembered", LedgerState.EXPIRED
-    else:
-        return None
-    return Outcome(str(request.delivery_id), state, reason=reason, attempted=False)
 
 
 @dataclass
@@ -91,7 +64,7 @@ class Dispatcher(Generic[RequestT]):
         channel: Channel,
         accounts: Sequence[Account[RequestT]],
         sessions: async_sessionmaker[AsyncSession],
-        publish_status: PublishStatus,
+        publish_statuses: PublishStatuses,
         publish_dead_letter: PublishDeadLetter,
         retry: RetryPolicy | None = None,
         breaker: Callable[[], CircuitBreaker] = CircuitBreaker,
@@ -103,7 +76,7 @@ class Dispatcher(Generic[RequestT]):
         self.service = f"dispatch-{channel.value}"
         self.failover: Failover[Account[RequestT]] = Failover(accounts, breaker=breaker)
         self.sessions = sessions
-        self.publish_status = publish_status
+        self.publish_statuses = publish_statuses
         self.publish_dead_letter = publish_dead_letter
         self.retry = retry or RetryPolicy()
         self.priority = priority or LanePriority()
@@ -146,7 +119,7 @@ class Dispatcher(Generic[RequestT]):
                 except Exception as exc:  # whatever happens, every claimed delivery gets its outcome
                     results = [unexpected(exc, account.provider.name)] * len(going)
                 statuses += await self._settled(going, results, index, account)
-        await asyncio.gather(*(self.publish_status(status) for status in statuses))
+        await self.publish_statuses(statuses)
         return statuses
 
     async def _claimed(
@@ -156,10 +129,9 @@ class Dispatcher(Generic[RequestT]):
         already handed or finished, cancelled, expired. Another worker's claims are left to it."""
         going: list[tuple[RequestT, Taken]] = []
         statuses: list[DeliveryStatusChanged] = []
-        dropped: list[tuple[RequestT, Outcome]] = []
+        dropped: list[tuple[RequestT, Settlement]] = []
         now = datetime.now(UTC)
         oldest = now - self.max_request_age if self.max_request_age is not None else None
-        letters: list[DeadLetter] = []
         async with self.sessions() as session, session.begin():
             taken = await ledger.claim(session, requests, stale_after_s=self.stale_after_s)
             for request, took in zip(requests, taken, strict=True):
@@ -167,25 +139,17 @@ class Dispatcher(Generic[RequestT]):
                     continue
                 if took.claim is not Claim.GRANTED:
                     statuses.append(self._repeated(request, took))
-                elif (outcome := _not_to_send(request, took, now, oldest)) is not None:
-                    dropped.append((request, outcome))
-                elif took.taken_over and took.attempts >= self.retry.max_attempts:
-                    reason = f"gave up after {took.attempts} attempts: its dispatcher stopped during the call"
-                    dropped.append(
-                        (
-                            request,
-                            Outcome(
-                                str(request.delivery_id), LedgerState.FAILED, reason=reason, attempted=False
-                            ),
-                        )
-                    )
-                    letters.append(self._dead_letter(request, reason))
+                elif settled := outcomes.before_call(
+                    request, took, now=now, oldest=oldest, max_attempts=self.retry.max_attempts
+                ):
+                    dropped.append((request, settled))
                 else:
                     going.append((request, took))
-            await ledger.record(session, [outcome for _, outcome in dropped])
-        for letter in letters:
-            await self.publish_dead_letter(letter)
-        statuses += [self._announced(request, outcome) for request, outcome in dropped]
+            await ledger.record(session, [settled.outcome for _, settled in dropped])
+        for request, settled in dropped:
+            if settled.dead_letter:
+                await self.publish_dead_letter(self._dead_letter(request, settled.dead_letter))
+        statuses += [self._announced(request, settled.outcome) for request, settled in dropped]
         return going, statuses
 
     def _repeated(self, request: RequestT, took: Taken) -> DeliveryStatusChanged:
@@ -223,74 +187,46 @@ class Dispatcher(Generic[RequestT]):
         account: Account[RequestT],
     ) -> list[DeliveryStatusChanged]:
         """Every outcome recorded in one transaction, the given-up requests dead-lettered first; returns
-        their statuses."""
-        outcomes: list[Outcome] = []
-        statuses: list[DeliveryStatusChanged] = []
-        letters: list[DeadLetter] = []
+        their statuses. What each outcome is, `outcomes.after_call` decides; this applies it."""
         name = account.provider.name
-        for (request, took), result in zip(going, results, strict=True):
-            labels = (self.channel.value, name, request.lane.value)
-            delivery_id = str(request.delivery_id)
-            if isinstance(result, Receipt):
+        now = datetime.now(UTC)
+        settled = [
+            (request, outcomes.after_call(request, took, result, provider=name, retry=self.retry, now=now))
+            for (request, took), result in zip(going, results, strict=True)
+        ]
+        for request, settlement in settled:
+            if settlement.provider_up:
                 self.failover.succeeded(index)
-                outcome = Outcome(
-                    delivery_id,
-                    LedgerState.HANDED,
-                    provider=name,
-                    provider_message_id=result.provider_message_id,
-                    segments=result.segments,
-                )
-                metrics.SENT.labels(*labels).inc()
-                metrics.ACCEPTANCE.labels(*labels).observe(
-                    (datetime.now(UTC) - request.requested_at).total_seconds()
-                )
-            elif isinstance(result, RetryableProviderError):
-                self.failover.failed(index)
-                if result.retry_after:
-                    account.limits.pause(result.retry_after)
-                outcome, letter = self._retried(request, took, result, name)
-                if letter is not None:
-                    letters.append(letter)
             else:
-                self.failover.succeeded(index)  # the provider answered: it is up, the delivery is what failed
-                invalid = isinstance(result, ContactInvalidError)
-                metrics.FAILED.labels(*labels, "contact_invalid" if invalid else "permanent").inc()
-                state = LedgerState.CONTACT_INVALID if invalid else LedgerState.FAILED
-                outcome = Outcome(delivery_id, state, provider=name, reason=result.reason)
-            outcomes.append(outcome)
-            statuses.append(self._announced(request, outcome))
-        for letter in letters:
-            await self.publish_dead_letter(letter)
+                self.failover.failed(index)
+            if settlement.pause_s:
+                account.limits.pause(settlement.pause_s)
+            self._counted(request, settlement, name, now)
+            if settlement.dead_letter:
+                await self.publish_dead_letter(self._dead_letter(request, settlement.dead_letter))
         async with self.sessions() as session, session.begin():
-            await ledger.record(session, outcomes)
-        return statuses
+            await ledger.record(session, [settlement.outcome for _, settlement in settled])
+        return [self._announced(request, settlement.outcome) for request, settlement in settled]
 
-    def _retried(
-        self, request: RequestT, took: Taken, exc: RetryableProviderError, provider: str
-    ) -> tuple[Outcome, DeadLetter | None]:
-        """The next attempt scheduled, or — once the attempts are used up — the delivery failed for good
-        and its request for the dead-letter topic."""
+    def _counted(self, request: RequestT, settlement: Settlement, provider: str, now: datetime) -> None:
+        """A provider's answer in the metrics and, for a retry, the log."""
         labels = (self.channel.value, provider, request.lane.value)
-        attempts = took.attempts + 1
-        delay = self.retry.delay(attempts=attempts, retry_after=exc.retry_after)
-        if delay is not None:
+        verdict = settlement.verdict
+        if verdict is Verdict.SENT:
+            metrics.SENT.labels(*labels).inc()
+            metrics.ACCEPTANCE.labels(*labels).observe((now - request.requested_at).total_seconds())
+        elif verdict is Verdict.RETRY:
             metrics.RETRIED.labels(*labels).inc()
+            outcome = settlement.outcome
+            assert outcome.due_at is not None
             log.info(
-                "delivery %s: attempt %d failed (%s); next in %.1f s",
+                "delivery %s: an attempt failed (%s); next in %.1f s",
                 request.delivery_id,
-                attempts,
-                exc.reason,
-                delay,
+                outcome.reason,
+                (outcome.due_at - now).total_seconds(),
             )
-            at = datetime.now(UTC) + timedelta(seconds=delay)
-            state = LedgerState.RETRY_WAIT
-            return Outcome(
-                str(request.delivery_id), state, provider=provider, reason=exc.reason, due_at=at
-            ), None
-        reason = f"gave up after {attempts} attempts: {exc.reason}"
-        metrics.FAILED.labels(*labels, "gave_up").inc()
-        outcome = Outcome(str(request.delivery_id), LedgerState.FAILED, provider=provider, reason=reason)
-        return outcome, self._dead_letter(request, reason)
+        else:
+            metrics.FAILED.labels(*labels, verdict.value).inc()
 
     async def retry_due(self, *, limit: int = 200) -> int:
         """Attempt again the deliveries whose retry is due and those a crashed worker left claimed;
@@ -330,7 +266,7 @@ class Dispatcher(Generic[RequestT]):
             attempt=entry.attempts,
             segments=entry.segments,
         )
-        await self.publish_status(status)
+        await self.publish_statuses([status])
         return status
 
     async def forget_erased(self, subscriber_ids: Sequence[str]) -> int:

@@ -19,3 +19,10 @@ ACCEPTANCE = Histogram(
     LABELS,
     buckets=(0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900, 3600),
 )
+CALL = Histogram(
+    "hlasatel_dispatch_provider_call_seconds",
+    "How long a provider account took to answer one call (one delivery, or one batch where the provider "
+    "has a batch API), by how the call ended: accepted, refused (permanently) or failed (retryably)",
+    ("channel", "provider", "outcome"),
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+)

@@ -3,12 +3,16 @@
 import abc
 import asyncio
 import logging
+import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Generic, TypeVar
 
 from hlasatel_contracts import Channel, DeliveryRequest
+from hlasatel_dispatch import metrics
 from hlasatel_runtime.errors import SafeError, describe
 
 log = logging.getLogger(__name__)
@@ -64,6 +68,33 @@ def unexpected(exc: BaseException, provider: str) -> ProviderError:
     return PermanentProviderError(reason)
 
 
+def retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
+    """A Retry-After header (RFC 9110) as seconds from now: delay-seconds ("120") or an HTTP-date ("Wed,
+    21 Oct 2026 07:28:00 GMT"); a date in the past is 0, anything else is None (no advice)."""
+    if value is None or not (text := value.strip()):
+        return None
+    if text.isdigit():
+        return float(text)
+    try:
+        moment = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if moment.tzinfo is None:  # an HTTP-date is always GMT; a date without a zone is read as one
+        moment = moment.replace(tzinfo=UTC)
+    seconds = (moment - (now or datetime.now(UTC))).total_seconds()
+    return max(0.0, seconds) if math.isfinite(seconds) else None
+
+
+def _outcome(result: "Receipt | ProviderError | BaseException") -> str:
+    """How a call ended, for the call-time histogram."""
+    if isinstance(result, Receipt):
+        return "accepted"
+    if isinstance(result, ProviderError):
+        return "failed" if result.retryable else "refused"
+    # as `unexpected` will judge it: a failure of the connection is worth another try, the rest is not
+    return "refused" if isinstance(result, Exception) and not isinstance(result, _PASSING) else "failed"
+
+
 class Provider(abc.ABC, Generic[RequestT]):
     channel: Channel
     name: str
@@ -75,7 +106,10 @@ class Provider(abc.ABC, Generic[RequestT]):
         started = time.perf_counter()
         try:
             receipt = await self._send(request)
-        except ProviderError as exc:
+        except BaseException as exc:
+            self._timed(started, exc)
+            if not isinstance(exc, ProviderError):
+                raise
             log.info(
                 "%s refused delivery %s after %.0f ms: %s",
                 self.name,
@@ -84,6 +118,7 @@ class Provider(abc.ABC, Generic[RequestT]):
                 exc.reason,
             )
             raise
+        self._timed(started, receipt)
         log.debug(
             "%s took delivery %s in %.0f ms",
             self.name,
@@ -106,6 +141,9 @@ class Provider(abc.ABC, Generic[RequestT]):
                 PermanentProviderError(f"{self.name} answered for {len(outcomes)} of {len(requests)}")
             ] * len(requests)
         refused = sum(isinstance(outcome, ProviderError) for outcome in outcomes)
+        if self.max_batch > 1 and outcomes:  # one call (without a batch API, `send` timed each)
+            # accepted if the provider took any of it, otherwise as its first refusal
+            self._timed(started, next((o for o in outcomes if isinstance(o, Receipt)), outcomes[0]))
         log.debug(
             "%s took %d of %d deliveries in %.0f ms",
             self.name,
@@ -114,6 +152,10 @@ class Provider(abc.ABC, Generic[RequestT]):
             (time.perf_counter() - started) * 1000,
         )
         return outcomes
+
+    def _timed(self, started: float, result: "Receipt | ProviderError | BaseException") -> None:
+        elapsed = time.perf_counter() - started
+        metrics.CALL.labels(self.channel.value, self.name, _outcome(result)).observe(elapsed)
 
     async def attempt(self, request: RequestT) -> Receipt | ProviderError:
         """`send`, with the provider's refusal, or anything else the call raised, as the outcome."""

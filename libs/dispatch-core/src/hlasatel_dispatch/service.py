@@ -2,7 +2,7 @@
 health and the ledger."""
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -26,7 +26,7 @@ from hlasatel_contracts import (
 )
 from hlasatel_dispatch import ledger
 from hlasatel_dispatch.circuit import CircuitBreaker
-from hlasatel_dispatch.config import DispatchSettings
+from hlasatel_dispatch.config import AccountT, DispatchSettings
 from hlasatel_dispatch.dispatcher import Account, Dispatcher
 from hlasatel_dispatch.ledger import Base
 from hlasatel_dispatch.limits import AccountLimits
@@ -34,7 +34,8 @@ from hlasatel_dispatch.providers import Provider, RequestT
 from hlasatel_dispatch.retry import RetryPolicy
 from hlasatel_runtime.database import build_engine, session_factory
 from hlasatel_runtime.deadletter import dead_letter_middleware, undecoded_batch, valid_records
-from hlasatel_runtime.kafka import build_broker, consumer_options
+from hlasatel_runtime.kafka import build_broker, build_producer, consumer_options
+from hlasatel_runtime.publisher import BatchPublisher, Record
 from hlasatel_runtime.service import Runtime, build_app
 from hlasatel_runtime.worker import Worker
 
@@ -42,31 +43,48 @@ _TOMBSTONE: TypeAdapter[SubscriberErased] = TypeAdapter(SubscriberErased)
 
 
 def build_dispatcher_app(
-    *, channel: Channel, settings: DispatchSettings, providers: Sequence[Provider[RequestT]]
+    *,
+    channel: Channel,
+    settings: DispatchSettings[AccountT],
+    provider: Callable[[AccountT], Provider[RequestT]],
 ) -> tuple[FastAPI, Dispatcher[RequestT]]:
-    """Everything a dispatcher runs, built in one place and handed in by name. `providers` are its
-    accounts in order of preference: the first while it works, the next while it keeps failing."""
+    """Everything a dispatcher runs, built in one place and handed in by name. `provider` makes the client
+    of one of the settings' accounts (named, with its timeout); the accounts are used in order of
+    preference: the first while it works, the next while the one before keeps failing."""
     name = f"dispatch-{channel.value}"
     engine = build_engine(settings.database_url)
     sessions = session_factory(engine)
     broker = build_broker(settings.kafka, client_id=name, middlewares=[dead_letter_middleware(name)])
-    status_publisher = broker.publisher(DELIVERY_STATUS, title=f"{name} statuses")
     dead_letters = broker.publisher(DEAD_LETTER, title=f"{name} dead letters")
+    # statuses go out a chunk at a time, keyed by delivery: a delivery's statuses stay in order
+    statuses = BatchPublisher(lambda: build_producer(settings.kafka, client_id=f"{name}.statuses"))
 
-    async def publish_status(status: DeliveryStatusChanged) -> None:
-        await status_publisher.publish(status, key=str(status.delivery_id).encode())
+    async def publish_statuses(changes: Sequence[DeliveryStatusChanged]) -> None:
+        await statuses.publish(
+            [
+                Record(
+                    topic=DELIVERY_STATUS,
+                    key=str(change.delivery_id).encode(),
+                    value=change.model_dump_json().encode(),
+                    correlation_id=str(change.delivery_id),
+                )
+                for change in changes
+            ]
+        )
 
     async def publish_dead_letter(letter: DeadLetter) -> None:
         await dead_letters.publish(letter, key=letter.key.encode() if letter.key else None)
 
+    accounts: list[Account[RequestT]] = []
+    for configured in settings.accounts:
+        rate, concurrency = settings.limits_of(configured)
+        limits = AccountLimits(rate_per_s=rate, concurrency=concurrency)
+        accounts.append(Account(provider(configured), limits))
     dispatcher: Dispatcher[RequestT] = Dispatcher(
         channel=channel,
-        accounts=[
-            Account(provider, AccountLimits(rate_per_s=settings.rate_per_s, concurrency=settings.concurrency))
-            for provider in providers
-        ],
+        accounts=accounts,
         sessions=sessions,
-        publish_status=publish_status,
+        publish_statuses=publish_statuses,
         publish_dead_letter=publish_dead_letter,
         retry=RetryPolicy(
             max_attempts=settings.retry_max_attempts, base_s=settings.retry_base_s, cap_s=settings.retry_cap_s
@@ -134,8 +152,9 @@ def build_dispatcher_app(
         metadata=Base.metadata,
         background=[retries.run, forgetting.run],
     )
-    for provider in providers:
-        runtime.closers.append(provider.close)
+    for client in accounts:
+        runtime.closers.append(client.provider.close)
+    runtime.closers.append(statuses.close)
     app = build_app(
         runtime,
         title=f"Hlasatel {name}",

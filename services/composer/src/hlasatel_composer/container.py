@@ -6,7 +6,7 @@ from faststream.kafka import KafkaBroker
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from hlasatel_composer.adapters.orm import OutboxRow
-from hlasatel_composer.adapters.publisher import BatchPublisher
+from hlasatel_composer.adapters.publisher import DeliveryPublisher
 from hlasatel_composer.adapters.renderer import TemplateRenderer
 from hlasatel_composer.adapters.uow import UnitOfWork
 from hlasatel_composer.config import Settings
@@ -27,7 +27,7 @@ class Composer:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     broker: KafkaBroker
-    publisher: BatchPublisher
+    publisher: DeliveryPublisher
     relay: OutboxRelay
     fan_out: FanOut
     redrive: Redrive
@@ -52,7 +52,7 @@ def build_composer(settings: Settings) -> Composer:
     broker = build_broker(
         settings.kafka, client_id="composer", middlewares=[dead_letter_middleware("composer")]
     )
-    publisher = BatchPublisher(lambda: build_producer(settings.kafka, client_id="composer.fan-out"))
+    publisher = DeliveryPublisher(lambda: build_producer(settings.kafka, client_id="composer.fan-out"))
     return Composer(
         settings=settings,
         engine=engine,

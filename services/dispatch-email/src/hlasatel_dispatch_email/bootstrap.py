@@ -4,16 +4,17 @@ from fastapi import FastAPI
 
 from hlasatel_contracts import Channel
 from hlasatel_dispatch.service import build_dispatcher_app
-from hlasatel_dispatch_email.config import Settings
+from hlasatel_dispatch_email.config import Relay, Settings
 from hlasatel_dispatch_email.provider import DkimKey, SmtpEmailProvider
 
 
 def bootstrap(settings: Settings | None = None) -> FastAPI:
-    """Build dispatch-email from its settings: the relay, and the secondary one if configured."""
+    """Build dispatch-email from its settings: a client for each relay."""
     settings = settings or Settings()
     dkim_key = _dkim_key(settings)
-    providers = [
-        SmtpEmailProvider(
+
+    def provider(relay: Relay) -> SmtpEmailProvider:
+        return SmtpEmailProvider(
             host=relay.smtp_host,
             port=relay.smtp_port,
             sender=settings.sender,
@@ -22,14 +23,13 @@ def bootstrap(settings: Settings | None = None) -> FastAPI:
             start_tls=relay.smtp_starttls,
             use_tls=relay.smtp_tls,
             ca_file=relay.smtp_ca_file,
-            timeout_s=settings.timeout_s,
-            name="smtp" if index == 0 else "smtp-secondary",
+            timeout_s=relay.timeout_s,
+            name=relay.name,
             pool_size=settings.pool_size,
             dkim=dkim_key,
         )
-        for index, relay in enumerate(settings.accounts())
-    ]
-    app, _ = build_dispatcher_app(channel=Channel.EMAIL, settings=settings, providers=providers)
+
+    app, _ = build_dispatcher_app(channel=Channel.EMAIL, settings=settings, provider=provider)
     return app
 
 

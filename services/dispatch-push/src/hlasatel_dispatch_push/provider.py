@@ -20,6 +20,7 @@ from hlasatel_dispatch.providers import (
     ProviderError,
     Receipt,
     RetryableProviderError,
+    retry_after,
 )
 
 _TOKEN_GONE = (messaging.UnregisteredError, messaging.SenderIdMismatchError)
@@ -52,18 +53,14 @@ def classify_fcm_error(exc: Exception) -> ProviderError:
             return ContactInvalidError(f"{reason}: not a valid registration token")
         return PermanentProviderError(f"{reason}: the message was refused")
     if isinstance(exc, _RETRYABLE):
-        return RetryableProviderError(reason, retry_after=_retry_after(exc))
+        return RetryableProviderError(reason, retry_after=_retry_after_of(exc))
     return PermanentProviderError(reason)
 
 
-def _retry_after(exc: Exception) -> float | None:
-    """FCM's Retry-After on a 429 or 503, in seconds."""
+def _retry_after_of(exc: Exception) -> float | None:
+    """FCM's Retry-After on a 429 or 503."""
     response = getattr(exc, "http_response", None)
-    value = response.headers.get("Retry-After") if response is not None else None
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None
+    return retry_after(response.headers.get("Retry-After")) if response is not None else None
 
 
 def _payload_size(title: str, body: str, data: dict[str, str]) -> int:

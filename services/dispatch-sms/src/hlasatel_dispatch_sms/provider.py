@@ -11,20 +11,13 @@ from hlasatel_dispatch.providers import (
     Provider,
     Receipt,
     RetryableProviderError,
+    retry_after,
 )
 
 # Twilio error codes meaning the number cannot receive SMS at all.
 INVALID_NUMBER_CODES = frozenset(
     {21211, 21212, 21214, 21217, 21401, 21407, 21408, 21421, 21610, 21612, 21614}
 )
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None
 
 
 class TwilioSmsProvider(Provider[SendSms]):
@@ -67,10 +60,12 @@ class TwilioSmsProvider(Provider[SendSms]):
             raise RetryableProviderError(f"gateway timed out ({type(exc).__name__})") from None
         except httpx.TransportError as exc:
             raise RetryableProviderError(f"gateway unreachable ({type(exc).__name__})") from None
+        # a 429 or a 503 may say when to come back, in seconds or as an HTTP-date
+        wait = retry_after(response.headers.get("Retry-After"))
         if response.status_code == 429:
-            raise RetryableProviderError("gateway rate limit (429)", retry_after=_retry_after(response))
+            raise RetryableProviderError("gateway rate limit (429)", retry_after=wait)
         if response.status_code >= 500:
-            raise RetryableProviderError(f"gateway error {response.status_code}")
+            raise RetryableProviderError(f"gateway error {response.status_code}", retry_after=wait)
         if response.status_code >= 400:
             raise self._refusal(response)
         body = response.json()

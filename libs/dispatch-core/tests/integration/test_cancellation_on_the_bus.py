@@ -1,4 +1,5 @@
-"""Cancelling a message through the real broker: the SMS dispatcher, its real adapter, the fake gateway."""
+"""Cancelling a message through the real broker: a dispatcher built as the services build theirs, its
+consumers on the bus, and a provider of the test's own that can be slow."""
 
 import asyncio
 import contextlib
@@ -10,10 +11,9 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-import httpx
-import pytest
 from faststream.kafka import KafkaBroker
-from pydantic import SecretStr
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
 
 from hlasatel_contracts import (
     DELIVERY_STATUS,
@@ -28,30 +28,46 @@ from hlasatel_contracts import (
     delivery_topic,
 )
 from hlasatel_devstack.bus import read_until
-from hlasatel_devstack.fakes.ledger import Ledger, read_ledger
-from hlasatel_devstack.fakes.sms_gateway import sms_gateway_app
 from hlasatel_devstack.stack import ON_LOOPBACK
-from hlasatel_devstack.testing import quick_kafka, serve_in_thread
+from hlasatel_devstack.testing import quick_kafka
 from hlasatel_dispatch import ledger
+from hlasatel_dispatch.config import DispatchSettings, ProviderAccount
 from hlasatel_dispatch.dispatcher import Dispatcher
+from hlasatel_dispatch.providers import Provider, Receipt
 from hlasatel_dispatch.service import build_dispatcher_app
-from hlasatel_dispatch_sms.config import Settings
-from hlasatel_dispatch_sms.provider import TwilioSmsProvider
 from hlasatel_runtime.kafka import build_broker
 
-pytestmark = pytest.mark.integration
 
-SID = "AC" + "2" * 32
+class Settings(DispatchSettings[ProviderAccount]):
+    model_config = SettingsConfigDict(env_prefix="DISPATCH_TEST_", extra="ignore")
+    provider_name = "slow"
+    port: int = 8009
+    accounts: list[ProviderAccount] = Field(default_factory=lambda: [ProviderAccount()])
+
+
+class SlowProvider(Provider[SendSms]):
+    """Takes every SMS, after `delay_s`."""
+
+    channel = Channel.SMS
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.delay_s = 0.0
+        self.handed: list[SendSms] = []
+
+    async def _send(self, request: SendSms) -> Receipt:
+        await asyncio.sleep(self.delay_s)
+        self.handed.append(request)
+        return Receipt(provider_message_id=f"slow-{len(self.handed)}")
 
 
 @dataclass
 class Bus:
-    """A running dispatcher, the fake gateway it sends to, and a broker to publish as the composer does."""
+    """A running dispatcher, the provider it sends to, and a broker to publish as the composer does."""
 
     dispatcher: Dispatcher[SendSms]
     publisher: KafkaBroker
-    gateway_url: str
-    gateway_ledger: Path
+    provider: SlowProvider
 
     async def cancel(self, message_id: UUID) -> None:
         cancellation = MessageCancelled(message_id=message_id, cancelled_at=datetime.now(UTC))
@@ -69,39 +85,31 @@ class Bus:
                         return
                 await asyncio.sleep(0.1)
 
-    def handed(self, message_id: UUID) -> list[dict[str, Any]]:
-        """What the gateway received for one message."""
-        return [e for e in read_ledger(self.gateway_ledger) if e["message_id"] == str(message_id)]
+    def handed(self, message_id: UUID) -> list[SendSms]:
+        """What the provider took of one message."""
+        return [request for request in self.provider.handed if request.message_id == message_id]
 
 
 @contextlib.asynccontextmanager
 async def running_bus(database_url: str, kafka_bootstrap: str, tmp_path: Path) -> AsyncIterator[Bus]:
     kafka = quick_kafka(kafka_bootstrap)
-    gateway_ledger = tmp_path / "sms.jsonl"
-    gateway = sms_gateway_app(ledger=Ledger(gateway_ledger), account_sid=SID, auth_token="secret")
-    with serve_in_thread(gateway) as gateway_url:
-        settings = Settings(
-            allow_insecure=ON_LOOPBACK,
-            database_url=database_url,
-            gateway_url=gateway_url,
-            account_sid=SID,
-            auth_token=SecretStr("secret"),
-            status_callback_url="http://dispatch/v1/callbacks/sms",
-            kafka=kafka,
-            concurrency=1,  # one call at a time, so that the backlog is still queued when it is cancelled
-        )
-        provider = TwilioSmsProvider(
-            base_url=settings.gateway_url,
-            account_sid=settings.account_sid,
-            auth_token=settings.auth_token.get_secret_value(),
-            sender=settings.sender,
-            status_callback_url=settings.status_callback_url,
-        )
-        app, dispatcher = build_dispatcher_app(channel=Channel.SMS, settings=settings, providers=[provider])
-        publisher = build_broker(kafka, client_id="test-composer")
-        async with app.router.lifespan_context(app), publisher:
-            await publisher.start()
-            yield Bus(dispatcher, publisher, gateway_url, gateway_ledger)
+    settings = Settings(
+        allow_insecure=ON_LOOPBACK,
+        database_url=database_url,
+        kafka=kafka,
+        concurrency=1,  # one call at a time, so that the backlog is still queued when it is cancelled
+    )
+    made: list[SlowProvider] = []
+
+    def provider(account: ProviderAccount) -> SlowProvider:
+        made.append(SlowProvider(account.name))
+        return made[-1]
+
+    app, dispatcher = build_dispatcher_app(channel=Channel.SMS, settings=settings, provider=provider)
+    publisher = build_broker(kafka, client_id="test-composer")
+    async with app.router.lifespan_context(app), publisher:
+        await publisher.start()
+        yield Bus(dispatcher, publisher, made[0])
 
 
 async def statuses_of(bootstrap: str, message_id: UUID, deliveries: int) -> dict[UUID, DeliveryStatusChanged]:
@@ -155,8 +163,7 @@ async def test_a_backlog_still_waiting_when_the_message_is_cancelled_is_not_sent
 ) -> None:
     message_id, backlog = uuid.uuid4(), 40
     async with running_bus(database_url, kafka_bootstrap, tmp_path) as bus:
-        async with httpx.AsyncClient(base_url=bus.gateway_url) as gateway:
-            (await gateway.post("/_fake/behaviour", json={"delay_ms": 200})).raise_for_status()
+        bus.provider.delay_s = 0.2
         # until the cancellations consumer has joined, the whole backlog could drain before it hears anything
         warm_up = uuid.uuid4()
         await bus.cancel(warm_up)
@@ -174,6 +181,6 @@ async def test_a_backlog_still_waiting_when_the_message_is_cancelled_is_not_sent
     cancelled = [s for s in statuses if s.state is DeliveryState.CANCELLED]
     assert len(accepted) + len(cancelled) == backlog
     assert accepted and cancelled
-    assert sorted(e["delivery_id"] for e in handed) == sorted(str(s.delivery_id) for s in accepted)
+    assert sorted(request.delivery_id for request in handed) == sorted(s.delivery_id for s in accepted)
     # one consumer works through a lane in turn, so nothing is handed once the cancellation has been applied
     assert max(s.occurred_at for s in accepted) < min(s.occurred_at for s in cancelled)

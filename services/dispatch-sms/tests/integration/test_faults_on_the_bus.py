@@ -11,7 +11,6 @@ from typing import Any
 from uuid import UUID
 
 import httpx
-import pytest
 from pydantic import SecretStr
 
 from hlasatel_contracts import Channel, DeliveryState, Lane, SendSms
@@ -32,8 +31,6 @@ from hlasatel_devstack.stack import ON_LOOPBACK
 from hlasatel_devstack.testing import quick_kafka, serve_in_thread
 from hlasatel_dispatch_sms.bootstrap import bootstrap
 from hlasatel_dispatch_sms.config import GatewayAccount, Settings
-
-pytestmark = pytest.mark.integration
 
 SID, SECOND_SID = "AC" + "3" * 32, "AC" + "4" * 32
 
@@ -68,13 +65,16 @@ async def running(
             Settings(
                 allow_insecure=ON_LOOPBACK,
                 database_url=database_url,
-                gateway_url=first_url,
-                account_sid=SID,
-                auth_token=SecretStr("one"),
+                accounts=[
+                    GatewayAccount(gateway_url=first_url, account_sid=SID, auth_token=SecretStr("one")),
+                    GatewayAccount(
+                        name="twilio-backup",
+                        gateway_url=second_url,
+                        account_sid=SECOND_SID,
+                        auth_token=SecretStr("two"),
+                    ),
+                ],
                 status_callback_url=f"http://127.0.0.1:{port}/v1/callbacks/sms",
-                secondary=GatewayAccount(
-                    gateway_url=second_url, account_sid=SECOND_SID, auth_token=SecretStr("two")
-                ),
                 kafka=quick_kafka(kafka_bootstrap),
                 retry_poll_s=0.1,
                 **settings,
@@ -137,7 +137,7 @@ async def test_a_gateway_down_moves_traffic_to_the_second_account_and_back_when_
             secondary=bus.secondary,
             break_primary=lambda: bus.primary.behave(fail_status=503, fail_times=-1),
             mend_primary=bus.primary.behave,
-            providers=("twilio", "twilio-secondary"),
+            providers=("twilio", "twilio-backup"),
             reset_s=2,
         )
 

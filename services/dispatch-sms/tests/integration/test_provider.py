@@ -1,6 +1,7 @@
 """The SMS adapter: error classes with MockTransport, the real path over HTTP into the fake gateway."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 from uuid import uuid4
 
@@ -55,6 +56,14 @@ class TestErrorClasses:
         with pytest.raises(RetryableProviderError) as caught:
             await provider(answering(429, {"code": 20429}, {"Retry-After": "7"})).send(request())
         assert caught.value.retry_after == 7.0
+
+    async def test_a_retry_after_given_as_a_date_is_honoured_too(self) -> None:
+        """RFC 9110 allows an HTTP-date; a gateway in maintenance says until when, on a 503 as on a 429."""
+        until = format_datetime(datetime.now(UTC) + timedelta(minutes=10), usegmt=True)
+        for status in (429, 503):
+            with pytest.raises(RetryableProviderError) as caught:
+                await provider(answering(status, {}, {"Retry-After": until})).send(request())
+            assert caught.value.retry_after is not None and 590 <= caught.value.retry_after <= 600
 
     async def test_server_errors_and_timeouts_are_retryable(self) -> None:
         with pytest.raises(RetryableProviderError):

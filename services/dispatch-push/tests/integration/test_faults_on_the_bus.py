@@ -10,8 +10,6 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-import pytest
-
 from hlasatel_contracts import Channel, DeliveryState, Lane, SendPush
 from hlasatel_devstack.dispatching import (
     HttpFake,
@@ -30,8 +28,6 @@ from hlasatel_devstack.stack import ON_LOOPBACK
 from hlasatel_devstack.testing import quick_kafka, serve_in_thread
 from hlasatel_dispatch_push.bootstrap import bootstrap
 from hlasatel_dispatch_push.config import FirebaseProject, Settings
-
-pytestmark = pytest.mark.integration
 
 
 @dataclass
@@ -75,11 +71,10 @@ async def running(
             Settings(
                 allow_insecure=ON_LOOPBACK,
                 database_url=database_url,
-                credentials_file=str(primary.credentials),
-                fcm_endpoint=primary.url,
-                secondary=FirebaseProject(
-                    credentials_file=str(secondary.credentials), fcm_endpoint=secondary.url
-                ),
+                accounts=[
+                    FirebaseProject(credentials_file=str(primary.credentials), fcm_endpoint=primary.url),
+                    FirebaseProject(credentials_file=str(secondary.credentials), fcm_endpoint=secondary.url),
+                ],
                 kafka=quick_kafka(kafka_bootstrap),
                 retry_poll_s=0.1,
                 **settings,
@@ -148,7 +143,7 @@ async def test_fcm_down_moves_notifications_to_the_second_project_and_back_when_
             secondary=bus.secondary,
             break_primary=lambda: bus.primary.behave(fail_status=503, fail_times=-1),
             mend_primary=bus.primary.behave,
-            providers=("fcm", "fcm-secondary"),
+            providers=("fcm", "fcm-2"),
             reset_s=2,
         )
 

@@ -68,8 +68,8 @@ class Bus:
         self.statuses: list[object] = []
         self.letters: list[object] = []
 
-    async def status(self, status: object) -> None:
-        self.statuses.append(status)
+    async def status(self, statuses: Sequence[object]) -> None:
+        self.statuses.extend(statuses)
 
     async def letter(self, letter: object) -> None:
         self.letters.append(letter)
@@ -82,7 +82,7 @@ def dispatcher(
         channel=Channel.SMS,
         accounts=[Account(provider, AccountLimits(rate_per_s=1000, concurrency=10))],
         sessions=sessions,
-        publish_status=bus.status,
+        publish_statuses=bus.status,
         publish_dead_letter=bus.letter,
         **kwargs,  # type: ignore[arg-type]
     )

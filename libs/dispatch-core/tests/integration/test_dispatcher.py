@@ -79,9 +79,11 @@ class Bus:
     def __init__(self) -> None:
         self.statuses: list[DeliveryStatusChanged] = []
         self.dead_letters: list[DeadLetter] = []
+        self.publishes: list[int] = []  # how many statuses each publish carried
 
-    async def status(self, status: DeliveryStatusChanged) -> None:
-        self.statuses.append(status)
+    async def status(self, statuses: Sequence[DeliveryStatusChanged]) -> None:
+        self.statuses.extend(statuses)
+        self.publishes.append(len(statuses))
 
     async def dead_letter(self, letter: DeadLetter) -> None:
         self.dead_letters.append(letter)
@@ -105,12 +107,24 @@ def dispatcher(
         channel=Channel.SMS,
         accounts=[Account(p, AccountLimits(rate_per_s=1000, concurrency=10)) for p in providers],
         sessions=sessions,
-        publish_status=bus.status,
+        publish_statuses=bus.status,
         publish_dead_letter=bus.dead_letter,
         retry=retry,
         breaker=breaker,
         stale_after_s=stale_after_s,
     )
+
+
+class TestStatuses:
+    async def test_a_chunks_statuses_go_out_in_one_publish(
+        self, sessions: async_sessionmaker[AsyncSession]
+    ) -> None:
+        """One publish per chunk of calls (the account's concurrency, 10 here), not one per delivery."""
+        bus, requests = Bus(), [sms() for _ in range(25)]
+        await dispatcher(FakeProvider(), sessions, bus).handle_batch(requests)
+        assert bus.publishes == [10, 10, 5]
+        assert {s.delivery_id for s in bus.statuses} == {r.delivery_id for r in requests}
+        assert {s.state for s in bus.statuses} == {DeliveryState.ACCEPTED}
 
 
 class TestIdempotency:

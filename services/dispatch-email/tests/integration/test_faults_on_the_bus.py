@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-import pytest
 from aiosmtpd.controller import Controller
 
 from hlasatel_contracts import Channel, DeliveryState, SendEmail
@@ -30,8 +29,6 @@ from hlasatel_devstack.stack import ON_LOOPBACK
 from hlasatel_devstack.testing import quick_kafka
 from hlasatel_dispatch_email.bootstrap import bootstrap
 from hlasatel_dispatch_email.config import Relay, Settings
-
-pytestmark = pytest.mark.integration
 
 
 class Relays:
@@ -84,9 +81,10 @@ async def running(
             Settings(
                 allow_insecure=ON_LOOPBACK,
                 database_url=database_url,
-                smtp_host="127.0.0.1",
-                smtp_port=primary.port,
-                secondary=Relay(smtp_host="127.0.0.1", smtp_port=secondary.port, smtp_starttls=False),
+                accounts=[
+                    Relay(smtp_host="127.0.0.1", smtp_port=primary.port),
+                    Relay(smtp_host="127.0.0.1", smtp_port=secondary.port),
+                ],
                 kafka=quick_kafka(kafka_bootstrap),
                 retry_poll_s=0.1,
                 **settings,
@@ -146,7 +144,7 @@ async def test_a_relay_down_moves_mail_to_the_second_relay_and_back_when_it_reco
             secondary=bus.secondary,
             break_primary=bus.primary.stop,
             mend_primary=bus.primary.start,
-            providers=("smtp", "smtp-secondary"),
+            providers=("smtp", "smtp-2"),
             reset_s=2,
         )
 
