@@ -32,7 +32,7 @@ test: lint typecheck
 	$(BIN)/pytest
 
 unit: install
-	$(BIN)/pytest -m "not e2e"
+	$(BIN)/pytest -m unit -q
 
 asyncapi: install
 	$(BIN)/python -m hlasatel_contracts.asyncapi contracts/asyncapi.json

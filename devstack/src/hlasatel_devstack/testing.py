@@ -1,6 +1,10 @@
-"""Pytest fixtures shared by every test folder: databases, the embedded broker, the whole stack.
+"""Pytest fixtures shared by every test folder: databases, the embedded broker, the whole stack, the real
+Liberec address points; and each test's kind from its folder.
 
 Database tests run on SQLite and, when DATABASE_URL is set, on PostgreSQL too, each in a fresh database.
+A test lives under a `unit/` folder (no database, broker or socket: `make unit` runs these alone, in
+seconds), an `integration/` one (a real database, broker or socket) or an `e2e/` one (the services as
+processes), and is marked so.
 """
 
 import asyncio
@@ -20,6 +24,8 @@ import uvicorn
 from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from hlasatel_contracts import AddressPoint
+from hlasatel_devstack.addresses import liberec_points
 from hlasatel_devstack.broker import EmbeddedBroker
 from hlasatel_devstack.fakes.server import NO_FAULTS, Faults
 from hlasatel_devstack.ports import Ports, free_port, wait_for_port
@@ -132,6 +138,33 @@ def shared_data(request: pytest.FixtureRequest) -> Path:
 @pytest.fixture(scope="session")
 def liberec_csv(shared_data: Path) -> Path:
     return shared_data / "ruian" / "20231231_OB_563889_ADR.csv"
+
+
+@pytest.fixture(scope="session")
+def liberec() -> list[AddressPoint]:
+    """Every Liberec address point as the registry puts it on the bus (its tests check that it does)."""
+    return liberec_points()
+
+
+KINDS = ("unit", "integration", "e2e")
+# what a unit test may not ask for: it runs without a database, a broker or a process
+_NOT_FOR_UNITS = {"database_url", "postgres_databases", "kafka_bootstrap", "sessions", "stack"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Each test marked by its folder: unit, integration or e2e; a test elsewhere, or a unit test that
+    asks for a database or the broker, is an error rather than a test in the wrong run."""
+    wrong: list[str] = []
+    for item in items:
+        kinds = [part for part in item.path.relative_to(config.rootpath).parts[:-1] if part in KINDS]
+        if not kinds:
+            wrong.append(f"{item.nodeid}: not under a unit/, integration/ or e2e/ folder")
+            continue
+        item.add_marker(kinds[-1])
+        if kinds[-1] == "unit" and (asked := _NOT_FOR_UNITS & set(getattr(item, "fixturenames", ()))):
+            wrong.append(f"{item.nodeid}: a unit test that asks for {', '.join(sorted(asked))}")
+    if wrong:
+        raise pytest.UsageError("tests in the wrong folder:\n" + "\n".join(wrong))
 
 
 @contextlib.contextmanager

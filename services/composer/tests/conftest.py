@@ -1,9 +1,9 @@
-"""The composer's test harness: the real Liberec address points, a database, principals, a fake bus."""
+"""The composer's test harness: the real Liberec address points (devstack's `liberec`, as the registry
+publishes them), a database, principals, a fake bus."""
 
 import itertools
 from collections.abc import AsyncIterator, Iterator, Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -43,8 +43,6 @@ from hlasatel_contracts import (
 )
 from hlasatel_devstack.stack import ON_LOOPBACK
 from hlasatel_devstack.testing import sessions_on
-from hlasatel_registry.domain.coordinates import address_points
-from hlasatel_registry.domain.gazetteer import read_file
 
 SECRET = "test-secret"
 # the press office's keys may send emergencies; a key without the permission is made where it is tested
@@ -86,12 +84,6 @@ def make_utility(
 def _renderer() -> Iterator[None]:
     yield
     RENDERER.close()
-
-
-@pytest.fixture(scope="session")
-def liberec(liberec_csv: Path) -> list[AddressPoint]:
-    """Every Liberec address point as the registry puts it on the changelog (the registry's own parser)."""
-    return address_points(read_file(liberec_csv))
 
 
 @pytest.fixture(scope="session")

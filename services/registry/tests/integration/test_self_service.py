@@ -2,14 +2,16 @@
 
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
+from faststream.kafka import TestKafkaBroker
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hlasatel_contracts import (
     CATEGORIES,
+    DELIVERY_STATUS,
     SUBSCRIBERS,
     Channel,
     DeliveryState,
@@ -26,7 +28,9 @@ from hlasatel_registry.adapters.orm import (
 )
 from hlasatel_registry.adapters.outbox import OutboxRelay
 from hlasatel_registry.config import Settings
+from hlasatel_registry.container import build_registry
 from hlasatel_registry.domain.gazetteer import AddressRecord
+from hlasatel_registry.entrypoints import consumer
 from hlasatel_registry.handlers import erasure, subscribers, unsubscribe
 from hlasatel_registry.handlers.common import NotAuthorized, NotFound
 from hlasatel_registry.schemas import SubscriberCreated, SubscriberUpdate
@@ -269,6 +273,40 @@ class TestGdpr:
 
 
 class TestInvalidContacts:
+    async def test_the_consumer_bootstrap_wires_takes_a_contact_invalid_status_off_the_bus(
+        self, sessions: async_sessionmaker[AsyncSession], register: Register, settings: Settings
+    ) -> None:
+        """The registry's subscriber on delivery statuses, through FastStream's TestKafkaBroker: a
+        `contact_invalid` deactivates the contact, an `accepted` of another contact changes nothing."""
+        created = await register(JANA)
+        email, push = (next(c for c in created.contacts if c.channel == kind) for kind in ("email", "push"))
+        registry = build_registry(settings)
+        registry.broker.include_router(consumer.router(settings.kafka))
+        registry.broker.context.set_global("registry", registry)
+
+        def status(contact_id: UUID, state: DeliveryState) -> DeliveryStatusChanged:
+            channel = Channel.PUSH if contact_id == push.id else Channel.EMAIL
+            return DeliveryStatusChanged(
+                delivery_id=uuid4(),
+                message_id=uuid4(),
+                subscriber_id=created.id,
+                contact_id=contact_id,
+                channel=channel,
+                state=state,
+                occurred_at=datetime.now(UTC),
+                provider="fcm",
+            )
+
+        async with TestKafkaBroker(registry.broker) as broker:
+            await broker.publish(status(email.id, DeliveryState.ACCEPTED), DELIVERY_STATUS)
+            await broker.publish(status(push.id, DeliveryState.CONTACT_INVALID), DELIVERY_STATUS)
+        await registry.engine.dispose()
+        state = SubscriberChanged.model_validate_json(await latest_state(sessions))
+        assert [(c.channel, c.active) for c in state.contacts] == [
+            (Channel.EMAIL, True),
+            (Channel.PUSH, False),
+        ]
+
     async def test_a_token_the_provider_does_not_know_is_deactivated_once(
         self,
         sessions: async_sessionmaker[AsyncSession],

@@ -5,8 +5,10 @@ import pytest
 
 from hlasatel_contracts import AddressPoint, BuildingKind
 from hlasatel_contracts.addresses import label
-from hlasatel_registry.domain.coordinates import to_wgs84
+from hlasatel_devstack.addresses import LIBEREC
+from hlasatel_registry.domain.coordinates import address_points, to_wgs84
 from hlasatel_registry.domain.gazetteer import GazetteerFormatError, parse, read_file
+from hlasatel_registry.entrypoints.cli import write_points
 
 
 @pytest.fixture(scope="module")
@@ -108,3 +110,16 @@ class TestCoordinates:
         ((latitude, longitude),) = to_wgs84([(687903.86, 973739.09)])
         assert latitude == pytest.approx(50.7703, abs=0.0005)
         assert longitude == pytest.approx(15.0584, abs=0.0005)
+
+
+def test_the_address_points_every_other_test_uses_are_those_the_registry_publishes(
+    liberec_csv: Path, tmp_path: Path
+) -> None:
+    """devstack's shared fixture (the composer's and the system's tests read it instead of importing the
+    registry) is this parser's output for the real file, byte for byte."""
+    made = tmp_path / "points.jsonl.gz"
+    assert write_points(address_points(read_file(liberec_csv)), made) == 16_140
+    assert made.read_bytes() == LIBEREC.read_bytes(), (
+        "devstack's address points differ from the registry's: make them again with "
+        f"`.venv/bin/registry export-address-points {liberec_csv} {LIBEREC}`"
+    )

@@ -1,8 +1,11 @@
-"""Delivery ids and the order in which statuses may replace each other."""
+"""Delivery ids, the order in which statuses may replace each other, and the changes of a delivery's state
+that the composer makes itself (a status from a dispatcher is recorded in bulk, by rank, in SQL)."""
 
 import hashlib
 import hmac
 import uuid
+from datetime import datetime
+from typing import Protocol
 from uuid import UUID
 
 from hlasatel_contracts import Channel, DeliveryState
@@ -37,3 +40,21 @@ def rank(state: DeliveryState, *, retryable: bool) -> int:
     if state is DeliveryState.FAILED and not retryable:
         return 3
     return _RANK[state]
+
+
+class DeliveryRecord(Protocol):
+    """What a delivery's record holds of its state."""
+
+    state: str
+    reason: str | None
+    rank: int
+    updated_at: datetime
+
+
+def settle(record: DeliveryRecord, state: DeliveryState, *, reason: str | None, at: datetime) -> None:
+    """A delivery the composer decides on itself: given up on after its re-drives, released from quiet hours
+    (queued again), or failed because its held request could not be read."""
+    record.state = state.value
+    record.reason = reason[:500] if reason else None
+    record.rank = rank(state, retryable=False)
+    record.updated_at = at

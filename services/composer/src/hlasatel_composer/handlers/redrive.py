@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hlasatel_composer.adapters.orm import DeliveryRow, MessageRow
 from hlasatel_composer.adapters.recipients import recipients_by_id
-from hlasatel_composer.domain.deliveries import rank
+from hlasatel_composer.domain.deliveries import settle
 from hlasatel_composer.domain.messages import MessageState
 from hlasatel_composer.handlers.fanout import PublishBatch
 from hlasatel_composer.handlers.planning import planned_requests
@@ -81,12 +81,11 @@ class Redrive:
             ):
                 if row.state != DeliveryState.QUEUED.value:
                     continue  # a status arrived meanwhile
-                row.updated_at = now
                 if row.delivery_id in given_up or row.delivery_id in unusable:
                     reason = unusable.get(row.delivery_id, "no dispatcher reported on it")
-                    row.state, row.reason = DeliveryState.FAILED.value, reason[:500]
-                    row.rank = rank(DeliveryState.FAILED, retryable=False)
+                    settle(row, DeliveryState.FAILED, reason=reason, at=now)
                 else:
+                    row.updated_at = now
                     row.redrives += 1
         REDRIVEN.inc(len(again))
         GIVEN_UP.inc(len(given_up))

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hlasatel_composer.adapters.orm import DeliveryRow
 from hlasatel_composer.adapters.recipients import contact_still_reachable
-from hlasatel_composer.domain.deliveries import rank
+from hlasatel_composer.domain.deliveries import settle
 from hlasatel_contracts import DELIVERY_REQUEST_BY_CHANNEL, Channel, DeliveryRequest, DeliveryState
 from hlasatel_runtime.deadletter import TRANSIENT_ERRORS
 from hlasatel_runtime.errors import describe
@@ -30,7 +30,7 @@ async def release_held(
     meantime expires its held deliveries; a held request that cannot be read fails alone.
     """
     now = datetime.now(UTC)
-    outcome: dict[UUID, tuple[str, str | None]] = {}
+    outcome: dict[UUID, tuple[DeliveryState, str | None]] = {}
     due: list[DeliveryRequest] = []
     async with sessions() as session:
         rows = (
@@ -45,23 +45,23 @@ async def release_held(
             try:
                 request = _held(row)
                 if request.expires_at is not None and request.expires_at <= now:
-                    outcome[row.delivery_id] = (DeliveryState.EXPIRED.value, "expired during quiet hours")
+                    outcome[row.delivery_id] = (DeliveryState.EXPIRED, "expired during quiet hours")
                 elif not await contact_still_reachable(
                     session, subscriber_id=row.subscriber_id, contact_id=request.contact_id
                 ):
                     outcome[row.delivery_id] = (
-                        DeliveryState.CANCELLED.value,
+                        DeliveryState.CANCELLED,
                         "contact withdrawn meanwhile",
                     )
                 else:
-                    outcome[row.delivery_id] = (DeliveryState.QUEUED.value, None)
+                    outcome[row.delivery_id] = (DeliveryState.QUEUED, None)
                     due.append(request)
             except TRANSIENT_ERRORS:
                 raise
             except Exception as exc:  # one unreadable held request never holds back the others
                 reason = f"the held delivery could not be read: {describe(exc)}"
                 log.warning("held delivery %s failed: %s", row.delivery_id, reason)
-                outcome[row.delivery_id] = (DeliveryState.FAILED.value, reason)
+                outcome[row.delivery_id] = (DeliveryState.FAILED, reason)
     if not outcome:
         return 0
     await publish(due)
@@ -71,10 +71,9 @@ async def release_held(
                 DeliveryRow.delivery_id.in_(outcome), DeliveryRow.held_request.is_not(None)
             )
         ):
-            row.state, row.reason = outcome[row.delivery_id]
-            row.rank = rank(DeliveryState(row.state), retryable=False)
+            state, why = outcome[row.delivery_id]
+            settle(row, state, reason=why, at=now)
             row.held_request = None
-            row.updated_at = now
     return len(due)
 
 

@@ -1,13 +1,18 @@
-"""``registry serve`` and ``registry import-addresses FILE``."""
+"""``registry serve``, ``registry import-addresses FILE``, ``registry export-address-points FILE OUT``
+and ``registry create-operator-key``."""
 
 import argparse
 import asyncio
+import gzip
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
+from hlasatel_contracts import AddressPoint
 from hlasatel_registry.adapters.gazetteer_store import ImportCounts
 from hlasatel_registry.adapters.orm import Base
 from hlasatel_registry.config import Settings
+from hlasatel_registry.domain.coordinates import address_points
 from hlasatel_registry.domain.gazetteer import AddressRecord, GazetteerFormatError, read_file
 from hlasatel_registry.handlers import operators
 from hlasatel_registry.handlers.addresses import import_gazetteer
@@ -31,6 +36,16 @@ async def import_addresses(
         await engine.dispose()
 
 
+def write_points(points: Iterable[AddressPoint], path: Path) -> int:
+    """The points one JSON a line, gzipped reproducibly (no name or time in the header); returns how many."""
+    count = 0
+    with path.open("wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="") as out:
+        for point in points:
+            out.write(point.model_dump_json().encode() + b"\n")
+            count += 1
+    return count
+
+
 async def create_operator_key(settings: Settings, *, name: str) -> str:
     """A key for an operator at the city office; stored hashed, shown once."""
     engine = build_engine(settings.database_url)
@@ -49,6 +64,13 @@ def main(argv: list[str] | None = None) -> None:
     commands.add_parser("serve", help="run the HTTP API and the changelog relay")
     importer = commands.add_parser("import-addresses", help="load an RÚIAN 'adresní místa' CSV export")
     importer.add_argument("file", type=Path)
+    exporter = commands.add_parser(
+        "export-address-points",
+        help="write an RÚIAN export's address points as the registry publishes them (gzipped JSON lines), "
+        "without touching the database: what an import would announce, and the tests' shared fixture",
+    )
+    exporter.add_argument("file", type=Path)
+    exporter.add_argument("out", type=Path)
     operator = commands.add_parser(
         "create-operator-key", help="make a key for the city office's registry operators and print it"
     )
@@ -63,6 +85,14 @@ def main(argv: list[str] | None = None) -> None:
         return
     if args.command == "create-operator-key":
         print(asyncio.run(create_operator_key(settings, name=args.name)))
+        return
+    if args.command == "export-address-points":
+        try:
+            written = write_points(address_points(read_file(args.file)), args.out)
+        except (OSError, GazetteerFormatError) as exc:
+            print(f"registry export-address-points: {exc}", file=sys.stderr)
+            raise SystemExit(2) from None
+        print(f"{args.out}: {written} address points")
         return
     try:
         records = read_file(args.file)

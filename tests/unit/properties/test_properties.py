@@ -23,7 +23,6 @@ from hlasatel_composer.domain.targeting import (
 )
 from hlasatel_contracts import AddressPoint
 from hlasatel_contracts.sms import GSM7_BASIC, GSM7_EXTENSION, SmsEncoding, measure
-from hlasatel_registry.domain.coordinates import address_points
 from hlasatel_registry.domain.gazetteer import read_file
 from hlasatel_registry.domain.search import AddressIndex, Entry
 
@@ -33,14 +32,9 @@ FIXTURES = settings(suppress_health_check=[HealthCheck.function_scoped_fixture],
 TARGETING = settings(FIXTURES, max_examples=30)
 
 
-@cache
-def _points(csv: Path) -> tuple[AddressPoint, ...]:
-    return tuple(address_points(read_file(csv)))
-
-
 @pytest.fixture(scope="module")
-def points(liberec_csv: Path) -> tuple[AddressPoint, ...]:
-    return _points(liberec_csv)
+def points(liberec: list[AddressPoint]) -> tuple[AddressPoint, ...]:
+    return tuple(liberec)
 
 
 @pytest.fixture(scope="module")

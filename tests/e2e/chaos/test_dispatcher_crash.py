@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from sqlalchemy import text
 
 from hlasatel_contracts import Channel, Lane, delivery_topic
@@ -32,7 +31,6 @@ from hlasatel_devstack.stack import Stack
 from hlasatel_devstack.testing import eventually, stack_fixture
 from hlasatel_runtime.database import build_engine
 
-pytestmark = pytest.mark.e2e
 log = logging.getLogger(__name__)
 
 DELIVERIES = chaos_recipients(2000)

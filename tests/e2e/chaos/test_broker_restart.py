@@ -11,19 +11,12 @@ fetched every request before the restart and nothing was lost), the issue's 20,0
 """
 
 import random
-from pathlib import Path
 
-import pytest
-
-from hlasatel_contracts import Channel
+from hlasatel_contracts import AddressPoint, Channel
 from hlasatel_devstack.chaos import CityEmergency, chaos_recipients, metric
 from hlasatel_devstack.population import subscribers
 from hlasatel_devstack.stack import Stack
 from hlasatel_devstack.testing import stack_fixture
-from hlasatel_registry.domain.coordinates import address_points
-from hlasatel_registry.domain.gazetteer import read_file
-
-pytestmark = pytest.mark.e2e
 
 RECIPIENTS = chaos_recipients(1000)
 SERVICES = ["composer", "dispatch-sms", "dispatch-email", "dispatch-push"]
@@ -42,8 +35,10 @@ restarted = stack_fixture(
 )
 
 
-def test_a_broker_restart_loses_nothing_and_repeats_nothing(restarted: Stack, liberec_csv: Path) -> None:
-    population = list(subscribers(address_points(read_file(liberec_csv)), RECIPIENTS, random.Random(7)))
+def test_a_broker_restart_loses_nothing_and_repeats_nothing(
+    restarted: Stack, liberec: list[AddressPoint]
+) -> None:
+    population = list(subscribers(liberec, RECIPIENTS, random.Random(7)))
     city = CityEmergency(restarted, population)
     city.subscribe()
     city.approve()

@@ -13,23 +13,17 @@ import json
 import random
 import signal
 from collections import defaultdict
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 import httpx
-import pytest
 
-from hlasatel_contracts import LANES_BY_PRIORITY, SUBSCRIBERS, Channel, delivery_topic
+from hlasatel_contracts import LANES_BY_PRIORITY, SUBSCRIBERS, AddressPoint, Channel, delivery_topic
 from hlasatel_devstack.bus import publish_keyed, read_topics
 from hlasatel_devstack.chaos import EMERGENCY, chaos_recipients
 from hlasatel_devstack.population import subscribers
 from hlasatel_devstack.stack import Stack
 from hlasatel_devstack.testing import eventually, stack_fixture
-from hlasatel_registry.domain.coordinates import address_points
-from hlasatel_registry.domain.gazetteer import read_file
-
-pytestmark = pytest.mark.e2e
 
 RECIPIENTS = chaos_recipients(20_000)
 FANOUT_BATCH = 1_000
@@ -40,11 +34,11 @@ composer_alone = stack_fixture(
 
 
 def test_a_composer_killed_mid_fan_out_resumes_and_everyone_gets_one_delivery_per_channel(
-    composer_alone: Stack, liberec_csv: Path
+    composer_alone: Stack, liberec: list[AddressPoint]
 ) -> None:
     stack = composer_alone
     bootstrap = stack.broker.bootstrap_servers
-    population = list(subscribers(address_points(read_file(liberec_csv)), RECIPIENTS, random.Random(4)))
+    population = list(subscribers(liberec, RECIPIENTS, random.Random(4)))
     expected = {(s.subscriber_id, c.channel): c.contact_id for s in population for c in s.contacts}
     asyncio.run(
         publish_keyed(bootstrap, SUBSCRIBERS, ((str(s.subscriber_id).encode(), s) for s in population))

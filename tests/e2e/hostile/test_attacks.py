@@ -16,7 +16,7 @@ from hlasatel_devstack.fakes.ledger import read_ledger
 from hlasatel_devstack.stack import Stack, console_script
 from hlasatel_devstack.testing import eventually, stack_fixture
 
-pytestmark = [pytest.mark.e2e, pytest.mark.hostile]
+pytestmark = pytest.mark.hostile
 
 # the registrations of this module stay under the per-address limit but for the one test that passes it
 # SMS go out one at a time, so that a slow gateway keeps a queue (see the erasure's test)

@@ -12,20 +12,14 @@ its owner sees it, nobody else got anything, and the composer's report says ever
 
 import logging
 import random
-from pathlib import Path
 
-import pytest
-
-from hlasatel_contracts import Channel
+from hlasatel_contracts import AddressPoint, Channel
 from hlasatel_devstack.chaos import CityEmergency, chaos_recipients, metric
 from hlasatel_devstack.fakes.server import Faults
 from hlasatel_devstack.population import subscribers
 from hlasatel_devstack.stack import Stack
 from hlasatel_devstack.testing import stack_fixture
-from hlasatel_registry.domain.coordinates import address_points
-from hlasatel_registry.domain.gazetteer import read_file
 
-pytestmark = pytest.mark.e2e
 log = logging.getLogger(__name__)
 
 RECIPIENTS = chaos_recipients(500)
@@ -36,7 +30,7 @@ FAULTS = Faults(fail_rate=0.2, stall_rate=0.05, stall_ms=1500)
 def _dispatcher_settings(channel: Channel) -> dict[str, str]:
     prefix = f"DISPATCH_{channel.value.upper()}_"
     return {
-        prefix + "TIMEOUT_S": "1",
+        prefix + "ACCOUNTS__0__TIMEOUT_S": "1",
         # a fifth of the attempts failing loses one delivery in 4,000 after the default six attempts;
         # a city would raise the attempts for an emergency the same way
         prefix + "RETRY_MAX_ATTEMPTS": "15",
@@ -58,8 +52,10 @@ faulty = stack_fixture(
 )
 
 
-def test_failing_and_slow_providers_lose_nothing_and_repeat_nothing(faulty: Stack, liberec_csv: Path) -> None:
-    population = list(subscribers(address_points(read_file(liberec_csv)), RECIPIENTS, random.Random(11)))
+def test_failing_and_slow_providers_lose_nothing_and_repeat_nothing(
+    faulty: Stack, liberec: list[AddressPoint]
+) -> None:
+    population = list(subscribers(liberec, RECIPIENTS, random.Random(11)))
     city = CityEmergency(faulty, population)
     city.subscribe()
     city.approve()

@@ -17,7 +17,7 @@ from hlasatel_contracts import (
 )
 from hlasatel_contracts.asyncapi import build_document, render
 
-COMMITTED = Path(__file__).resolve().parents[1] / "asyncapi.json"
+COMMITTED = Path(__file__).resolve().parents[2] / "asyncapi.json"
 
 
 class TestAsyncApi:

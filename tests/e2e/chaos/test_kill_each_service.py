@@ -17,19 +17,13 @@ import signal
 import time
 from collections import Counter
 from datetime import UTC, datetime
-from pathlib import Path
 
-import pytest
-
-from hlasatel_contracts import Channel
+from hlasatel_contracts import AddressPoint, Channel
 from hlasatel_devstack.chaos import CityEmergency, chaos_recipients
 from hlasatel_devstack.population import subscribers
 from hlasatel_devstack.stack import SERVICES, Stack
 from hlasatel_devstack.testing import stack_fixture
-from hlasatel_registry.domain.coordinates import address_points
-from hlasatel_registry.domain.gazetteer import read_file
 
-pytestmark = pytest.mark.e2e
 log = logging.getLogger(__name__)
 
 RECIPIENTS = chaos_recipients(500)
@@ -81,9 +75,9 @@ def _kill(stack: Stack, service: str) -> None:
 
 
 def test_each_service_killed_in_turn_loses_nothing_and_repeats_nothing(
-    killed: Stack, liberec_csv: Path
+    killed: Stack, liberec: list[AddressPoint]
 ) -> None:
-    population = list(subscribers(address_points(read_file(liberec_csv)), RECIPIENTS, random.Random(13)))
+    population = list(subscribers(liberec, RECIPIENTS, random.Random(13)))
     city = CityEmergency(killed, population)
     city.subscribe()
     city.approve()

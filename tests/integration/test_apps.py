@@ -12,6 +12,7 @@ from hlasatel_devstack.fakes.fcm import write_service_account
 from hlasatel_dispatch_email.bootstrap import bootstrap as dispatch_email
 from hlasatel_dispatch_email.config import Settings as EmailSettings
 from hlasatel_dispatch_push.bootstrap import bootstrap as dispatch_push
+from hlasatel_dispatch_push.config import FirebaseProject
 from hlasatel_dispatch_push.config import Settings as PushSettings
 from hlasatel_dispatch_sms.bootstrap import bootstrap as dispatch_sms
 from hlasatel_dispatch_sms.config import Settings as SmsSettings
@@ -28,7 +29,9 @@ def apps(tmp_path: Path) -> dict[str, FastAPI]:
         "composer": composer(ComposerSettings(database_url=db)),
         "dispatch-sms": dispatch_sms(SmsSettings(database_url=db)),
         "dispatch-email": dispatch_email(EmailSettings(database_url=db)),
-        "dispatch-push": dispatch_push(PushSettings(database_url=db, credentials_file=str(credentials))),
+        "dispatch-push": dispatch_push(
+            PushSettings(database_url=db, accounts=[FirebaseProject(credentials_file=str(credentials))])
+        ),
     }
 
 
