@@ -4,7 +4,8 @@ bus. A crash or a broker away between the commit and the publish only means publ
 which every consumer takes as the same event); a transaction that does not commit announces nothing."""
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -95,3 +96,14 @@ class OutboxRelay:
             # gone once on the bus: the rows may hold contacts and codes, which must not outlive their purpose
             await session.execute(delete(model).where(model.id.in_([row.id for row in rows])))
         return len(rows)
+
+
+@contextlib.asynccontextmanager
+async def unit_of_work(
+    sessions: async_sessionmaker[AsyncSession], relay: OutboxRelay
+) -> AsyncIterator[AsyncSession]:
+    """One transaction and the events it adds to the outbox: leaving the block commits both (an exception
+    rolls both back, announcing nothing), and only then is the relay woken to publish them."""
+    async with sessions() as session, session.begin():
+        yield session
+    relay.wake()

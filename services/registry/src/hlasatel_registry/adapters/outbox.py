@@ -1,4 +1,6 @@
-"""The registry's outbox: the runtime's, on the registry's table."""
+"""The registry's outbox and unit of work: the runtime's, on the registry's table."""
+
+from contextlib import AbstractAsyncContextManager
 
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -31,3 +33,10 @@ class OutboxRelay(outbox.OutboxRelay):
             batch_size=batch_size,
             idle_poll_s=idle_poll_s,
         )
+
+
+def unit_of_work(
+    sessions: async_sessionmaker[AsyncSession], relay: outbox.OutboxRelay
+) -> AbstractAsyncContextManager[AsyncSession]:
+    """One transaction whose events (`enqueue`) are relayed once it has committed."""
+    return outbox.unit_of_work(sessions, relay)

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from hlasatel_contracts import Channel
 from hlasatel_registry.adapters import outbox
 from hlasatel_registry.adapters.orm import ConsentRow, ContactRow, SubscriberRow
+from hlasatel_registry.adapters.outbox import unit_of_work
 from hlasatel_registry.config import Settings
 from hlasatel_registry.domain.codes import hashed_by_any, keyed_hash, new_token
 from hlasatel_registry.handlers.verification import (
@@ -52,7 +53,7 @@ async def request_access_code(
     ip: str | None,
 ) -> None:
     """Send a code to the contact if it is a verified one; the same answer when it is not."""
-    async with sessions() as session, session.begin():
+    async with unit_of_work(sessions, relay) as session:
         contacts = await _verified_contacts(session, channel, value)
         if not contacts:
             return
@@ -62,7 +63,6 @@ async def request_access_code(
         await issue_code(
             session, settings=settings, subscriber=subscriber, contact=first, ip=ip, purpose=ACCESS
         )
-    relay.wake()
 
 
 async def grant_access(

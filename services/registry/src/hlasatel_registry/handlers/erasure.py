@@ -13,6 +13,7 @@ from hlasatel_contracts.addresses import label
 from hlasatel_registry.adapters import outbox
 from hlasatel_registry.adapters.composer import ComposerHistory
 from hlasatel_registry.adapters.orm import ConsentRow, OutboxRow, SubscriberRow, VerificationCodeRow
+from hlasatel_registry.adapters.outbox import unit_of_work
 from hlasatel_registry.config import Settings
 from hlasatel_registry.handlers.common import authorized_subscriber, subscriber_read
 
@@ -91,12 +92,11 @@ async def erase_subscriber(
     token: str | None,
 ) -> None:
     """Delete everything about the subscriber and publish a tombstone (GDPR article 17)."""
-    async with sessions() as session, session.begin():
+    async with unit_of_work(sessions, relay) as session:
         subscriber = await authorized_subscriber(
             session, keys=settings.keys(), subscriber_id=subscriber_id, token=token
         )
         await erase(session, subscriber)
-    relay.wake()
 
 
 async def erase(session: AsyncSession, subscriber: SubscriberRow) -> None:

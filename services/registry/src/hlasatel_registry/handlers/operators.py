@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hlasatel_registry.adapters import outbox
 from hlasatel_registry.adapters.orm import ContactRow, OperatorAuditRow, OperatorKeyRow, SubscriberRow
+from hlasatel_registry.adapters.outbox import unit_of_work
 from hlasatel_registry.handlers.common import NotAuthorized, NotFound, subscriber_read
 from hlasatel_registry.handlers.erasure import erase
 from hlasatel_registry.schemas import ContactLookup, OperatorAuditRead, SubscriptionFound
@@ -108,14 +109,13 @@ async def erase_subscription(
     reason: str,
 ) -> None:
     """Erase a subscription for its owner, who has no access token; the audit keeps who, when and why."""
-    async with sessions() as session, session.begin():
+    async with unit_of_work(sessions, relay) as session:
         operator = await operator_for(session, key)
         subscriber = await session.get(SubscriberRow, subscriber_id, with_for_update=True)
         if subscriber is None:
             raise NotFound("no such subscriber")
         await erase(session, subscriber)
         _audit(session, operator, "erased", subscriber_id=subscriber_id, reason=reason)
-    relay.wake()
 
 
 async def audit_log(

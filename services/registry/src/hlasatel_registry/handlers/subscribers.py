@@ -23,6 +23,7 @@ from hlasatel_registry.adapters.orm import (
     SubscriberAddressRow,
     SubscriberRow,
 )
+from hlasatel_registry.adapters.outbox import unit_of_work
 from hlasatel_registry.adapters.portal import PortalVerifier
 from hlasatel_registry.config import Settings
 from hlasatel_registry.domain.codes import keyed_hash, new_token, short_mac
@@ -136,7 +137,7 @@ async def register_subscriber(
         raise AssertionMismatch("the portal verified an address point that is not among the addresses")
     now, token, subscriber_id = datetime.now(UTC), new_token(), uuid4()
     secret = settings.secret_key.get_secret_value()
-    async with sessions() as session, session.begin():
+    async with unit_of_work(sessions, relay) as session:
         if ip:
             await count_attempt(
                 session,
@@ -195,7 +196,6 @@ async def register_subscriber(
                     limit_per_contact=identity is None,
                 )
         await announce(session, subscriber, settings.keys())
-    relay.wake()
     return SubscriberCreated(**subscriber_read(subscriber).model_dump(), access_token=token)
 
 
@@ -222,7 +222,7 @@ async def update_subscriber(
 ) -> SubscriberRead:
     """Change language, categories, quiet hours, addresses, or add contacts (each gets a code)."""
     check_phone_regions(data.add_contacts or [], settings, field="add_contacts")
-    async with sessions() as session, session.begin():
+    async with unit_of_work(sessions, relay) as session:
         subscriber = await authorized_subscriber(
             session, keys=settings.keys(), subscriber_id=subscriber_id, token=token
         )
@@ -267,7 +267,6 @@ async def update_subscriber(
                 await issue_code(session, settings=settings, subscriber=subscriber, contact=row, ip=ip)
         session.add(_consent(subscriber.id, "preferences_changed", "api", changed=sorted(changed)))
         await announce(session, subscriber, settings.keys())
-    relay.wake()
     return subscriber_read(subscriber)
 
 
@@ -281,7 +280,7 @@ async def remove_contact(
     contact_id: UUID,
 ) -> SubscriberRead:
     """Remove one contact; the subscription stays."""
-    async with sessions() as session, session.begin():
+    async with unit_of_work(sessions, relay) as session:
         subscriber = await authorized_subscriber(
             session, keys=settings.keys(), subscriber_id=subscriber_id, token=token
         )
@@ -289,7 +288,6 @@ async def remove_contact(
         subscriber.contacts.remove(contact)
         session.add(_consent(subscriber.id, "contact_removed", "api", channel=contact.channel))
         await announce(session, subscriber, settings.keys())
-    relay.wake()
     return subscriber_read(subscriber)
 
 
@@ -305,7 +303,7 @@ async def deactivate_invalid_contact(
     believed."""
     if status.state is not DeliveryState.CONTACT_INVALID:
         return False
-    async with sessions() as session, session.begin():
+    async with unit_of_work(sessions, relay) as session:
         contact = await session.get(ContactRow, status.contact_id)
         if contact is None or not contact.active:
             return False
@@ -316,5 +314,4 @@ async def deactivate_invalid_contact(
         contact.active = False
         contact.deactivated_reason = f"reported invalid by {status.provider or 'the provider'}"
         await announce(session, subscriber, settings.keys())
-    relay.wake()
     return True

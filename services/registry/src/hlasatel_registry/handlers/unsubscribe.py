@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from hlasatel_contracts import CATEGORIES
 from hlasatel_registry.adapters import outbox
 from hlasatel_registry.adapters.orm import ConsentRow, SubscriberRow, UnsubscribeCodeRow
+from hlasatel_registry.adapters.outbox import unit_of_work
 from hlasatel_registry.config import Settings
 from hlasatel_registry.handlers.common import ALL, NotFound, announce
 
@@ -82,7 +83,7 @@ async def unsubscribe(
 ) -> tuple[UnsubscribeLink, bool]:
     """Leave what the link is for; everything only once confirmed. Returns the link and whether anything
     was done (False: everything, not yet confirmed)."""
-    async with sessions() as session, session.begin():
+    async with unit_of_work(sessions, relay) as session:
         subscriber, scope = await _subscriber_of(session, code)
         link = _link(scope, category)
         if link.everything and not confirmed:
@@ -102,5 +103,4 @@ async def unsubscribe(
             )
         )
         await announce(session, subscriber, settings.keys())
-    relay.wake()
     return link, True

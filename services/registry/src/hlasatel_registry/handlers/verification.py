@@ -16,6 +16,7 @@ from hlasatel_contracts import Channel, Lane, Language, SendEmail, SendSms, deli
 from hlasatel_registry.adapters import outbox
 from hlasatel_registry.adapters.limits import RateLimited, count_attempt, ensure_below, record_attempt
 from hlasatel_registry.adapters.orm import ConsentRow, ContactRow, SubscriberRow, VerificationCodeRow
+from hlasatel_registry.adapters.outbox import unit_of_work
 from hlasatel_registry.config import Settings
 from hlasatel_registry.domain.codes import BadSignature, hashed_by_any, keyed_hash, new_code, sign, unsign
 from hlasatel_registry.domain.notices import access_email, access_sms, verification_email, verification_sms
@@ -149,7 +150,7 @@ async def request_code(
     ip: str | None,
 ) -> None:
     """Send a new code to one of the subscriber's phone numbers or e-mail addresses."""
-    async with sessions() as session, session.begin():
+    async with unit_of_work(sessions, relay) as session:
         subscriber = await authorized_subscriber(
             session, keys=settings.keys(), subscriber_id=subscriber_id, token=token
         )
@@ -157,7 +158,6 @@ async def request_code(
         if Channel(contact.channel) not in VERIFIABLE:
             raise NoValidCode("push tokens are verified by the app that registers them")
         await issue_code(session, settings=settings, subscriber=subscriber, contact=contact, ip=ip)
-    relay.wake()
 
 
 async def _mark_verified(
@@ -276,7 +276,7 @@ async def verify_email_link(
         contact_id, code_id = UUID(claims["c"]), UUID(claims["k"])
     except (BadSignature, KeyError, ValueError) as exc:
         raise NoValidCode(str(exc) if isinstance(exc, BadSignature) else "the link is not valid") from None
-    async with sessions() as session, session.begin():
+    async with unit_of_work(sessions, relay) as session:
         contact = await session.get(ContactRow, contact_id)
         code = await session.get(VerificationCodeRow, code_id)
         if contact is None or code is None or code.contact_id != contact.id or code.purpose != VERIFY:
@@ -288,7 +288,6 @@ async def verify_email_link(
                 raise NoValidCode("the link has expired or a newer code was sent")
             code.used_at = datetime.now(UTC)
             await _mark_verified(session, settings, subscriber, contact, via="email_link")
-    relay.wake()
 
 
 async def latest_code(
