@@ -1,11 +1,15 @@
 """Addresses as people read them. Pure."""
 
-from typing import Protocol
+from typing import Annotated, Protocol
+
+from pydantic import Field
 
 from hlasatel_contracts.events import BuildingKind
 
 # RÚIAN codes are positive and fit the databases' 64-bit integers; a larger number is no code at all
 MAX_CODE = 2**63 - 1
+# an address point's code wherever a client gives one: anything else is a 422, never a database error
+AddressPointCode = Annotated[int, Field(ge=1, le=MAX_CODE)]
 
 
 class Labelled(Protocol):

@@ -160,4 +160,5 @@ def build_dispatcher_app(
         title=f"Hlasatel {name}",
         description=f"Delivers {channel.value} messages from the bus to the provider.",
     )
+    app.state.broker = broker  # for the tests of its consumers' wiring (TestKafkaBroker)
     return app, dispatcher

@@ -118,6 +118,18 @@ class TestEveryListIsBounded:
         )
         assert answer.status_code == 422 and "20000" in answer.text
 
+    @pytest.mark.parametrize("code", [-47, 0, 2**63, -603058847142303915324542550016])
+    async def test_a_number_that_is_no_address_point_code_is_a_422_not_a_database_error(
+        self, api: Any, code: int
+    ) -> None:
+        """Found by the schemathesis fuzz: a code past 64 bits reached the database and answered 500."""
+        editor = await api.key("Editor", "editor")
+        answer = await api.client.post(
+            "/v1/targets/preview", json={"target": {"address_points": [1902007, code]}}, headers=editor
+        )
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["detail"][0]["loc"][-2:] == ["address_points", 1]
+
     async def test_polygons_with_more_vertices_than_allowed_are_refused_in_all(self, api: Any) -> None:
         editor = await api.key("Editor", "editor")
         ring = [[50.7 + i * 1e-6, 15.0 + (i % 2) * 1e-3] for i in range(MAX_VERTICES // 2 + 1)]

@@ -14,7 +14,7 @@ import shapely
 from pydantic import BaseModel, Field, PrivateAttr, field_validator, model_validator
 
 from hlasatel_contracts import AddressRole, IdentityLevel, Language
-from hlasatel_contracts.addresses import Labelled
+from hlasatel_contracts.addresses import AddressPointCode, Labelled
 
 # Every list of a target is bounded, so that no request can make the composer test points for minutes:
 # more address points than Liberec has (16,140), more streets than it has (988), and polygons of at most
@@ -209,7 +209,7 @@ class Selection(BaseModel):
         default_factory=list, max_length=MAX_DISTRICTS, description="Části obce by name"
     )
     streets: list[StreetSelector] = Field(default_factory=list, max_length=MAX_STREETS)
-    address_points: list[int] = Field(
+    address_points: list[AddressPointCode] = Field(
         default_factory=list, max_length=MAX_ADDRESS_POINTS, description="RÚIAN address point codes"
     )
     polygons: list[Polygon] = Field(default_factory=list, max_length=MAX_AREAS)
