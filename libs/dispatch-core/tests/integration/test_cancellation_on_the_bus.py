@@ -12,8 +12,6 @@ from typing import Any
 from uuid import UUID
 
 from faststream.kafka import KafkaBroker
-from pydantic import Field
-from pydantic_settings import SettingsConfigDict
 
 from hlasatel_contracts import (
     DELIVERY_STATUS,
@@ -31,18 +29,13 @@ from hlasatel_devstack.bus import read_until
 from hlasatel_devstack.stack import ON_LOOPBACK
 from hlasatel_devstack.testing import quick_kafka
 from hlasatel_dispatch import ledger
-from hlasatel_dispatch.config import DispatchSettings, ProviderAccount
+from hlasatel_dispatch.config import ProviderAccount
 from hlasatel_dispatch.dispatcher import Dispatcher
 from hlasatel_dispatch.providers import Provider, Receipt
 from hlasatel_dispatch.service import build_dispatcher_app
 from hlasatel_runtime.kafka import build_broker
 
-
-class Settings(DispatchSettings[ProviderAccount]):
-    model_config = SettingsConfigDict(env_prefix="DISPATCH_TEST_", extra="ignore")
-    provider_name = "slow"
-    port: int = 8009
-    accounts: list[ProviderAccount] = Field(default_factory=lambda: [ProviderAccount()])
+from .conftest import OneAccount
 
 
 class SlowProvider(Provider[SendSms]):
@@ -93,7 +86,7 @@ class Bus:
 @contextlib.asynccontextmanager
 async def running_bus(database_url: str, kafka_bootstrap: str, tmp_path: Path) -> AsyncIterator[Bus]:
     kafka = quick_kafka(kafka_bootstrap)
-    settings = Settings(
+    settings = OneAccount(
         allow_insecure=ON_LOOPBACK,
         database_url=database_url,
         kafka=kafka,

@@ -9,8 +9,6 @@ from uuid import uuid4
 
 import pytest
 from faststream.kafka import TestKafkaBroker
-from pydantic import Field
-from pydantic_settings import SettingsConfigDict
 from sqlalchemy import select
 
 from hlasatel_contracts import (
@@ -26,18 +24,12 @@ from hlasatel_contracts import (
 from hlasatel_devstack.stack import ON_LOOPBACK
 from hlasatel_devstack.testing import sessions_on
 from hlasatel_dispatch import ledger
-from hlasatel_dispatch.config import DispatchSettings, ProviderAccount
 from hlasatel_dispatch.dispatcher import Dispatcher
 from hlasatel_dispatch.ledger import Base, ErasedSubscriber
 from hlasatel_dispatch.providers import Provider, Receipt
 from hlasatel_dispatch.service import build_dispatcher_app
 
-
-class Settings(DispatchSettings[ProviderAccount]):
-    model_config = SettingsConfigDict(env_prefix="DISPATCH_WIRING_", extra="ignore")
-    provider_name = "never"
-    port: int = 8009
-    accounts: list[ProviderAccount] = Field(default_factory=lambda: [ProviderAccount()])
+from .conftest import OneAccount
 
 
 class Never(Provider[SendSms]):
@@ -54,7 +46,7 @@ class Never(Provider[SendSms]):
 async def wired(database_url: str) -> AsyncIterator[tuple[Dispatcher[Any], Any, list[DeadLetter]]]:
     async with sessions_on(database_url, Base.metadata):
         pass
-    settings = Settings(database_url=database_url, allow_insecure=ON_LOOPBACK)
+    settings = OneAccount(database_url=database_url, allow_insecure=ON_LOOPBACK)
     app, dispatcher = build_dispatcher_app(
         channel=Channel.SMS, settings=settings, provider=lambda account: Never(account.name)
     )

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from hlasatel_composer.adapters import access
 from hlasatel_composer.adapters.orm import DeliveryRow, MessageRow, OutboxRow
 from hlasatel_composer.domain.access import Principal
-from hlasatel_composer.domain.deliveries import rank
+from hlasatel_composer.domain.deliveries import settled
 from hlasatel_composer.domain.message import Message, MessageApproved, MessageNotFound, draft
 from hlasatel_composer.domain.messages import MessageState
 from hlasatel_contracts import MESSAGE_CANCELLATIONS, DeliveryState, MessageCancelled
@@ -76,13 +76,7 @@ class DeliveryRepository:
         held: Any = await self.session.execute(
             update(DeliveryRow)
             .where(DeliveryRow.message_id == message_id, DeliveryRow.held_request.is_not(None))
-            .values(
-                state=DeliveryState.CANCELLED.value,
-                rank=rank(DeliveryState.CANCELLED, retryable=False),
-                reason=reason,
-                held_request=None,
-                updated_at=at,
-            )
+            .values(**settled(DeliveryState.CANCELLED, reason=reason, at=at), held_request=None)
         )
         count: int = held.rowcount
         return count

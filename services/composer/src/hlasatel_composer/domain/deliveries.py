@@ -5,7 +5,7 @@ import hashlib
 import hmac
 import uuid
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 from uuid import UUID
 
 from hlasatel_contracts import Channel, DeliveryState
@@ -51,10 +51,19 @@ class DeliveryRecord(Protocol):
     updated_at: datetime
 
 
+def settled(state: DeliveryState, *, reason: str | None, at: datetime) -> dict[str, Any]:
+    """What a delivery's record holds once the composer decides on it itself: given up on after its
+    re-drives, released from quiet hours (queued again), failed because its held request could not be
+    read, or cancelled with its message. Also the values of a bulk UPDATE of many such deliveries."""
+    return {
+        "state": state.value,
+        "reason": reason[:500] if reason else None,
+        "rank": rank(state, retryable=False),
+        "updated_at": at,
+    }
+
+
 def settle(record: DeliveryRecord, state: DeliveryState, *, reason: str | None, at: datetime) -> None:
-    """A delivery the composer decides on itself: given up on after its re-drives, released from quiet hours
-    (queued again), or failed because its held request could not be read."""
-    record.state = state.value
-    record.reason = reason[:500] if reason else None
-    record.rank = rank(state, retryable=False)
-    record.updated_at = at
+    """One delivery the composer decides on itself (see `settled`)."""
+    for field, value in settled(state, reason=reason, at=at).items():
+        setattr(record, field, value)

@@ -1,6 +1,4 @@
-"""The registry's outbox and unit of work: the runtime's, on the registry's table."""
-
-from contextlib import AbstractAsyncContextManager
+"""The registry's outbox: the runtime's, on the registry's table."""
 
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -33,10 +31,3 @@ class OutboxRelay(outbox.OutboxRelay):
             batch_size=batch_size,
             idle_poll_s=idle_poll_s,
         )
-
-
-def unit_of_work(
-    sessions: async_sessionmaker[AsyncSession], relay: outbox.OutboxRelay
-) -> AbstractAsyncContextManager[AsyncSession]:
-    """One transaction whose events (`enqueue`) are relayed once it has committed."""
-    return outbox.unit_of_work(sessions, relay)

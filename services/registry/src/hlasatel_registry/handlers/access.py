@@ -10,7 +10,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from hlasatel_contracts import Channel
 from hlasatel_registry.adapters import outbox
 from hlasatel_registry.adapters.orm import ConsentRow, ContactRow, SubscriberRow
-from hlasatel_registry.adapters.outbox import unit_of_work
 from hlasatel_registry.config import Settings
 from hlasatel_registry.domain.codes import hashed_by_any, keyed_hash, new_token
 from hlasatel_registry.handlers.verification import (
@@ -24,6 +23,7 @@ from hlasatel_registry.handlers.verification import (
 )
 from hlasatel_registry.schemas import AccessGranted
 from hlasatel_runtime.errors import SafeError
+from hlasatel_runtime.outbox import unit_of_work
 
 TERMS = "hlasatel-2026"
 

@@ -13,9 +13,9 @@ from hlasatel_contracts.addresses import label
 from hlasatel_registry.adapters import outbox
 from hlasatel_registry.adapters.composer import ComposerHistory
 from hlasatel_registry.adapters.orm import ConsentRow, OutboxRow, SubscriberRow, VerificationCodeRow
-from hlasatel_registry.adapters.outbox import unit_of_work
 from hlasatel_registry.config import Settings
 from hlasatel_registry.handlers.common import authorized_subscriber, subscriber_read
+from hlasatel_runtime.outbox import unit_of_work
 
 
 async def export_subscriber(

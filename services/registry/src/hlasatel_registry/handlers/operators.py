@@ -12,10 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hlasatel_registry.adapters import outbox
 from hlasatel_registry.adapters.orm import ContactRow, OperatorAuditRow, OperatorKeyRow, SubscriberRow
-from hlasatel_registry.adapters.outbox import unit_of_work
 from hlasatel_registry.handlers.common import NotAuthorized, NotFound, subscriber_read
 from hlasatel_registry.handlers.erasure import erase
 from hlasatel_registry.schemas import ContactLookup, OperatorAuditRead, SubscriptionFound
+from hlasatel_runtime.outbox import unit_of_work
 
 KEY_PREFIX = "hro_"
 

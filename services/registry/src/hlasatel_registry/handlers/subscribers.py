@@ -23,7 +23,6 @@ from hlasatel_registry.adapters.orm import (
     SubscriberAddressRow,
     SubscriberRow,
 )
-from hlasatel_registry.adapters.outbox import unit_of_work
 from hlasatel_registry.adapters.portal import PortalVerifier
 from hlasatel_registry.config import Settings
 from hlasatel_registry.domain.codes import keyed_hash, new_token, short_mac
@@ -44,6 +43,7 @@ from hlasatel_registry.schemas import (
     SubscriberUpdate,
 )
 from hlasatel_runtime.errors import SafeError
+from hlasatel_runtime.outbox import unit_of_work
 
 TERMS = "hlasatel-2026"
 

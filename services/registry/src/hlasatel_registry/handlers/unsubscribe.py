@@ -14,9 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from hlasatel_contracts import CATEGORIES
 from hlasatel_registry.adapters import outbox
 from hlasatel_registry.adapters.orm import ConsentRow, SubscriberRow, UnsubscribeCodeRow
-from hlasatel_registry.adapters.outbox import unit_of_work
 from hlasatel_registry.config import Settings
 from hlasatel_registry.handlers.common import ALL, NotFound, announce
+from hlasatel_runtime.outbox import unit_of_work
 
 TERMS = "hlasatel-2026"
 

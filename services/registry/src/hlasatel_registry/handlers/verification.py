@@ -16,12 +16,12 @@ from hlasatel_contracts import Channel, Lane, Language, SendEmail, SendSms, deli
 from hlasatel_registry.adapters import outbox
 from hlasatel_registry.adapters.limits import RateLimited, count_attempt, ensure_below, record_attempt
 from hlasatel_registry.adapters.orm import ConsentRow, ContactRow, SubscriberRow, VerificationCodeRow
-from hlasatel_registry.adapters.outbox import unit_of_work
 from hlasatel_registry.config import Settings
 from hlasatel_registry.domain.codes import BadSignature, hashed_by_any, keyed_hash, new_code, sign, unsign
 from hlasatel_registry.domain.notices import access_email, access_sms, verification_email, verification_sms
 from hlasatel_registry.handlers.common import NotFound, announce, authorized_subscriber, contact_of
 from hlasatel_runtime.errors import SafeError
+from hlasatel_runtime.outbox import unit_of_work
 
 HOUR = timedelta(hours=1)
 VERIFIABLE = (Channel.SMS, Channel.EMAIL)
