@@ -8,12 +8,11 @@ from typing import Any, Protocol, cast
 from uuid import UUID
 
 from sqlalchemy import JSON, Integer, MetaData, String, Table, Uuid, bindparam, delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from hlasatel_contracts import DeliveryRequest
-from hlasatel_runtime.database import UtcDateTime
+from hlasatel_runtime.database import UtcDateTime, insert_ignoring_conflict
 
 
 class LedgerState(StrEnum):
@@ -157,7 +156,7 @@ async def claim(
     fresh = {
         str(r.delivery_id): _new_row(r, now=now, due=due) for r in requests if str(r.delivery_id) not in known
     }
-    inserted = await _insert_ignoring_conflict(session, _ENTRIES, list(fresh.values()))
+    inserted = await insert_ignoring_conflict(session, _ENTRIES, list(fresh.values()))
     message_ids = list({str(request.message_id) for request in requests})
     cancelled = set(
         await session.scalars(
@@ -336,18 +335,6 @@ async def record(session: AsyncSession, outcomes: Sequence[Outcome]) -> None:
             await session.execute(_RECORD if retrying else _RECORD_FINAL, rows)
 
 
-async def _insert_ignoring_conflict(
-    session: AsyncSession, table: Table, rows: list[dict[str, Any]]
-) -> set[Any]:
-    """Insert the rows whose primary key is not there yet; returns the keys of those inserted."""
-    if not rows:
-        return set()
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    (key,) = table.primary_key.columns
-    insert = dialect.insert(table).values(rows).on_conflict_do_nothing().returning(key)
-    return set(await session.scalars(insert))
-
-
 def _rowcount(result: Any) -> int:
     count: int = result.rowcount
     return count
@@ -356,7 +343,7 @@ def _rowcount(result: Any) -> int:
 async def mark_cancelled(session: AsyncSession, *, message_id: UUID, cancelled_at: datetime) -> None:
     """Remember a cancelled message; the first cancellation stays, a repeated one changes nothing."""
     values = {"message_id": str(message_id), "cancelled_at": cancelled_at}
-    await _insert_ignoring_conflict(session, cast(Table, CancelledMessage.__table__), [values])
+    await insert_ignoring_conflict(session, cast(Table, CancelledMessage.__table__), [values])
 
 
 async def is_cancelled(session: AsyncSession, message_id: UUID) -> bool:
@@ -372,7 +359,7 @@ async def mark_erased(session: AsyncSession, *, subscriber_ids: Sequence[str], e
     call; a retry of it is then cancelled too. Returns how many deliveries were stopped."""
     if not subscriber_ids:
         return 0
-    await _insert_ignoring_conflict(
+    await insert_ignoring_conflict(
         session,
         cast(Table, ErasedSubscriber.__table__),
         [{"subscriber_id": sid, "erased_at": erased_at} for sid in dict.fromkeys(subscriber_ids)],

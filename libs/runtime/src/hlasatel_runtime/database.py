@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import DateTime, Table, event, insert
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
@@ -78,3 +79,17 @@ async def insert_rows(
     """
     if rows:
         await session.execute(insert(cast(Table, model.__table__)), list(rows))
+
+
+async def insert_ignoring_conflict(
+    session: AsyncSession, table: Table, rows: Sequence[dict[str, Any]]
+) -> set[Any]:
+    """Insert the rows whose primary key is not there yet (one statement, a row another transaction is
+    inserting at the same moment included); returns the keys of those inserted. The table's key is one
+    column."""
+    if not rows:
+        return set()
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    (key,) = table.primary_key.columns
+    statement = dialect.insert(table).values(list(rows)).on_conflict_do_nothing().returning(key)
+    return set(await session.scalars(statement))
