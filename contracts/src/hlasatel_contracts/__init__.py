@@ -4,6 +4,7 @@ from hlasatel_contracts.events import (
     CATEGORIES,
     DELIVERY_REQUEST_BY_CHANNEL,
     AddressPoint,
+    AddressPointChanged,
     AddressRole,
     BuildingKind,
     Contact,
@@ -25,6 +26,7 @@ from hlasatel_contracts.events import (
     SubscriberEvent,
 )
 from hlasatel_contracts.topics import (
+    ADDRESS_POINTS,
     ALL_TOPICS,
     DEAD_LETTER,
     DELIVERY_STATUS,
@@ -38,6 +40,7 @@ from hlasatel_contracts.topics import (
 )
 
 __all__ = [
+    "ADDRESS_POINTS",
     "ALL_TOPICS",
     "CATEGORIES",
     "DEAD_LETTER",
@@ -47,6 +50,7 @@ __all__ = [
     "MESSAGE_CANCELLATIONS",
     "SUBSCRIBERS",
     "AddressPoint",
+    "AddressPointChanged",
     "AddressRole",
     "BuildingKind",
     "Channel",

@@ -1,5 +1,6 @@
 """Addresses as people read them. Pure."""
 
+import unicodedata
 from typing import Annotated, Protocol
 
 from pydantic import Field
@@ -31,16 +32,55 @@ class Labelled(Protocol):
     def postcode(self) -> str: ...
 
 
+def house_number(address: Labelled) -> str:
+    """The house's number as the Czech post writes it: '522/12' on a street, 'č.ev. 12', and 'č.p. 244'
+    where there is no street."""
+    evidencni = address.building_kind == BuildingKind.EVIDENCNI
+    if not address.street:
+        return f"{'č.ev.' if evidencni else 'č.p.'} {address.building_number}"
+    number = f"{'č.ev. ' if evidencni else ''}{address.building_number}"
+    if address.orientation_number is not None:
+        number += f"/{address.orientation_number}{address.orientation_letter or ''}"
+    return number
+
+
+def postcode(address: Labelled) -> str:
+    """PSČ as it is written: '460 05'."""
+    code = address.postcode
+    return f"{code[:3]} {code[3:]}" if len(code) == 5 else code
+
+
 def label(address: Labelled) -> str:
     """The address as the Czech post writes it: 'Masarykova 522/12, Liberec V-Kristiánov, 460 05'."""
-    evidencni = address.building_kind == BuildingKind.EVIDENCNI
-    if address.street:
-        number = f"{'č.ev. ' if evidencni else ''}{address.building_number}"
-        if address.orientation_number is not None:
-            number += f"/{address.orientation_number}{address.orientation_letter or ''}"
-        first = f"{address.street} {number}"
-    else:
-        first = f"{'č.ev.' if evidencni else 'č.p.'} {address.building_number}"
-    postcode = address.postcode
-    psc = f"{postcode[:3]} {postcode[3:]}" if len(postcode) == 5 else postcode
-    return f"{first}, {address.district}, {psc}"
+    first = f"{address.street} {house_number(address)}" if address.street else house_number(address)
+    return f"{first}, {address.district}, {postcode(address)}"
+
+
+# Czech alphabetical order (ČSN 97 6030): č, ř, š, ž and ch are letters of their own (after c, r, s, z and
+# h); the other accents only break ties. A marker that sorts after every letter follows the base letter.
+_OWN_LETTERS = {"č": "c~", "ř": "r~", "š": "s~", "ž": "z~"}
+
+
+def czech(text: str) -> tuple[str, str]:
+    """A key that sorts names as a Czech reader expects: Čapkova after Cihlářská, Chrastava after Hybešova."""
+    lower = text.casefold().replace("ch", "h~")
+    primary = "".join(
+        _OWN_LETTERS.get(c)
+        or "".join(d for d in unicodedata.normalize("NFD", c) if not unicodedata.combining(d))
+        for c in lower
+    )
+    return primary, lower
+
+
+def street_order(address: Labelled) -> tuple[object, ...]:
+    """Addresses in the order of a walk through the city: by district, street and house number (the number
+    on the street, then its letter, then the house's own number); houses without a street after the
+    streets of their district."""
+    return (
+        czech(address.district),
+        address.street is None,
+        czech(address.street or ""),
+        address.orientation_number if address.orientation_number is not None else address.building_number,
+        address.orientation_letter or "",
+        address.building_number,
+    )

@@ -13,6 +13,7 @@ from pydantic.json_schema import models_json_schema
 
 from hlasatel_contracts.events import (
     DELIVERY_REQUEST_BY_CHANNEL,
+    AddressPointChanged,
     DeadLetter,
     DeliveryStatusChanged,
     MessageCancelled,
@@ -20,6 +21,7 @@ from hlasatel_contracts.events import (
     SubscriberErased,
 )
 from hlasatel_contracts.topics import (
+    ADDRESS_POINTS,
     ALL_TOPICS,
     DEAD_LETTER,
     DELIVERY_STATUS,
@@ -30,12 +32,14 @@ from hlasatel_contracts.topics import (
 
 _KEYS = {
     SUBSCRIBERS: "subscriber id",
+    ADDRESS_POINTS: "address point code (RÚIAN kód adresního místa, in decimal)",
     DELIVERY_STATUS: "delivery id",
     DEAD_LETTER: "the original record's key",
     MESSAGE_CANCELLATIONS: "message id",
 }
 _PRODUCERS = {
     SUBSCRIBERS: "registry",
+    ADDRESS_POINTS: "registry",
     DELIVERY_STATUS: "dispatch-sms, dispatch-email, dispatch-push",
     DEAD_LETTER: "any consumer",
     MESSAGE_CANCELLATIONS: "composer",
@@ -45,6 +49,8 @@ _PRODUCERS = {
 def _models_of(topic: TopicSpec) -> list[type[BaseModel]]:
     if topic.name == SUBSCRIBERS:
         return [SubscriberChanged, SubscriberErased]
+    if topic.name == ADDRESS_POINTS:
+        return [AddressPointChanged]
     if topic.name == DELIVERY_STATUS:
         return [DeliveryStatusChanged]
     if topic.name == DEAD_LETTER:

@@ -157,6 +157,22 @@ class SubscriberErased(Event):
 SubscriberEvent = Annotated[SubscriberChanged | SubscriberErased, Field(discriminator="type")]
 
 
+class AddressPointChanged(Event):
+    """An address point of the city's register as it is now; the latest version wins. A point the latest
+    RÚIAN export no longer has is retired (`retired_at`), never deleted: citizens may still be registered
+    there, and old reports name it."""
+
+    type: Literal["address_point.changed"] = "address_point.changed"
+    version: int = Field(ge=1, description="Grows with every change of this address point")
+    occurred_at: datetime
+    municipality_code: int = Field(description="Kód obce, e.g. 563889 for Liberec")
+    municipality: str = Field(description="Název obce")
+    address: AddressPoint
+    retired_at: datetime | None = Field(
+        default=None, description="When an export first lacked it: no longer an address of the city"
+    )
+
+
 class DeliveryRequest(Event):
     """What every channel's delivery request carries besides its content."""
 

@@ -21,6 +21,7 @@ class Lane(StrEnum):
 LANES_BY_PRIORITY: tuple[Lane, ...] = (Lane.EMERGENCY, Lane.TRANSACTIONAL, Lane.BULK)
 
 SUBSCRIBERS = "registry.subscribers.v1"
+ADDRESS_POINTS = "registry.address-points.v1"
 DELIVERY_STATUS = "delivery.status.v1"
 MESSAGE_CANCELLATIONS = "composer.cancellations.v1"
 DEAD_LETTER = "hlasatel.dead-letter.v1"
@@ -81,6 +82,15 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
             ("max.compaction.lag.ms", str(DAY_MS)),
             ("delete.retention.ms", str(DAY_MS)),
         ),
+    ),
+    TopicSpec(
+        ADDRESS_POINTS,
+        partitions=4,
+        compacted=True,
+        description="The city's address register (RÚIAN): every address point's full state, retired ones "
+        "included, keyed by address point code; an import announces what changed",
+        # no personal data: compaction only keeps the topic the size of the register
+        extra=(("segment.ms", str(DAY_MS)),),
     ),
     *_delivery_specs(),
     TopicSpec(

@@ -25,7 +25,7 @@ from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hlasatel_contracts import AddressPoint
-from hlasatel_devstack.addresses import liberec_points
+from hlasatel_devstack.addresses import jablonec_points, liberec_points
 from hlasatel_devstack.broker import EmbeddedBroker
 from hlasatel_devstack.fakes.server import NO_FAULTS, Faults
 from hlasatel_devstack.ports import Ports, free_port, wait_for_port
@@ -144,6 +144,17 @@ def liberec_csv(shared_data: Path) -> Path:
 def liberec() -> list[AddressPoint]:
     """Every Liberec address point as the registry puts it on the bus (its tests check that it does)."""
     return liberec_points()
+
+
+@pytest.fixture(scope="session")
+def jablonec_csv(shared_data: Path) -> Path:
+    return shared_data / "ruian" / "20231231_OB_563510_ADR.csv"
+
+
+@pytest.fixture(scope="session")
+def jablonec() -> list[AddressPoint]:
+    """Every address point of Jablonec nad Nisou, as the registry puts it on the bus."""
+    return jablonec_points()
 
 
 KINDS = ("unit", "integration", "e2e")

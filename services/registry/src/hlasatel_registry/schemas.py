@@ -102,20 +102,21 @@ _ADDRESS_EXAMPLE: JsonDict = {
 
 
 class AddressRead(BaseModel):
+    # what may be missing is optional in the document: its examples are written without the nulls
     model_config = ConfigDict(json_schema_extra={"examples": [_ADDRESS_EXAMPLE]})
 
     code: int
     label: str
     district_code: int
     district: str
-    street: str | None
+    street: str | None = None
     building_kind: str
     building_number: int
-    orientation_number: int | None
-    orientation_letter: str | None
+    orientation_number: int | None = None
+    orientation_letter: str | None = None
     postcode: str
-    latitude: float | None
-    longitude: float | None
+    latitude: float | None = None
+    longitude: float | None = None
 
 
 class SubscribedAddressRead(BaseModel):
@@ -327,7 +328,13 @@ class AccessGranted(BaseModel):
 class ContactLookup(BaseModel):
     """An operator's question: which subscriptions have this phone number or e-mail address."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{"channel": "sms", "value": "777 123 456"}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"channel": "sms", "value": "777 123 456", "reason": "citizen at the front desk, lost phone"}
+            ]
+        }
+    )
 
     channel: Channel
     value: str = Field(max_length=4096)
@@ -396,6 +403,6 @@ class OperatorAuditRead(BaseModel):
     at: datetime
     operator: str
     action: str
-    subscriber_id: UUID | None
-    reason: str | None
-    detail: dict[str, object] | None
+    subscriber_id: UUID | None = None
+    reason: str | None = None
+    detail: dict[str, object] | None = None

@@ -10,7 +10,13 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from hlasatel_contracts import SUBSCRIBERS, SubscriberChanged, SubscriberEvent
+from hlasatel_contracts import (
+    ADDRESS_POINTS,
+    SUBSCRIBERS,
+    AddressPointChanged,
+    SubscriberChanged,
+    SubscriberEvent,
+)
 from hlasatel_registry.adapters.address_search import AddressSearch
 from hlasatel_registry.adapters.orm import AddressPointRow, OutboxRow
 from hlasatel_registry.adapters.outbox import OutboxRelay
@@ -245,3 +251,50 @@ class TestReimportReachesTheChangelog:
         state = SubscriberChanged.model_validate_json(payload or "")
         assert (state.subscriber_id, state.version) == (created.id, 2)
         assert state.addresses[0].address.street == "Masarykova třída"
+
+
+class TestTheRegisterOnTheBus:
+    """An import announces what it changed on registry.address-points.v1, through the outbox, in its own
+    transaction: the first import every point, next month's file its changes only."""
+
+    @staticmethod
+    async def announced(sessions: async_sessionmaker[AsyncSession]) -> list[AddressPointChanged]:
+        async with sessions() as session, session.begin():
+            rows = list(
+                await session.scalars(
+                    select(OutboxRow).where(OutboxRow.topic == ADDRESS_POINTS).order_by(OutboxRow.id)
+                )
+            )
+            for row in rows:
+                await session.delete(row)  # as the relay does once they are on the bus
+        return [AddressPointChanged.model_validate_json(row.payload) for row in rows]
+
+    async def test_a_reimport_announces_the_changes_only(
+        self, sessions: async_sessionmaker[AsyncSession], records: list[AddressRecord]
+    ) -> None:
+        async def load(subset: list[AddressRecord]) -> None:
+            await addresses.import_gazetteer(
+                sessions=sessions, records=subset, source="x", keys=KeyRing("test")
+            )
+
+        await load(records[:-1])
+        first = await self.announced(sessions)
+        assert len(first) == 16_139 and {e.version for e in first} == {1}
+        assert {e.municipality_code for e in first} == {563889} and first[0].address.latitude is not None
+        await load(records[:-1])
+        assert await self.announced(sessions) == []
+        renamed = replace(records[0], postcode="46099")
+        await load([renamed, *records[2:]])
+        changes = {e.address.code: e for e in await self.announced(sessions)}
+        assert set(changes) == {records[0].code, records[1].code, records[-1].code}
+        assert (changes[records[0].code].version, changes[records[0].code].address.postcode) == (2, "46099")
+        retired = changes[records[1].code]
+        assert retired.version == 2 and retired.retired_at is not None
+        assert retired.address.street == records[1].street  # a retirement carries the point's whole state
+        assert (changes[records[-1].code].version, changes[records[-1].code].retired_at) == (1, None)
+        # the whole register again, as it is now, on request
+        assert await addresses.announce_register(sessions=sessions) == 16_140
+        again = {e.address.code: e for e in await self.announced(sessions)}
+        assert len(again) == 16_140 and again[records[1].code] == retired.model_copy(
+            update={"occurred_at": again[records[1].code].occurred_at}
+        )

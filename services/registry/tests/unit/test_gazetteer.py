@@ -5,7 +5,7 @@ import pytest
 
 from hlasatel_contracts import AddressPoint, BuildingKind
 from hlasatel_contracts.addresses import label
-from hlasatel_devstack.addresses import LIBEREC
+from hlasatel_devstack.addresses import JABLONEC, LIBEREC
 from hlasatel_registry.domain.coordinates import address_points, to_wgs84
 from hlasatel_registry.domain.gazetteer import GazetteerFormatError, parse, read_file
 from hlasatel_registry.entrypoints.cli import write_points
@@ -112,14 +112,22 @@ class TestCoordinates:
         assert longitude == pytest.approx(15.0584, abs=0.0005)
 
 
+@pytest.mark.parametrize(
+    ("city", "fixture", "count"), [("liberec", LIBEREC, 16_140), ("jablonec", JABLONEC, 7_414)]
+)
 def test_the_address_points_every_other_test_uses_are_those_the_registry_publishes(
-    liberec_csv: Path, tmp_path: Path
+    city: str, fixture: Path, count: int, shared_data: Path, tmp_path: Path
 ) -> None:
-    """devstack's shared fixture (the composer's and the system's tests read it instead of importing the
-    registry) is this parser's output for the real file, byte for byte."""
+    """devstack's shared fixtures (the composer's and the system's tests read them instead of importing
+    the registry) are this parser's output for the real files, byte for byte."""
+    source = (
+        shared_data
+        / "ruian"
+        / {"liberec": "20231231_OB_563889_ADR.csv", "jablonec": "20231231_OB_563510_ADR.csv"}[city]
+    )
     made = tmp_path / "points.jsonl.gz"
-    assert write_points(address_points(read_file(liberec_csv)), made) == 16_140
-    assert made.read_bytes() == LIBEREC.read_bytes(), (
+    assert write_points(address_points(read_file(source)), made) == count
+    assert made.read_bytes() == fixture.read_bytes(), (
         "devstack's address points differ from the registry's: make them again with "
-        f"`.venv/bin/registry export-address-points {liberec_csv} {LIBEREC}`"
+        f"`.venv/bin/registry export-address-points {source} {fixture}`"
     )

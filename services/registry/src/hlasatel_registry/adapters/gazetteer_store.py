@@ -1,4 +1,5 @@
-"""Loading a parsed RÚIAN export into the address_points table, idempotently."""
+"""Loading a parsed RÚIAN export into the address_points table, idempotently, and reading the register's
+points back as the register topic states them."""
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,6 +27,8 @@ _COMPARED = (
     "sjtsk_y",
     "sjtsk_x",
 )
+# a point's whole state, as the register topic carries it
+STATE = ("code", *_COMPARED, "latitude", "longitude", "retired_at", "version")
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,8 @@ class ImportCounts:
     unchanged: int
     # address points updated or retired: their subscribers' changelog states are out of date
     touched: frozenset[int] = frozenset()
+    # every point the import added, changed or retired, in its new state (the columns of STATE)
+    changes: tuple[dict[str, Any], ...] = ()
 
     def __str__(self) -> str:
         return (
@@ -67,9 +72,10 @@ def _values(records: list[AddressRecord]) -> list[dict[str, Any]]:
 async def import_records(
     session: AsyncSession, records: list[AddressRecord], *, source: str = ""
 ) -> ImportCounts:
-    """Add new address points, update changed ones, retire those the export no longer has."""
+    """Add new address points, update changed ones, retire those the export no longer has; each change
+    gives the point a new version."""
     municipalities = {r.municipality_code for r in records}
-    columns = [getattr(AddressPointRow, name) for name in ("code", *_COMPARED, "retired_at")]
+    columns = [getattr(AddressPointRow, name) for name in STATE]
     existing = {
         row.code: row
         for row in (
@@ -79,9 +85,9 @@ async def import_records(
         ).all()
     }
     incoming = _values(records)
-    added = [v for v in incoming if v["code"] not in existing]
+    added = [v | {"version": 1} for v in incoming if v["code"] not in existing]
     changed = [
-        v
+        v | {"version": existing[v["code"]].version + 1}
         for v in incoming
         if v["code"] in existing
         and (
@@ -90,27 +96,32 @@ async def import_records(
         )
     ]
     seen = {v["code"] for v in incoming}
-    retired = [code for code, row in existing.items() if code not in seen and row.retired_at is None]
+    now = datetime.now(UTC)
+    retired = [
+        row._asdict() | {"retired_at": now, "version": row.version + 1}
+        for code, row in existing.items()
+        if code not in seen and row.retired_at is None
+    ]
     if added:
         await session.execute(insert(AddressPointRow), added)
     if changed:
         await session.execute(update(AddressPointRow), changed)
     if retired:
         await session.execute(
-            update(AddressPointRow)
-            .where(AddressPointRow.code.in_(retired))
-            .values(retired_at=datetime.now(UTC))
+            update(AddressPointRow),
+            [{"code": r["code"], "retired_at": now, "version": r["version"]} for r in retired],
         )
     counts = ImportCounts(
         added=len(added),
         updated=len(changed),
         retired=len(retired),
         unchanged=len(incoming) - len(added) - len(changed),
-        touched=frozenset(v["code"] for v in changed) | frozenset(retired),
+        touched=frozenset(v["code"] for v in changed) | frozenset(r["code"] for r in retired),
+        changes=(*added, *changed, *retired),
     )
     session.add(
         GazetteerImportRow(
-            imported_at=datetime.now(UTC),
+            imported_at=now,
             source=source[-300:],
             added=counts.added,
             updated=counts.updated,
@@ -119,3 +130,10 @@ async def import_records(
         )
     )
     return counts
+
+
+async def every_point(session: AsyncSession) -> list[dict[str, Any]]:
+    """Every address point of the register, retired ones too, in its current state."""
+    columns = [getattr(AddressPointRow, name) for name in STATE]
+    rows = await session.execute(select(*columns).order_by(AddressPointRow.code))
+    return [row._asdict() for row in rows]

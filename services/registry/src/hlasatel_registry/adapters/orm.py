@@ -35,6 +35,8 @@ class AddressPointRow(Base):
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
     retired_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # grows with every change the imports make, retirement included: the register topic's version
+    version: Mapped[int] = mapped_column(Integer, default=1)
 
 
 class SubscriberRow(Base):

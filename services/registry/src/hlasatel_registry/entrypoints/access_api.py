@@ -6,7 +6,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
 
-from hlasatel_registry.entrypoints.api import IpDep, RegistryDep, TokenDep
+from hlasatel_registry.entrypoints.api import IpDep, OperatorKeyDep, RegistryDep
 from hlasatel_registry.handlers import access, operators
 from hlasatel_registry.schemas import (
     AccessCodeRequest,
@@ -71,7 +71,7 @@ async def grant_access(data: AccessTokenRequest, registry: RegistryDep, ip: IpDe
 
 @router.post("/operator/lookup", tags=["operators"], responses=_OPERATOR)
 async def operator_lookup(
-    data: ContactLookup, registry: RegistryDep, key: TokenDep
+    data: ContactLookup, registry: RegistryDep, key: OperatorKeyDep
 ) -> list[SubscriptionFound]:
     """The subscriptions with this phone number or e-mail address, for an operator helping a citizen at
     the office (operator key; audited with the reason)."""
@@ -85,7 +85,7 @@ async def operator_lookup(
     responses={**_OPERATOR, 404: {"description": "No such subscriber"}},
 )
 async def operator_erase(
-    subscriber_id: UUID, data: ErasureRequest, registry: RegistryDep, key: TokenDep
+    subscriber_id: UUID, data: ErasureRequest, registry: RegistryDep, key: OperatorKeyDep
 ) -> Response:
     """Erase a subscription whose owner lost the access token (operator key; audited with the reason)."""
     await operators.erase_subscription(
@@ -100,7 +100,7 @@ async def operator_erase(
 
 @router.get("/operator/audit", tags=["operators"], responses=_OPERATOR)
 async def operator_audit(
-    registry: RegistryDep, key: TokenDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+    registry: RegistryDep, key: OperatorKeyDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100
 ) -> list[OperatorAuditRead]:
     """What the operators did, newest first (operator key)."""
     return await operators.audit_log(sessions=registry.sessions, key=key, limit=limit)

@@ -5,6 +5,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, status
 from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from hlasatel_contracts.addresses import MAX_CODE
 from hlasatel_registry.container import Registry
@@ -31,12 +32,29 @@ def _registry(request: Request) -> Registry:
     return registry
 
 
+# declared as the OpenAPI document's HTTP bearer security, so that a generated client sends the token
+_access_token = HTTPBearer(
+    scheme_name="access_token",
+    description="The citizen's access token, returned once at registration: 'Authorization: Bearer …'",
+    auto_error=False,
+)
+_operator_key = HTTPBearer(
+    scheme_name="operator_key",
+    description="A key of the city office's operators (`registry create-operator-key`)",
+    auto_error=False,
+)
+
+
 def _bearer(
-    authorization: Annotated[str | None, Header(description="Bearer <access_token>")] = None,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_access_token)],
 ) -> str | None:
-    if authorization and authorization.lower().startswith("bearer "):
-        return authorization[7:].strip()
-    return None
+    return credentials.credentials.strip() if credentials else None
+
+
+def _operator(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_operator_key)],
+) -> str | None:
+    return credentials.credentials.strip() if credentials else None
 
 
 RegistryDep = Annotated[Registry, Depends(_registry)]
@@ -49,6 +67,7 @@ def _ip(request: Request, registry: RegistryDep) -> str | None:
 
 
 TokenDep = Annotated[str | None, Depends(_bearer)]
+OperatorKeyDep = Annotated[str | None, Depends(_operator)]
 IpDep = Annotated[str | None, Depends(_ip)]
 
 router = APIRouter(prefix="/v1")

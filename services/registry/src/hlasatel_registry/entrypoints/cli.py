@@ -1,12 +1,15 @@
-"""``registry serve``, ``registry import-addresses FILE``, ``registry export-address-points FILE OUT``
-and ``registry create-operator-key``."""
+"""``registry serve``, ``registry import-addresses FILE``, ``registry announce-address-points``,
+``registry export-address-points FILE OUT`` and ``registry create-operator-key``."""
 
 import argparse
 import asyncio
+import contextlib
 import gzip
 import sys
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hlasatel_contracts import AddressPoint
 from hlasatel_registry.adapters.gazetteer_store import ImportCounts
@@ -15,25 +18,40 @@ from hlasatel_registry.config import Settings
 from hlasatel_registry.domain.coordinates import address_points
 from hlasatel_registry.domain.gazetteer import AddressRecord, GazetteerFormatError, read_file
 from hlasatel_registry.handlers import operators
-from hlasatel_registry.handlers.addresses import import_gazetteer
+from hlasatel_registry.handlers.addresses import announce_register, import_gazetteer
 from hlasatel_runtime.database import build_engine, session_factory
 from hlasatel_runtime.logs import configure_logging
-from hlasatel_runtime.service import serve
+from hlasatel_runtime.service import SchemaOutdated, check_schema, serve
+
+
+@contextlib.asynccontextmanager
+async def _database(settings: Settings) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Sessions on the registry's database, its tables made as `serve` makes them, or refused as `serve`
+    refuses them when an older version made them."""
+    engine = build_engine(settings.database_url)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(Base.metadata.create_all)
+            await connection.run_sync(check_schema, Base.metadata)
+        yield session_factory(engine)
+    finally:
+        await engine.dispose()
 
 
 async def import_addresses(
     settings: Settings, path: Path, records: list[AddressRecord]
 ) -> tuple[ImportCounts, int]:
-    """Load an RÚIAN address-point export into the gazetteer."""
-    engine = build_engine(settings.database_url)
-    try:
-        async with engine.begin() as connection:
-            await connection.run_sync(Base.metadata.create_all)
+    """Load an RÚIAN address-point export into the gazetteer; the running registry relays what changed."""
+    async with _database(settings) as sessions:
         return await import_gazetteer(
-            sessions=session_factory(engine), records=records, source=str(path), keys=settings.keys()
+            sessions=sessions, records=records, source=str(path), keys=settings.keys()
         )
-    finally:
-        await engine.dispose()
+
+
+async def announce_addresses(settings: Settings) -> int:
+    """The whole register on its topic again."""
+    async with _database(settings) as sessions:
+        return await announce_register(sessions=sessions)
 
 
 def write_points(points: Iterable[AddressPoint], path: Path) -> int:
@@ -48,14 +66,8 @@ def write_points(points: Iterable[AddressPoint], path: Path) -> int:
 
 async def create_operator_key(settings: Settings, *, name: str) -> str:
     """A key for an operator at the city office; stored hashed, shown once."""
-    engine = build_engine(settings.database_url)
-    try:
-        async with engine.begin() as connection:
-            await connection.run_sync(Base.metadata.create_all)
-        async with session_factory(engine)() as session, session.begin():
-            return await operators.create_operator_key(session, name=name)
-    finally:
-        await engine.dispose()
+    async with _database(settings) as sessions, sessions() as session, session.begin():
+        return await operators.create_operator_key(session, name=name)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -64,6 +76,11 @@ def main(argv: list[str] | None = None) -> None:
     commands.add_parser("serve", help="run the HTTP API and the changelog relay")
     importer = commands.add_parser("import-addresses", help="load an RÚIAN 'adresní místa' CSV export")
     importer.add_argument("file", type=Path)
+    commands.add_parser(
+        "announce-address-points",
+        help="put every address point of the register on registry.address-points.v1 again (the running "
+        "registry relays them): for a broker that lost its log, or a composer without the topic's history",
+    )
     exporter = commands.add_parser(
         "export-address-points",
         help="write an RÚIAN export's address points as the registry publishes them (gzipped JSON lines), "
@@ -83,8 +100,20 @@ def main(argv: list[str] | None = None) -> None:
 
         serve(bootstrap(settings), settings)
         return
+    try:
+        _run_command(args, settings)
+    except SchemaOutdated as exc:
+        print(f"registry {args.command}: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _run_command(args: argparse.Namespace, settings: Settings) -> None:
     if args.command == "create-operator-key":
         print(asyncio.run(create_operator_key(settings, name=args.name)))
+        return
+    if args.command == "announce-address-points":
+        count = asyncio.run(announce_addresses(settings))
+        print(f"{count} address points announced; the running registry relays them to the composer")
         return
     if args.command == "export-address-points":
         try:
@@ -104,6 +133,8 @@ def main(argv: list[str] | None = None) -> None:
     streets = len({r.street_code for r in records if r.street_code})
     print(f"{args.file.name}: {len(records)} address points in {districts} districts and {streets} streets")
     print(f"{args.file.name}: {counts}")
+    if counts.changes:
+        print(f"{args.file.name}: {len(counts.changes)} address points announced to the composer")
     if announced:
         print(
             f"{args.file.name}: {announced} subscribers at changed address points, their new state announced"

@@ -1,10 +1,17 @@
-"""Use cases of the address gazetteer."""
+"""Use cases of the address gazetteer: importing the city's register and announcing it on the bus,
+searching it, listing its districts and streets."""
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from hlasatel_contracts import ADDRESS_POINTS, AddressPoint, AddressPointChanged
+from hlasatel_registry.adapters import outbox
 from hlasatel_registry.adapters.address_search import AddressSearch
-from hlasatel_registry.adapters.gazetteer_store import ImportCounts, import_records
+from hlasatel_registry.adapters.gazetteer_store import ImportCounts, every_point, import_records
 from hlasatel_registry.adapters.orm import AddressPointRow, SubscriberAddressRow, SubscriberRow
 from hlasatel_registry.domain.gazetteer import AddressRecord
 from hlasatel_registry.handlers.common import address_read, announce
@@ -95,12 +102,34 @@ async def list_streets(*, sessions: async_sessionmaker[AsyncSession], district_c
     ]
 
 
+def register_event(state: Mapping[str, Any], at: datetime) -> AddressPointChanged:
+    """An address point's state (the columns of `gazetteer_store.STATE`) as the register topic carries it."""
+    return AddressPointChanged(
+        version=state["version"],
+        occurred_at=at,
+        municipality_code=state["municipality_code"],
+        municipality=state["municipality"],
+        address=AddressPoint.model_validate(state),
+        retired_at=state["retired_at"],
+    )
+
+
+def _announce_points(session: AsyncSession, states: list[dict[str, Any]]) -> None:
+    now = datetime.now(UTC)
+    for state in states:
+        outbox.enqueue(
+            session, topic=ADDRESS_POINTS, key=str(state["code"]), event=register_event(state, now)
+        )
+
+
 async def import_gazetteer(
     *, sessions: async_sessionmaker[AsyncSession], records: list[AddressRecord], source: str, keys: KeyRing
 ) -> tuple[ImportCounts, int]:
-    """Load an export; subscribers at changed or retired address points get their new state announced."""
+    """Load an export: what it added, changed or retired goes on the register topic, and subscribers at
+    changed or retired address points get their new state announced, in the import's transaction."""
     async with sessions() as session, session.begin():
         counts = await import_records(session, records, source=source)
+        _announce_points(session, list(counts.changes))
         affected = (
             select(SubscriberAddressRow.subscriber_id)
             .where(SubscriberAddressRow.address_point_code.in_(counts.touched))
@@ -110,3 +139,12 @@ async def import_gazetteer(
         for subscriber in subscribers:
             await announce(session, subscriber, keys)
     return counts, len(subscribers)
+
+
+async def announce_register(*, sessions: async_sessionmaker[AsyncSession]) -> int:
+    """Put every address point of the register on its topic again, as it is now (for a topic that lost its
+    log, or a consumer that starts from nothing where compaction has not kept it); returns how many."""
+    async with sessions() as session, session.begin():
+        states = await every_point(session)
+        _announce_points(session, states)
+    return len(states)

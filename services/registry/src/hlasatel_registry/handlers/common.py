@@ -11,7 +11,6 @@ from hlasatel_contracts import (
     SUBSCRIBERS,
     AddressPoint,
     AddressRole,
-    BuildingKind,
     Channel,
     Contact,
     IdentityLevel,
@@ -34,20 +33,8 @@ UNSUBSCRIBE_SCOPES = (*CATEGORIES, ALL)
 
 
 def address_snapshot(row: AddressPointRow) -> AddressPoint:
-    return AddressPoint(
-        code=row.code,
-        district_code=row.district_code,
-        district=row.district,
-        street_code=row.street_code,
-        street=row.street,
-        building_kind=BuildingKind(row.building_kind),
-        building_number=row.building_number,
-        orientation_number=row.orientation_number,
-        orientation_letter=row.orientation_letter,
-        postcode=row.postcode,
-        latitude=row.latitude,
-        longitude=row.longitude,
-    )
+    """The address point as the bus describes it, from its row."""
+    return AddressPoint.model_validate(row, from_attributes=True)
 
 
 def changelog_event(subscriber: SubscriberRow) -> SubscriberChanged:
