@@ -158,6 +158,8 @@ def fcm_app(
                 "data": data,
                 "priority": (message.get("android") or {}).get("priority"),
                 "tag": ((message.get("android") or {}).get("notification") or {}).get("tag"),
+                "ttl": (message.get("android") or {}).get("ttl"),
+                "apns_expiration": ((message.get("apns") or {}).get("headers") or {}).get("apns-expiration"),
                 "name": name,
                 "message_id": data.get("message_id"),
                 "delivery_id": data.get("delivery_id"),

@@ -4,6 +4,7 @@ import asyncio
 import json
 import uuid
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import firebase_admin
@@ -85,6 +86,15 @@ def fitting_body(title: str, body: str, data: dict[str, str]) -> str:
 POOL_SIZE = 10
 
 
+def _time_to_live(expires_at: datetime | None, now: datetime | None) -> timedelta | None:
+    """Whole seconds until the message expires (none left: 0, deliver now or never); None without an
+    expiry, which leaves FCM's own four weeks."""
+    if expires_at is None:
+        return None
+    left = (expires_at - (now or datetime.now(UTC))).total_seconds()
+    return timedelta(seconds=max(0, int(left)))
+
+
 def _fcm_client(credential: Any, timeout_s: float) -> Any:
     """firebase-admin's async client without its own retries and with a small connection pool.
 
@@ -132,7 +142,7 @@ class FcmPushProvider(Provider[SendPush]):
             service._fcm_url = f"{endpoint.rstrip('/')}/v1/projects/{self._app.project_id}/messages:send"
 
     @staticmethod
-    def build_message(request: SendPush) -> messaging.Message:
+    def build_message(request: SendPush, *, now: datetime | None = None) -> messaging.Message:
         urgent = request.lane is Lane.EMERGENCY
         data = {
             **request.data,
@@ -147,14 +157,22 @@ class FcmPushProvider(Provider[SendPush]):
             data=data,
             # the delivery id as the notification's tag and collapse id: a repeat after a crash mid-call
             # replaces the notification on the phone instead of showing a second one
+            # a phone that comes back online after the message expired (an outage that has ended) is not
+            # shown it: FCM and APNs drop it at the expiry
             android=messaging.AndroidConfig(
                 priority="high" if urgent else "normal",
                 notification=messaging.AndroidNotification(tag=str(request.delivery_id)),
+                ttl=_time_to_live(request.expires_at, now),
             ),
             apns=messaging.APNSConfig(
                 headers={
                     "apns-priority": "10" if urgent else "5",
                     "apns-collapse-id": str(request.delivery_id),
+                    **(
+                        {"apns-expiration": str(int(request.expires_at.timestamp()))}
+                        if request.expires_at is not None
+                        else {}
+                    ),
                 }
             ),
         )

@@ -3,7 +3,7 @@
 import contextlib
 import json
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -77,6 +77,19 @@ class TestAgainstTheFakeFcm:
         assert receipt.provider_message_id == first["name"]
         # a repeat of the delivery replaces its notification on the phone instead of adding one
         assert (first["tag"], second["tag"]) == (str(bulk.delivery_id), str(emergency.delivery_id))
+        # without an expiry, FCM keeps it as long as it keeps any
+        assert (first["ttl"], first["apns_expiration"]) == (None, None)
+
+    async def test_a_phone_offline_past_the_expiry_is_not_shown_the_message(
+        self, fake_fcm: tuple[str, Path, Ledger]
+    ) -> None:
+        url, credentials, ledger = fake_fcm
+        expires = datetime.now(UTC) + timedelta(hours=1)
+        async with fcm(credentials, url) as provider:
+            await provider.send(request().model_copy(update={"expires_at": expires}))
+        (sent,) = read_ledger(ledger.path)
+        assert sent["ttl"] in {"3598s", "3599s", "3600s"}
+        assert sent["apns_expiration"] == str(int(expires.timestamp()))
 
     async def test_a_token_of_another_sender_is_an_invalid_contact(
         self, fake_fcm: tuple[str, Path, Ledger]
