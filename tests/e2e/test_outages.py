@@ -32,7 +32,7 @@ def composer(outages: Stack) -> httpx.Client:
 @pytest.fixture(scope="module")
 def jana(outages: Stack, liberec_csv: Path) -> dict[str, Any]:
     """The gazetteer imported and one citizen on Masarykova, so that a message to the street has someone."""
-    outages.run_cli("registry", "import-addresses", str(liberec_csv))
+    outages.import_register(liberec_csv)
     body = {
         "addresses": [{"address_point": MASARYKOVA_12}],
         "contacts": [{"channel": "email", "value": "jana@example.cz"}],

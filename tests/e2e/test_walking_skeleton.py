@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from hlasatel_contracts import SUBSCRIBERS
+from hlasatel_contracts import ADDRESS_POINTS, SUBSCRIBERS, AddressPoint
 from hlasatel_devstack.bus import read_topics
 from hlasatel_devstack.demo import code_sent_to, verify_contacts
 from hlasatel_devstack.fakes.ledger import read_ledger
@@ -112,8 +112,9 @@ def ledger(stack: Stack, channel: str) -> list[dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def gazetteer(stack: Stack, liberec_csv: Path) -> list[str]:
-    """The Liberec gazetteer imported into the registry: what the command said."""
-    return stack.run_cli("registry", "import-addresses", str(liberec_csv)).splitlines()
+    """The Liberec gazetteer imported into the registry, and every address point of it in the composer:
+    what the command said."""
+    return stack.import_register(liberec_csv).splitlines()
 
 
 def register(stack: Stack, body: dict[str, Any], *, verify: bool = True) -> dict[str, Any]:
@@ -158,9 +159,32 @@ def street(stack: Stack, gazetteer: list[str], composer: httpx.Client) -> dict[s
 
 
 def test_registry_imports_the_liberec_gazetteer(gazetteer: list[str]) -> None:
-    summary, changes = gazetteer
+    summary, changes, announced = gazetteer
     assert summary.endswith("16140 address points in 33 districts and 987 streets")
     assert changes.endswith("added 16140, updated 0, retired 0, unchanged 0")
+    assert announced.endswith("16140 address points announced to the composer")
+
+
+def test_the_composer_knows_every_house_of_the_city_not_only_the_subscribed_ones(
+    stack: Stack, composer: httpx.Client, street: dict[str, dict[str, Any]], liberec: list[AddressPoint]
+) -> None:
+    """The register reached the composer on its own topic: a preview of Masarykova counts its 38 houses,
+    two of which have subscribers; a replay of the topic from its beginning is the registry's register."""
+    answer = composer.post(
+        "/v1/targets/preview", json={"target": {"streets": [{"name": "Masarykova"}]}, "category": "water"}
+    ).json()
+    assert (answer["address_points"], answer["address_points_with_subscribers"]) == (38, 2), answer
+    records = asyncio.run(read_topics(f"127.0.0.1:{stack.config.ports.broker}", [ADDRESS_POINTS]))
+    latest: dict[int, dict[str, Any]] = {}
+    for record in records:
+        value = json.loads(record.value)
+        assert record.key.decode() == str(value["address"]["code"])
+        if value["version"] > latest.get(value["address"]["code"], {"version": 0})["version"]:
+            latest[value["address"]["code"]] = value
+    assert {code: (v["version"], v["retired_at"]) for code, v in latest.items()} == {
+        p.code: (1, None) for p in liberec
+    }
+    assert [AddressPoint.model_validate(latest[p.code]["address"]) for p in liberec] == liberec
 
 
 def test_people_find_their_address_as_they_type_it(registry: httpx.Client, gazetteer: list[str]) -> None:
@@ -315,7 +339,7 @@ def test_a_utility_alert_its_update_and_all_clear_reach_exactly_the_houses_conce
     alert = composer.post("/v1/alerts", json=event, headers={**water, "Idempotency-Key": "e2e-1"})
     assert alert.status_code == 201 and not alert.json()["awaiting_approval"], alert.text
     sent = _told(stack, alert.json()["current"], "+420777100002")
-    assert sent == {"+420777100002": "Water supply interruption: 3 Jun 2030, 08:00–14:00, Masarykova."}
+    assert sent == {"+420777100002": "Water supply interruption: 3 Jun 2030, 08:00-14:00, Masarykova."}
 
     moved = {**event, "msg_type": "update", "addresses": {"address_points": [JABLONECKA_6]}}
     updated = composer.post("/v1/alerts", json=moved, headers=water).json()

@@ -3,6 +3,7 @@
 import json
 import logging
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -235,6 +236,36 @@ class Stack:
         raise TimeoutError(
             f"{service} not ready after {timeout_s:.0f} s; see {self.config.log_dir}/{service}.log"
         )
+
+    def register_points(self) -> int | None:
+        """How many live address points of the register the composer has, from its metrics."""
+        try:
+            text = httpx.get(f"{self.url('composer')}/metrics", timeout=5).text
+        except httpx.HTTPError:
+            return None
+        found = re.search(r"^hlasatel_composer_register_points (\S+)$", text, re.MULTILINE)
+        return int(float(found[1])) if found else None
+
+    def wait_for_register(self, count: int, timeout_s: float = 120.0) -> None:
+        """Return once the composer has every address point an import put on the register topic."""
+        deadline = time.monotonic() + timeout_s
+        while (known := self.register_points()) != count:
+            if time.monotonic() > deadline:
+                raise TimeoutError(
+                    f"the composer knows {known} address points of the register, not {count}, after "
+                    f"{timeout_s:.0f} s; see {self.config.log_dir}/composer.log"
+                )
+            time.sleep(0.2)
+
+    def import_register(self, path: Path) -> str:
+        """Import an RÚIAN file into the registry and wait until the composer has its address points;
+        returns what the import said."""
+        said = self.run_cli("registry", "import-addresses", str(path))
+        found = re.search(r": (\d+) address points in \d+ districts", said)
+        if found is None:
+            raise RuntimeError(f"the import did not say how many address points it read: {said}")
+        self.wait_for_register(int(found[1]))
+        return said
 
     def run_cli(self, service: str, *args: str) -> str:
         """Run one of a service's console commands with the stack's environment."""

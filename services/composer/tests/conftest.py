@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from hlasatel_composer.adapters import access
 from hlasatel_composer.adapters.index import apply_subscriber_events
 from hlasatel_composer.adapters.orm import Base, OutboxRow
+from hlasatel_composer.adapters.register import apply_register_events
 from hlasatel_composer.adapters.renderer import TemplateRenderer
 from hlasatel_composer.adapters.uow import UnitOfWork
 from hlasatel_composer.bootstrap import bootstrap
@@ -29,6 +30,7 @@ from hlasatel_contracts import (
     CATEGORIES,
     MESSAGE_CANCELLATIONS,
     AddressPoint,
+    AddressPointChanged,
     AddressRole,
     Channel,
     Contact,
@@ -188,6 +190,31 @@ class Harness:
         for start in range(0, len(events), 500):
             async with self.sessions() as session, session.begin():
                 await apply_subscriber_events(session, events[start : start + 500])
+
+    async def register(
+        self,
+        points: Sequence[AddressPoint],
+        *,
+        version: int = 1,
+        retired: bool = False,
+        municipality_code: int = 563889,
+    ) -> None:
+        """The register topic's records of these address points, as an import announces them."""
+        now = datetime.now(UTC)
+        events = [
+            AddressPointChanged(
+                version=version,
+                occurred_at=now,
+                municipality_code=municipality_code,
+                municipality={563889: "Liberec", 563510: "Jablonec nad Nisou"}[municipality_code],
+                address=point,
+                retired_at=now if retired else None,
+            )
+            for point in points
+        ]
+        for start in range(0, len(events), 2000):
+            async with self.sessions() as session, session.begin():
+                await apply_register_events(session, events[start : start + 2000])
 
     def fan_out(self, publish: Any = None, batch_size: int = 500) -> FanOut:
         return FanOut(

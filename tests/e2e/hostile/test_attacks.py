@@ -93,7 +93,7 @@ def settled(stack: Stack, message_id: str) -> dict[str, Any]:
 
 
 def test_the_gazetteer_is_imported(stack: Stack, liberec_csv: Path) -> None:
-    assert "16140 address points" in stack.run_cli("registry", "import-addresses", str(liberec_csv))
+    assert "16140 address points" in stack.import_register(liberec_csv)
 
 
 def test_a_time_zone_that_stops_the_fan_out_is_refused_and_the_city_keeps_sending(stack: Stack) -> None:

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from hlasatel_composer.domain.cap import CapRejected, parse_cap
+from hlasatel_composer.domain.register import Register
 from hlasatel_composer.domain.targeting import (
     Circle,
     HouseNumbers,
@@ -135,6 +136,61 @@ gsm_text = st.text(
     alphabet=st.sampled_from(sorted(set(GSM7_BASIC) - {"\x1b"} | set(GSM7_EXTENSION.values())))
 )
 any_text = st.text(alphabet=st.characters(exclude_categories=("Cs",)), max_size=400)
+
+
+@pytest.fixture(scope="module")
+def register(points: tuple[AddressPoint, ...]) -> Register:
+    return Register(points)
+
+
+def any_target(points: tuple[AddressPoint, ...], street_names: list[str]) -> st.SearchStrategy[Target]:
+    """Targets of every kind of selector over the real city: districts, streets (in a district or not)
+    with any house numbers, codes, polygons and circles, less any of the same."""
+    districts = sorted({p.district for p in points})
+    numbers = st.lists(
+        st.integers(1, 60).map(str)
+        | st.tuples(st.integers(1, 40), st.integers(0, 30)).map(lambda r: f"{r[0]}-{r[0] + r[1]}")
+        | st.tuples(st.integers(1, 40), st.sampled_from("abc")).map(lambda r: f"{r[0]}{r[1]}"),
+        max_size=4,
+    )
+    houses = st.builds(
+        HouseNumbers,
+        numbers=numbers,
+        side=st.sampled_from(["odd", "even", None]),
+        by=st.just("orientation"),
+    ).filter(lambda h: True) | st.builds(
+        HouseNumbers, side=st.sampled_from(["odd", "even"]), by=st.sampled_from(["cp", "ce"])
+    )
+    street = st.builds(
+        StreetSelector,
+        name=st.sampled_from(street_names).map(lambda n: n.upper() if len(n) % 3 == 0 else n),
+        district=st.none() | st.sampled_from(districts),
+        houses=st.none() | houses,
+    )
+    selection = st.builds(
+        Selection,
+        districts=st.lists(st.sampled_from(districts), max_size=2),
+        streets=st.lists(street, max_size=3),
+        address_points=st.lists(st.sampled_from([p.code for p in points]), max_size=5),
+        polygons=st.lists(polygons, max_size=2),
+        circles=st.lists(circles, max_size=2),
+    )
+    return st.builds(
+        lambda chosen, exclude: Target(**chosen.model_dump(), exclude=exclude),
+        selection.filter(lambda chosen: not chosen.is_empty()),
+        st.none() | selection,
+    )
+
+
+class TestTheRegisterInMemory:
+    @TARGETING
+    @given(data=st.data())
+    def test_it_selects_for_every_point_at_once_what_the_target_says_of_each(
+        self, points: tuple[AddressPoint, ...], streets: list[str], register: Register, data: st.DataObject
+    ) -> None:
+        """`Target.selects` is the one definition of a target: the register's indexes give its answer."""
+        target = data.draw(any_target(points, streets))
+        assert set(register.resolve(target)) == {p.code for p in points if target.selects(p)}
 
 
 class TestSmsSegments:

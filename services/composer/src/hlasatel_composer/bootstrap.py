@@ -1,14 +1,21 @@
 """Builds the composer: its container, its consumers and background workers, its HTTP app. Nothing is
 created at import time, and nothing the composer is made of imports this module."""
 
+import asyncio
+import logging
+
 from fastapi import FastAPI
 
 from hlasatel_composer.adapters.orm import Base
+from hlasatel_composer.adapters.register import current_register
 from hlasatel_composer.config import Settings
 from hlasatel_composer.container import build_composer
 from hlasatel_composer.entrypoints import alerts_api, api, consumer
 from hlasatel_composer.entrypoints.errors import install_error_handlers
+from hlasatel_runtime.errors import describe
 from hlasatel_runtime.service import Runtime, build_app
+
+log = logging.getLogger(__name__)
 
 
 def bootstrap(settings: Settings | None = None) -> FastAPI:
@@ -17,6 +24,15 @@ def bootstrap(settings: Settings | None = None) -> FastAPI:
     composer = build_composer(settings)
     composer.broker.include_router(consumer.router(settings))
     composer.broker.context.set_global("composer", composer)
+
+    async def read_the_register(_stopping: asyncio.Event) -> None:
+        """The register in memory before the first preview asks for it (a third of a second for Liberec)."""
+        try:
+            async with composer.sessions() as session:
+                await current_register(session)
+        except Exception as exc:  # the first use reads it instead; nothing is lost
+            log.warning("the register was not read at start: %s", describe(exc))
+
     runtime = Runtime(
         name="composer",
         settings=settings,
@@ -24,7 +40,13 @@ def bootstrap(settings: Settings | None = None) -> FastAPI:
         sessions=composer.sessions,
         broker=composer.broker,
         metadata=Base.metadata,
-        background=[composer.fan_out.run, composer.redrive.run, composer.retention.run, composer.relay.run],
+        background=[
+            composer.fan_out.run,
+            composer.redrive.run,
+            composer.retention.run,
+            composer.relay.run,
+            read_the_register,
+        ],
     )
 
     async def close() -> None:

@@ -14,7 +14,8 @@ class Settings(SigningSettings):
     port: int = 8000
     database_url: str = "sqlite:///var/composer.db"
     fanout_batch_size: int = 1000
-    # changelog records applied in one transaction, and delivery statuses recorded in one
+    # changelog records (and the register's) applied in one transaction, and delivery statuses recorded
+    # in one
     index_batch_size: int = 500
     status_batch_size: int = 500
     # a message to more subscribers than this, or to the whole city, needs an approver other than its author
@@ -24,6 +25,8 @@ class Settings(SigningSettings):
     unsubscribe_base_url: str | None = "http://127.0.0.1:8001"
     # Where citizens and other systems reach the composer: the public CAP and Atom feeds link to it.
     public_base_url: str = "http://127.0.0.1:8000"
+    # the public address lookup: a message without an expiry is in force this long after it went out
+    public_current_days: float = Field(default=7.0, gt=0)
     # CAP <sender> of the city's own exported alerts
     cap_sender: str = "hlasatel@liberec.cz"
     # the largest CAP document accepted: ČHMÚ's national warnings are about 1 MB

@@ -11,7 +11,7 @@ from hlasatel_composer.adapters.renderer import TemplateRenderer
 from hlasatel_composer.adapters.uow import UnitOfWork
 from hlasatel_composer.config import Settings
 from hlasatel_composer.domain.ratelimit import RateLimiter
-from hlasatel_composer.handlers.alerts import AlertDeps
+from hlasatel_composer.handlers.alert_chain import AlertDeps
 from hlasatel_composer.handlers.fanout import FanOut
 from hlasatel_composer.handlers.redrive import Redrive
 from hlasatel_composer.handlers.retention import Retention

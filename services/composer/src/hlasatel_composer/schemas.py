@@ -108,6 +108,10 @@ class PreviewRequest(BaseModel):
     sms_transliterate: bool = False
 
 
+class TargetRequest(BaseModel):
+    target: Target
+
+
 class SmsLengthRead(BaseModel):
     characters: int
     encoding: Literal["GSM-7", "UCS-2"]
@@ -116,11 +120,23 @@ class SmsLengthRead(BaseModel):
     non_gsm: list[str] = Field(description="The characters that force UCS-2")
 
 
-class PreviewRead(BaseModel):
-    """Counts of a target narrowed by language, role or identity below 5 are 'fewer than 5'."""
+class UnknownNameRead(BaseModel):
+    """A name of the target that the register does not have at all: most often a typo."""
 
-    address_points: Count = Field(
-        description="Targeted address points where someone would be sent the message"
+    name: str
+    kind: Literal["district", "street"]
+    suggestions: list[str] = Field(description="The register's nearest names, best first")
+
+
+class PreviewRead(BaseModel):
+    """Counts of people of a target narrowed by language, role or identity below 5 are 'fewer than 5'."""
+
+    address_points: int = Field(
+        description="Every address point of the city's register the target covers, whether or not anyone "
+        "there has subscribed: the households concerned"
+    )
+    address_points_with_subscribers: Count = Field(
+        description="Of those, the address points where someone would be sent the message"
     )
     subscribers: Count
     deliveries: dict[str, Count] = Field(description="Per channel: messages that would be sent")
@@ -128,23 +144,50 @@ class PreviewRead(BaseModel):
     sms: dict[str, SmsLengthRead] = Field(
         default_factory=dict, description="Per language: the SMS as sent, unsubscribe footer included"
     )
-    unknown: list[str] = Field(
-        default_factory=list, description="District and street names no subscriber's address has"
+    unknown: list[UnknownNameRead] = Field(
+        default_factory=list,
+        description="District and street names the city's register does not have at all, with the nearest "
+        "names it has",
     )
     four_eyes: bool = Field(description="Whether an approver other than the author must approve it")
 
 
+NotReachedReason = Literal["subscribed_not_reached", "not_subscribed"]
+
+
 class HouseholdRead(BaseModel):
-    """One targeted household; never listed for a target narrowed by language, role or identity."""
+    """One targeted household (an address point of the register); never listed for a target narrowed by
+    language, role or identity."""
 
     address_point_code: int
     address: str | None
     district: str | None
     street: str | None
-    subscribers: int
+    number: str | None = Field(
+        default=None, description="As the post writes it: '522/12', 'č.p. 244', 'č.ev. 12'"
+    )
+    postcode: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    subscribers: int = Field(description="Subscribers sent the message there")
     deliveries: int
     states: dict[str, int]
     reached: bool
+    reason: NotReachedReason | None = Field(
+        default=None,
+        description="Why nobody there was reached: someone was sent it and no provider took it "
+        "(subscribed_not_reached), or nobody there was to be sent it (not_subscribed)",
+    )
+
+
+class HouseholdsNotReachedRead(BaseModel):
+    total: Count
+    subscribed_not_reached: Count = Field(
+        description="Someone there was sent the message, and no provider accepted or delivered it to anyone"
+    )
+    not_subscribed: Count = Field(
+        description="Nobody there was to be sent it: nobody has subscribed, or nobody who chose its category"
+    )
 
 
 class ReportRead(BaseModel):
@@ -152,10 +195,18 @@ class ReportRead(BaseModel):
     state: MessageState
     deliveries: dict[str, dict[str, Count]]
     waiting_for_quiet_hours: Count
-    households_targeted: Count = Field(description="Address points where someone was sent the message")
+    households_targeted: int = Field(
+        description="Every address point of the city's register in the message's target (for an update, in "
+        "its original's), whether or not anyone there has subscribed"
+    )
     households_reached: Count = Field(description="Of those, where a provider accepted or delivered it")
+    households_not_reached: HouseholdsNotReachedRead | None = Field(
+        description="Why the others were not: none for a message narrowed by language, role or identity"
+    )
     unreached: list[HouseholdRead] = Field(
-        description="Where nobody was reached: for a visit or a loudspeaker"
+        description="Households nobody was reached at, sorted by district, street and number, at most "
+        "`unreached_limit` of them (every one: unreached.csv and unreached.geojson): for a visit or a "
+        "loudspeaker"
     )
     households_withheld: str | None = Field(
         default=None,
@@ -289,6 +340,15 @@ class AlertRead(BaseModel):
     messages: list[AlertMessageRead]
     created_at: datetime
     updated_at: datetime
+    reach: str | None = Field(
+        default=None,
+        description="Of the answer to an alert or update: whom its message reaches, and whether it is in the "
+        "public feeds (an area where nobody has subscribed yet still has its message published)",
+        examples=[
+            "it reaches 12 subscribers at 9 of the 38 address points of its area, and it is in the "
+            "city's CAP and Atom feeds"
+        ],
+    )
 
 
 class TemplateRead(TemplateText):
@@ -325,3 +385,29 @@ class CapReceived(BaseModel):
     infos: list[CapInfoRead]
     outcome: str = Field(description="What was done, or why nothing was sent")
     alert: AlertRead | None = Field(description="The city's alert it started, updated or ended")
+
+
+class PublicMessageRead(BaseModel):
+    """A public message of the city, in Czech, with its CAP 1.2 document."""
+
+    id: UUID
+    kind: str | None = Field(
+        description="Of an alert's chain: alert, update or warning; none for the press's"
+    )
+    category: str
+    severity: Severity
+    headline: str
+    text: str
+    sent: datetime
+    onset: datetime | None = Field(default=None, description="When what it announces begins")
+    expires_at: datetime | None
+    cap: str = Field(description="Its CAP 1.2 document")
+
+
+class AddressMessagesRead(BaseModel):
+    """What concerns one address now."""
+
+    address_point: int
+    address: str = Field(examples=["Masarykova 522/12, Liberec V-Kristiánov, 460 05"])
+    messages: list[PublicMessageRead] = Field(description="In force now, newest first")
+    feed: str = Field(description="Every public message of the city, as Atom")

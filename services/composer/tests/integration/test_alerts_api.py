@@ -4,6 +4,7 @@ and the templates an admin edits."""
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from hlasatel_composer.adapters.orm import MessageRow
@@ -32,6 +33,13 @@ async def water_key(api: Any, **scope: Any) -> dict[str, str]:
 async def messages_stored(api: Any) -> int:
     async with api.harness.sessions() as session:
         return int(await session.scalar(select(func.count()).select_from(MessageRow)) or 0)
+
+
+@pytest.fixture(autouse=True)
+async def _register(harness: Any, addresses: Addresses) -> None:
+    """The register's records of the streets these alerts name: an alert to houses nobody has subscribed
+    at is still an alert for the city."""
+    await harness.register(addresses["Masarykova"] + addresses["Husova"])
 
 
 class TestKeys:
@@ -176,3 +184,35 @@ class TestTemplates:
         assert answer.status_code == 422 and "SecurityError" in answer.json()["detail"]
         listed = (await api.client.get("/v1/templates", headers=admin)).json()
         assert not any(t["customised"] for t in listed)
+
+
+class TestAnAreaWhereNobodySubscribed:
+    async def test_an_outage_there_is_sent_to_nobody_published_and_said_so(
+        self, api: Any, addresses: Addresses
+    ) -> None:
+        street = addresses["Masarykova"]
+        lats = [p.latitude for p in street if p.latitude is not None]
+        lons = [p.longitude for p in street if p.longitude is not None]
+        box = [[min(lats), min(lons)], [min(lats), max(lons)], [max(lats), max(lons)], [max(lats), min(lons)]]
+        water = await water_key(api)
+        answer = await api.client.post(
+            "/v1/alerts", json={**EVENT, "addresses": {"polygon": box}}, headers=water
+        )
+        assert answer.status_code == 201, answer.text
+        assert answer.json()["reach"].startswith("nobody has subscribed at the ")
+        assert "it is in the city's CAP and Atom feeds" in answer.json()["reach"]
+        await api.harness.fan_out_all()
+        assert api.harness.published.requests == []
+        feed = await api.client.get("/v1/public/feed.atom")
+        assert feed.text.count("<entry>") == 1
+        # a polygon that holds no house of the city is no outage of the city
+        elsewhere = {
+            **EVENT,
+            "event_id": "SVS-PRAHA",
+            "addresses": {"polygon": [[50.08, 14.42], [50.08, 14.43], [50.09, 14.43]]},
+        }
+        refused = await api.client.post("/v1/alerts", json=elsewhere, headers=water)
+        assert refused.status_code == 422 and "no address points of the city" in refused.json()["detail"]
+        typo = {**EVENT, "event_id": "SVS-TYPO", "addresses": {"streets": [{"name": "Masarykva"}]}}
+        refused = await api.client.post("/v1/alerts", json=typo, headers=water)
+        assert refused.status_code == 422 and "did you mean Masarykova" in refused.json()["detail"]

@@ -9,15 +9,17 @@ import pytest
 from faststream.kafka import TestKafkaBroker
 from sqlalchemy import select
 
-from hlasatel_composer.adapters.orm import Base, DeliveryRow, IndexedSubscriber
+from hlasatel_composer.adapters.orm import Base, DeliveryRow, IndexedPoint, IndexedSubscriber
 from hlasatel_composer.config import Settings
 from hlasatel_composer.container import Composer, build_composer
 from hlasatel_composer.entrypoints import consumer
 from hlasatel_contracts import (
+    ADDRESS_POINTS,
     DEAD_LETTER,
     DELIVERY_STATUS,
     SUBSCRIBERS,
     AddressPoint,
+    AddressPointChanged,
     Channel,
     DeadLetter,
     DeliveryState,
@@ -112,3 +114,33 @@ async def test_statuses_reach_the_delivery_rows_a_batch_at_a_time(
     assert [states[row.delivery_id] for row in rows] == ["accepted", "delivered", "queued"]
     (letter,) = letters
     assert letter.source_topic == DELIVERY_STATUS
+
+
+async def test_the_register_reaches_the_composers_city_and_a_bad_record_is_dead_lettered_alone(
+    wired: tuple[Composer, list[DeadLetter]], liberec: list[AddressPoint]
+) -> None:
+    composer, letters = wired
+    now = datetime.now(UTC)
+
+    def record(point: AddressPoint, version: int, *, retired: bool = False) -> str:
+        return AddressPointChanged(
+            version=version,
+            occurred_at=now,
+            municipality_code=563889,
+            municipality="Liberec",
+            address=point,
+            retired_at=now if retired else None,
+        ).model_dump_json()
+
+    await composer.broker.publish_batch(
+        record(liberec[0], 1),
+        b'{"type": "address_point.changed", "version": 0}',
+        record(liberec[1], 2, retired=True),
+        record(liberec[1], 1),
+        topic=ADDRESS_POINTS,
+    )
+    async with composer.sessions() as session:
+        stored = dict((await session.execute(select(IndexedPoint.code, IndexedPoint.retired))).all())
+    assert stored == {liberec[0].code: False, liberec[1].code: True}
+    (letter,) = letters
+    assert letter.source_topic == ADDRESS_POINTS

@@ -254,10 +254,11 @@ class TestScopesBindEveryRoute:
 
 class TestEmergenciesAndReach:
     async def test_a_utility_key_may_not_choose_an_emergency_unless_allowed(
-        self, harness: Any, utility: Any
+        self, harness: Any, utility: Any, addresses: Addresses
     ) -> None:
         from hlasatel_composer.domain.access import OutOfScope
 
+        await harness.register(addresses["Masarykova"])
         event = {
             "event_id": "E1",
             "addresses": MASARYKOVA,
@@ -311,8 +312,13 @@ class TestNoQuestionsAboutSingleHouseholds:
         answer = (
             await api.client.post("/v1/targets/preview", json={"target": target}, headers=editor)
         ).json()
-        assert (answer["subscribers"], answer["address_points"]) == ("fewer than 5", "fewer than 5")
+        assert (answer["subscribers"], answer["address_points_with_subscribers"]) == (
+            "fewer than 5",
+            "fewer than 5",
+        )
         assert set(answer["deliveries"].values()) == {"fewer than 5"}
+        # how many houses of the register the target covers says nothing about anyone
+        assert answer["address_points"] == 1
         async with api.harness.sessions() as session:
             audited = list(
                 await session.scalars(select(AuditRow).where(AuditRow.action == "target.previewed"))
@@ -345,15 +351,18 @@ class TestNoQuestionsAboutSingleHouseholds:
         editor = await api.key("Editor", "editor")
         report = (await api.client.get(f"/v1/messages/{message_id}/report", headers=editor)).json()
         assert report["unreached"] == [] and report["households_withheld"]
-        assert report["households_targeted"] == "fewer than 5"
+        # the register's houses in the target are no secret; who was reached there, and who was not, is
+        assert report["households_targeted"] == 1 and report["households_reached"] == "fewer than 5"
+        assert report["households_not_reached"] is None
         assert report["deliveries"]["sms"]["queued"] == "fewer than 5"
-        csv = await api.client.get(f"/v1/messages/{message_id}/report.csv", headers=editor)
-        assert csv.status_code == 403
+        for listed in ("report.csv", "unreached.csv", "unreached.geojson"):
+            refused = await api.client.get(f"/v1/messages/{message_id}/{listed}", headers=editor)
+            assert refused.status_code == 403, listed
         async with api.harness.sessions() as session:
             reads = list(
                 await session.scalars(select(AuditRow.action).where(AuditRow.message_id == message_id))
             )
-        assert "report.read" in reads and "report.csv.read" in reads
+        assert {"report.read", "report.csv.read", "report.unreached.read"} <= set(reads)
 
     async def test_the_csv_defuses_cells_a_spreadsheet_would_run(
         self, api: Any, addresses: Addresses

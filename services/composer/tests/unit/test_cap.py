@@ -327,8 +327,9 @@ class TestCapRendering:
     def test_times_in_caps_one_form(self) -> None:
         sent = datetime(2024, 5, 1, 6, 30, 15, 123_456, tzinfo=UTC)
         document = render_cap(liberec_alert(sent))
-        assert b"<sent>2024-05-01T06:30:15+00:00</sent>" in document
-        assert b"<onset>2024-05-01T08:30:15+00:00</onset>" in document
+        # CAP 1.2, 3.3.2: UTC is written -00:00
+        assert b"<sent>2024-05-01T06:30:15-00:00</sent>" in document
+        assert b"<onset>2024-05-01T08:30:15-00:00</onset>" in document
         assert parse_cap(document).sent == sent.replace(microsecond=0)
 
     def test_an_alert_written_here_reads_back(self) -> None:

@@ -99,28 +99,37 @@ class TestDeliveryRequests:
             contact_secret="s",
         )
 
-    def test_emails_carry_the_registrys_unsubscribe_link_for_the_category(self) -> None:
+    def test_emails_carry_the_registrys_unsubscribe_link_for_the_category_except_in_an_emergency(
+        self,
+    ) -> None:
         recipient = Recipient(
             subscriber_id=uuid4(),
             language=Language.CS,
             contacts={Channel.EMAIL: (uuid4(), "a@b.cz")},
             unsubscribe_token="signed.token",
         )
-        (email,) = delivery_requests(
-            message_id=uuid4(),
-            content=CONTENT,
-            severity=Severity.INFO,
-            category="water",
-            recipient=recipient,
-            requested_at=datetime.now(UTC),
-            expires_at=None,
-            contact_secret="s",
-            unsubscribe_base_url="https://hlasatel.liberec.cz/",
-        )
-        assert isinstance(email, SendEmail)
+
+        def email(severity: Severity) -> SendEmail:
+            (made,) = delivery_requests(
+                message_id=uuid4(),
+                content=CONTENT,
+                severity=severity,
+                category="water",
+                recipient=recipient,
+                requested_at=datetime.now(UTC),
+                expires_at=None,
+                contact_secret="s",
+                unsubscribe_base_url="https://hlasatel.liberec.cz/",
+            )
+            assert isinstance(made, SendEmail)
+            return made
+
         assert (
-            email.unsubscribe_url == "https://hlasatel.liberec.cz/v1/unsubscribe/signed.token?category=water"
+            email(Severity.INFO).unsubscribe_url
+            == "https://hlasatel.liberec.cz/v1/unsubscribe/signed.token?category=water"
         )
+        # an emergency reaches everyone at the address: no one-click link that could not stop it
+        assert email(Severity.EMERGENCY).unsubscribe_url is None
 
     def test_an_sms_carries_a_short_unsubscribe_link_in_its_language_except_in_an_emergency(self) -> None:
         def text(language: Language, severity: Severity) -> str:

@@ -2,10 +2,9 @@
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Row, delete, select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hlasatel_composer.adapters.orm import AlertRef, AlertRow, AlertTemplateRow, CapSenderRow
@@ -62,15 +61,6 @@ async def remember_ref(session: AsyncSession, *, sender: str, ref: str, alert_id
     """A new id for an alert. Never checked first: if another transaction took it meanwhile, the commit
     fails on the key, rather than two alerts sharing one id."""
     session.add(AlertRef(sender=sender, ref=ref, alert_id=alert_id))
-
-
-def street_names(points: Iterable[Row[Any]]) -> list[str]:
-    """The streets of these address points, most addresses first; districts for houses without one."""
-    counts: dict[str, int] = {}
-    for point in points:
-        name = point.street or point.district
-        counts[name] = counts.get(name, 0) + 1
-    return sorted(counts, key=lambda name: (-counts[name], name))
 
 
 async def speaks_for(session: AsyncSession, principal: Principal, *, sender: str) -> None:

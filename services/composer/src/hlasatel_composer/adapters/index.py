@@ -1,5 +1,6 @@
 """The targeting index: the registry changelog projected into tables, replay-safe by version."""
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -11,13 +12,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hlasatel_composer.adapters.orm import (
     DeliveryRow,
     IndexedAddress,
-    IndexedCategory,
     IndexedContact,
     IndexedPoint,
     IndexedSubscriber,
 )
+from hlasatel_composer.adapters.register import POINT_FIELDS, changed_register
 from hlasatel_composer.domain.deliveries import rank
-from hlasatel_contracts import AddressPoint, Channel, DeliveryState, SubscriberChanged, SubscriberErased
+from hlasatel_contracts import (
+    CATEGORIES,
+    AddressPoint,
+    Channel,
+    DeliveryState,
+    SubscriberChanged,
+    SubscriberErased,
+)
 from hlasatel_runtime.database import insert_rows
 
 SubscriberRecord = SubscriberChanged | SubscriberErased
@@ -50,22 +58,18 @@ async def apply_subscriber_events(session: AsyncSession, events: Sequence[Subscr
         return 0
     ids = [event.subscriber_id for event in changed]
     # rows are replaced rather than updated: a few statements for the whole batch
-    for table in (IndexedSubscriber, IndexedAddress, IndexedContact, IndexedCategory):
+    for table in (IndexedSubscriber, IndexedAddress, IndexedContact):
         await session.execute(delete(table).where(table.subscriber_id.in_(ids)))
     alive = [event for event in changed if isinstance(event, SubscriberChanged)]
     await _remember_points(session, [link.address for event in alive for link in event.addresses])
+    contacts = {event.subscriber_id: _contacts(event) for event in alive}
     await insert_rows(session, IndexedSubscriber, [_subscriber(event) for event in changed])
-    await insert_rows(session, IndexedAddress, [row for event in alive for row in _addresses(event)])
-    await insert_rows(session, IndexedContact, [row for event in alive for row in _contacts(event)])
     await insert_rows(
         session,
-        IndexedCategory,
-        [
-            {"subscriber_id": event.subscriber_id, "category": category}
-            for event in alive
-            for category in set(event.categories)
-        ],
+        IndexedAddress,
+        [row for event in alive for row in _addresses(event, contacts[event.subscriber_id])],
     )
+    await insert_rows(session, IndexedContact, [row for rows in contacts.values() for row in rows])
     await _drop_held_for_gone_contacts(session, ids)
     return len(changed)
 
@@ -122,10 +126,31 @@ def _subscriber(event: SubscriberRecord) -> dict[str, Any]:
     }
 
 
-def _addresses(event: SubscriberChanged) -> list[dict[str, Any]]:
-    """One row per address point, however many times the record lists it."""
+def category_bits(categories: Iterable[str]) -> int:
+    """The categories as bits in the order of CATEGORIES (a name the contract does not know is no bit)."""
+    return sum(1 << CATEGORIES.index(name) for name in set(categories) if name in CATEGORIES)
+
+
+def contact_digest(value: str) -> int:
+    """A contact's value as a positive 63-bit number: two subscribers with one phone count once, and the
+    index's counting rows hold no contact."""
+    return int.from_bytes(hashlib.blake2b(value.encode(), digest_size=8).digest(), "big") >> 1
+
+
+def _addresses(event: SubscriberChanged, contacts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per address point, however many times the record lists it, with what an audience is
+    decided and counted by."""
+    chosen = {row["channel"]: contact_digest(row["value"]) for row in contacts if row["chosen"]}
     return [
-        {"subscriber_id": event.subscriber_id, "address_point_code": code, "role": link.role.value}
+        {
+            "subscriber_id": event.subscriber_id,
+            "address_point_code": code,
+            "role": link.role.value,
+            "language": event.language.value,
+            "identity_level": event.identity_level.value,
+            "categories": category_bits(event.categories),
+            **{channel.value: chosen.get(channel.value) for channel in Channel},
+        }
         for code, link in {link.address.code: link for link in event.addresses}.items()
     ]
 
@@ -150,37 +175,28 @@ def _contacts(event: SubscriberChanged) -> list[dict[str, Any]]:
     ]
 
 
-_POINT_FIELDS = (
-    "district_code",
-    "district",
-    "street",
-    "building_kind",
-    "building_number",
-    "orientation_number",
-    "orientation_letter",
-    "postcode",
-    "latitude",
-    "longitude",
-)
-
-
 async def _remember_points(session: AsyncSession, points: list[AddressPoint]) -> None:
-    """Keep each address point as the newest record describes it (a re-import may move or renumber it)."""
-    described = {point.code: point.model_dump(include=set(_POINT_FIELDS), mode="json") for point in points}
+    """An address point the register has not described yet is kept as the subscriber records describe it
+    (version 0), so that its subscribers can be reached before the register's record arrives; the
+    register's own record (version 1 and on) always wins."""
+    described = {point.code: point.model_dump(include=set(POINT_FIELDS), mode="json") for point in points}
     if not described:
         return
-    columns = [getattr(IndexedPoint, name) for name in _POINT_FIELDS]
+    columns = [getattr(IndexedPoint, name) for name in POINT_FIELDS]
     known = {
-        row[0]: dict(zip(_POINT_FIELDS, row[1:], strict=True))
+        row[0]: (row[1], dict(zip(POINT_FIELDS, row[2:], strict=True)))
         for row in await session.execute(
-            select(IndexedPoint.code, *columns).where(IndexedPoint.code.in_(described))
+            select(IndexedPoint.code, IndexedPoint.version, *columns).where(IndexedPoint.code.in_(described))
         )
     }
-    await insert_rows(
-        session,
-        IndexedPoint,
-        [{"code": code, **values} for code, values in described.items() if code not in known],
-    )
-    for code, values in described.items():
-        if code in known and known[code] != values:
-            await session.execute(update(IndexedPoint).where(IndexedPoint.code == code).values(**values))
+    new = [{"code": code, "version": 0, **values} for code, values in described.items() if code not in known]
+    moved = [
+        (code, values)
+        for code, values in described.items()
+        if code in known and known[code][0] == 0 and known[code][1] != values
+    ]
+    await insert_rows(session, IndexedPoint, new)
+    for code, values in moved:
+        await session.execute(update(IndexedPoint).where(IndexedPoint.code == code).values(**values))
+    if new or moved:
+        await changed_register(session)

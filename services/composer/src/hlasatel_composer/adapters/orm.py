@@ -1,6 +1,6 @@
-"""The composer's tables: the targeting index (a projection of the changelog), messages, deliveries,
-what each message targeted and reached, alerts and their templates, API keys, idempotent requests and
-the audit log."""
+"""The composer's tables: the city's register and the targeting index (projections of the registry's
+topics), messages, deliveries, what each message targeted and reached, alerts and their templates, API
+keys, idempotent requests and the audit log."""
 
 from datetime import datetime
 from typing import Any
@@ -32,11 +32,18 @@ class IndexedSubscriber(Base):
 
 
 class IndexedPoint(Base):
-    """An address point as the latest changelog record that mentioned it described it."""
+    """An address point of the city's register, projected from the register topic
+    (registry.address-points.v1); until the register's record of a point arrives, as the subscriber
+    records that mention it describe it (version 0), which the register's record then replaces."""
 
     __tablename__ = "index_points"
 
     code: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    # the register's version of the point; 0 while only subscriber records have described it
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    # no longer in the register: never targeted or looked up, still named in old reports
+    retired: Mapped[bool] = mapped_column(Boolean, default=False)
+    municipality_code: Mapped[int | None] = mapped_column(Integer)
     district_code: Mapped[int] = mapped_column(Integer)
     district: Mapped[str] = mapped_column(String(100))
     street: Mapped[str | None] = mapped_column(String(100))
@@ -49,21 +56,54 @@ class IndexedPoint(Base):
     longitude: Mapped[float | None] = mapped_column(Float)
 
 
+class RegisterState(Base):
+    """One row: a number that moves with every change of `index_points`, so that each composer process
+    knows when to read the register into memory again."""
+
+    __tablename__ = "register_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    generation: Mapped[int] = mapped_column(Integer)
+    changed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class DistrictOutline(Base):
+    """A district's outline for the console's map: the hull of its live address points, made again when
+    an import changes them."""
+
+    __tablename__ = "district_outlines"
+
+    district_code: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    district: Mapped[str] = mapped_column(String(100))
+    address_points: Mapped[int] = mapped_column(Integer)
+    # a GeoJSON Polygon or MultiPolygon, [longitude, latitude] as GeoJSON has it
+    geometry: Mapped[dict[str, Any]] = mapped_column(JSON)
+    computed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
 class IndexedAddress(Base):
+    """A subscriber at an address point, with what deciding and counting an audience needs of them there:
+    one row answers whether they are reached at a point and on which contacts, so that a preview of the
+    whole city counts rows rather than looking each subscriber up."""
+
     __tablename__ = "index_addresses"
+    # SQLite keeps the rows in the order of the key, a subscriber's together: counting distinct
+    # subscribers of the whole city walks them in order instead of sorting 100,000 ids (171 against
+    # 331 ms at 100,000 subscribers)
+    __table_args__ = {"sqlite_with_rowid": False}
 
     subscriber_id: Mapped[UUID] = mapped_column(Uuid, primary_key=True)
     address_point_code: Mapped[int] = mapped_column(BigInteger, primary_key=True, index=True)
     role: Mapped[str] = mapped_column(String(16))
-
-
-class IndexedCategory(Base):
-    """A category the subscriber has chosen: a table of its own so that SQL can ask who wants one."""
-
-    __tablename__ = "index_categories"
-
-    subscriber_id: Mapped[UUID] = mapped_column(Uuid, primary_key=True)
-    category: Mapped[str] = mapped_column(String(40), primary_key=True)
+    language: Mapped[str] = mapped_column(String(2))
+    identity_level: Mapped[str] = mapped_column(String(16))
+    # the categories chosen, a bit each in the order of hlasatel_contracts.CATEGORIES
+    categories: Mapped[int] = mapped_column(Integer)
+    # the chosen contact of each channel as a 63-bit digest of its value (None: no such contact), so that
+    # a phone shared by two subscribers is counted once, as the fan-out sends it once
+    sms: Mapped[int | None] = mapped_column(BigInteger)
+    email: Mapped[int | None] = mapped_column(BigInteger)
+    push: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class IndexedContact(Base):
@@ -120,15 +160,21 @@ class MessageRow(Base):
     # subscribers it had reached
     purged_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     recipients_kept: Mapped[int | None] = mapped_column(Integer)
+    # when what it announces begins (an outage's planned start, a warning's onset), for the CAP export
+    onset: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # the area of its address points for a map: a description and CAP polygons ([[latitude, longitude],
+    # …] rings), made when its target was resolved (a street or a house has no polygon of its own)
+    area: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
 
 
 class TargetPoint(Base):
-    """The address points a target resolved to: kept per message, thrown away after a preview."""
+    """The address points of the register a target resolved to: kept per message (the households it
+    targeted, and what the public address lookup finds), thrown away after a preview."""
 
     __tablename__ = "target_points"
 
     resolution_id: Mapped[UUID] = mapped_column(Uuid, primary_key=True)
-    address_point_code: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    address_point_code: Mapped[int] = mapped_column(BigInteger, primary_key=True, index=True)
 
 
 class MessageHousehold(Base):

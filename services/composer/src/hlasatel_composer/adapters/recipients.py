@@ -1,171 +1,175 @@
-"""Resolving a target to address points and recipients, streamed from the index in batches."""
+"""Resolving a target to the register's address points, and its audience to recipients, streamed from the
+index in batches."""
 
 import asyncio
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Row, Select, and_, or_, select
+from sqlalchemy import ColumnElement, Select, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.orm import InstrumentedAttribute, aliased
 
 from hlasatel_composer.adapters.orm import (
     DeliveryRow,
     IndexedAddress,
-    IndexedCategory,
     IndexedContact,
     IndexedPoint,
     IndexedSubscriber,
     MessageHousehold,
     TargetPoint,
 )
+from hlasatel_composer.adapters.register import current_register
 from hlasatel_composer.domain.messages import Severity
+from hlasatel_composer.domain.register import Resolved
 from hlasatel_composer.domain.requests import Recipient, required_category
-from hlasatel_composer.domain.targeting import Selection, Target, TargetFilters
-from hlasatel_contracts import Channel, Language, QuietHours
+from hlasatel_composer.domain.targeting import Target, TargetFilters
+from hlasatel_contracts import CATEGORIES, Channel, Language, QuietHours
 from hlasatel_runtime.database import insert_rows
 from hlasatel_runtime.errors import describe
 
 log = logging.getLogger(__name__)
 
 
-async def selected_points(session: AsyncSession, target: Target) -> list[Row[Any]]:
-    """The indexed address points the target selects: those where someone is subscribed.
-
-    The database narrows the points to the candidates (by code, district, street name and each area's
-    bounding box); `Target.selects`, the one definition of a target, decides each candidate, in a thread so
-    that the event loop goes on serving while a large polygon is tested.
-    """
-    candidates = (await session.execute(await _candidates(session, target))).all()
-    return await asyncio.to_thread(lambda: [point for point in candidates if target.selects(point)])
+async def selected_points(session: AsyncSession, target: Target) -> Resolved:
+    """The register's live address points the target selects, whether or not anyone lives there: chosen
+    in memory (`domain.register.Register`), in a thread, so that the event loop goes on serving while a
+    large polygon is tested."""
+    register = await current_register(session)
+    return Resolved(register, await asyncio.to_thread(register.resolve, target))
 
 
-async def _candidates(session: AsyncSession, target: Selection) -> Select[Any]:
-    """Every point the target could select, and few others."""
-    query = select(*IndexedPoint.__table__.columns)
-    if target.city:
-        return query
-    possible: list[ColumnElement[bool]] = []
-    if target.address_points:
-        possible.append(IndexedPoint.code.in_(target.address_points))
-    if districts := await _as_spelled(session, IndexedPoint.district, target.districts):
-        possible.append(IndexedPoint.district.in_(districts))
-    if streets := await _as_spelled(session, IndexedPoint.street, [s.name for s in target.streets]):
-        possible.append(IndexedPoint.street.in_(streets))
-    for area in target.areas():
-        south, west, north, east = area.bounds()
-        possible.append(
-            and_(IndexedPoint.latitude.between(south, north), IndexedPoint.longitude.between(west, east))
-        )
-    return query.where(or_(*possible)) if possible else query.where(IndexedPoint.code.is_(None))
+async def resolve_target(session: AsyncSession, *, target: Target, into: UUID) -> Resolved:
+    """Store under `into` the register's address points the target selects; returns them."""
+    resolved = await selected_points(session, target)
+    await store_points(session, resolved.codes, into=into)
+    return resolved
 
 
-async def _as_spelled(session: AsyncSession, column: Any, names: Iterable[str]) -> list[str]:
-    """The names as the index spells them: targets match names whatever their case, which SQLite's
-    lower() does not do beyond ASCII."""
-    wanted = {name.casefold() for name in names}
-    if not wanted:
-        return []
-    return [
-        name
-        for name in await session.scalars(select(column).distinct())
-        if name and name.casefold() in wanted
-    ]
-
-
-async def resolve_target(session: AsyncSession, *, target: Target, into: UUID) -> list[Row[Any]]:
-    """Store under `into` the indexed address points the target selects; returns them."""
-    points = await selected_points(session, target)
-    await insert_rows(
-        session, TargetPoint, [{"resolution_id": into, "address_point_code": p.code} for p in points]
-    )
-    return points
+async def store_points(session: AsyncSession, codes: Sequence[int], *, into: UUID) -> None:
+    await insert_rows(session, TargetPoint, [{"resolution_id": into, "address_point_code": c} for c in codes])
 
 
 @dataclass(frozen=True)
 class Audience:
-    """Who a message reaches: subscribers at the address points a target resolved to, in the roles and at
-    the identity level and languages its filters ask for, who chose the message's category unless it is an
-    emergency; or, for an update, whoever the original reached, whatever they have chosen since, except
-    (`unless_at`) those at the address points another message resolved to."""
+    """Who a message reaches: subscribers at the address points a target resolved to (stored under
+    `resolution_id`, or `everywhere`: every live point of the register), in the roles and at the identity
+    level and languages its filters ask for, who chose the message's category unless it is an emergency;
+    or, for an update, whoever the original reached, whatever they have chosen since, except (`unless_at`)
+    those at the address points another message resolved to.
+
+    Whether a subscriber is reached at a point is decided on their row of `index_addresses`, which holds
+    their language, identity level, categories and contacts beside the point and the role."""
 
     resolution_id: UUID | None = None
+    everywhere: bool = False
     follows: UUID | None = None
     unless_at: UUID | None = None
     filters: TargetFilters = field(default_factory=TargetFilters)
     category: str | None = None
     severity: Severity | None = None
 
-    def _roles(self) -> list[ColumnElement[bool]]:
-        roles = self.filters.roles
-        return [IndexedAddress.role.in_([role.value for role in roles])] if roles else []
+    def _live(self) -> ColumnElement[bool]:
+        """On `index_addresses`: the row's point has not been retired from the register."""
+        retired = select(IndexedPoint.code).where(IndexedPoint.retired.is_(True))
+        return IndexedAddress.address_point_code.not_in(retired)
 
-    def _personal(self) -> list[ColumnElement[bool]]:
-        """On `index_subscribers`: what the subscriber must be, wherever they live."""
-        conditions: list[ColumnElement[bool]] = [IndexedSubscriber.erased.is_(False)]
-        if self.follows is not None:
-            return conditions
+    def _at_target(self) -> ColumnElement[bool]:
+        """On `index_addresses`: the row's point is one of the target's, tested row by row."""
+        if self.everywhere:
+            return self._live()
+        return (
+            select(TargetPoint.address_point_code)
+            .where(
+                TargetPoint.resolution_id == self.resolution_id,
+                TargetPoint.address_point_code == IndexedAddress.address_point_code,
+            )
+            .exists()
+        )
+
+    def _reached_there(self) -> list[ColumnElement[bool]]:
+        """On `index_addresses`: the subscriber, as they are at this point, is one the message is for."""
+        conditions: list[ColumnElement[bool]] = []
+        if self.filters.roles:
+            conditions.append(IndexedAddress.role.in_([role.value for role in self.filters.roles]))
         if self.filters.identity_level is not None:
-            conditions.append(IndexedSubscriber.identity_level == self.filters.identity_level.value)
+            conditions.append(IndexedAddress.identity_level == self.filters.identity_level.value)
         if self.filters.languages:
-            conditions.append(IndexedSubscriber.language.in_([lang.value for lang in self.filters.languages]))
+            conditions.append(IndexedAddress.language.in_([lang.value for lang in self.filters.languages]))
         if (category := required_category(self.category, self.severity)) is not None:
-            chosen = select(IndexedCategory.subscriber_id).where(IndexedCategory.category == category)
-            conditions.append(_member(chosen, IndexedCategory.subscriber_id, one_by_one=True))
+            bit = 1 << CATEGORIES.index(category) if category in CATEGORIES else 0
+            conditions.append(IndexedAddress.categories.op("&")(bit) != 0)
         return conditions
+
+    def rows(self, *columns: Any) -> Select[Any]:
+        """These columns of the audience's rows of `index_addresses` (for an update, every row of the
+        subscribers it reaches). Joined from the target's points, so that the database starts from the few
+        dozen of a street rather than from every subscriber."""
+        if self.follows is not None:
+            reached = select(DeliveryRow.subscriber_id).where(DeliveryRow.message_id == self.follows)
+            return select(*columns).where(
+                IndexedAddress.subscriber_id.in_(reached),
+                *self._not_at_other_points(IndexedAddress.subscriber_id),
+            )
+        if self.everywhere:
+            return select(*columns).where(self._live(), *self._reached_there())
+        return (
+            select(*columns)
+            .select_from(TargetPoint)
+            .join(IndexedAddress, IndexedAddress.address_point_code == TargetPoint.address_point_code)
+            .where(TargetPoint.resolution_id == self.resolution_id, *self._reached_there())
+        )
 
     def conditions(self, *, one_by_one: bool = False) -> list[ColumnElement[bool]]:
         """On `index_subscribers`: the subscriber is in the audience.
 
-        As sets by default: the database starts from the targeted points, a few dozen for a street, which
-        suits counting. `one_by_one` tests each subscriber instead, which suits walking them in id order a
-        batch at a time: a set would be built again for every batch.
+        As sets by default, which suits counting. `one_by_one` tests each subscriber instead, which suits
+        walking them in id order a batch at a time: a set would be built again for every batch.
         """
+        alive = IndexedSubscriber.erased.is_(False)
         if self.follows is not None:
             reached = select(DeliveryRow.subscriber_id).where(DeliveryRow.message_id == self.follows)
             return [
-                *self._personal(),
+                alive,
                 _member(reached, DeliveryRow.subscriber_id, one_by_one),
-                *self._not_at_other_points(one_by_one),
+                *self._not_at_other_points(IndexedSubscriber.subscriber_id),
             ]
-        at_target = (
-            select(IndexedAddress.subscriber_id)
-            .join(TargetPoint, TargetPoint.address_point_code == IndexedAddress.address_point_code)
-            .where(TargetPoint.resolution_id == self.resolution_id, *self._roles())
-        )
-        return [*self._personal(), _member(at_target, IndexedAddress.subscriber_id, one_by_one)]
+        if one_by_one:
+            there = select(IndexedAddress.subscriber_id).where(
+                IndexedAddress.subscriber_id == IndexedSubscriber.subscriber_id,
+                self._at_target(),
+                *self._reached_there(),
+            )
+            return [alive, there.exists()]
+        return [alive, IndexedSubscriber.subscriber_id.in_(self.rows(IndexedAddress.subscriber_id))]
 
-    def _not_at_other_points(self, one_by_one: bool) -> list[ColumnElement[bool]]:
+    def _not_at_other_points(self, subscriber: Any) -> list[ColumnElement[bool]]:
+        """The subscriber (a column of the outer query) has no address at the points `unless_at` names."""
         if self.unless_at is None:
             return []
+        elsewhere = aliased(IndexedAddress)
         at_points = (
-            select(IndexedAddress.subscriber_id)
-            .join(TargetPoint, TargetPoint.address_point_code == IndexedAddress.address_point_code)
-            .where(TargetPoint.resolution_id == self.unless_at)
+            select(elsewhere.subscriber_id)
+            .join(TargetPoint, TargetPoint.address_point_code == elsewhere.address_point_code)
+            .where(TargetPoint.resolution_id == self.unless_at, elsewhere.subscriber_id == subscriber)
         )
-        return [~_member(at_points, IndexedAddress.subscriber_id, one_by_one)]
+        return [~exists(at_points)]
 
     def households_of(self) -> Select[UUID, int]:
-        """Each subscriber of the audience with each targeted address point they are reached at. Joins, so
-        that the database may start from the points."""
+        """Each subscriber of the audience with each targeted address point they are reached at."""
         if self.follows is not None:
             return (
                 select(MessageHousehold.subscriber_id, MessageHousehold.address_point_code)
                 .join(IndexedSubscriber, IndexedSubscriber.subscriber_id == MessageHousehold.subscriber_id)
                 .where(
                     MessageHousehold.message_id == self.follows,
-                    *self._personal(),
-                    *self._not_at_other_points(one_by_one=False),
+                    IndexedSubscriber.erased.is_(False),
+                    *self._not_at_other_points(MessageHousehold.subscriber_id),
                 )
             )
-        return (
-            select(IndexedAddress.subscriber_id, IndexedAddress.address_point_code)
-            .join(TargetPoint, TargetPoint.address_point_code == IndexedAddress.address_point_code)
-            .join(IndexedSubscriber, IndexedSubscriber.subscriber_id == IndexedAddress.subscriber_id)
-            .where(TargetPoint.resolution_id == self.resolution_id, *self._roles(), *self._personal())
-        )
+        return self.rows(IndexedAddress.subscriber_id, IndexedAddress.address_point_code)
 
     async def households(
         self, session: AsyncSession, subscriber_ids: Sequence[UUID]
@@ -181,12 +185,8 @@ class Audience:
         else:
             # driven by the subscribers, not by the points: SQLite would otherwise walk every target point
             # for each batch (5.7 s a batch for the whole city at 100,000 subscribers)
-            targeted = select(TargetPoint.address_point_code).where(
-                TargetPoint.resolution_id == self.resolution_id,
-                TargetPoint.address_point_code == IndexedAddress.address_point_code,
-            )
             query = select(IndexedAddress.subscriber_id, IndexedAddress.address_point_code).where(
-                IndexedAddress.subscriber_id.in_(subscriber_ids), targeted.exists(), *self._roles()
+                IndexedAddress.subscriber_id.in_(subscriber_ids), self._at_target(), *self._reached_there()
             )
         return [(row[0], row[1]) for row in await session.execute(query)]
 

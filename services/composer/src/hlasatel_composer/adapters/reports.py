@@ -12,11 +12,11 @@ from hlasatel_composer.adapters.orm import (
     DeliveryCount,
     DeliveryRow,
     HouseholdCount,
-    IndexedContact,
+    IndexedAddress,
     IndexedPoint,
-    IndexedSubscriber,
     MessageHousehold,
     MessageRow,
+    TargetPoint,
 )
 from hlasatel_composer.adapters.recipients import Audience
 from hlasatel_composer.domain.deliveries import rank
@@ -30,38 +30,36 @@ REACHED = (DeliveryState.ACCEPTED.value, DeliveryState.DELIVERED.value)
 
 @dataclass
 class Reach:
-    address_points: int = 0
+    """Who an audience is: subscribers, the address points they are reached at, deliveries per channel."""
+
+    households: int = 0
     subscribers: int = 0
     deliveries: dict[Channel, int] = field(default_factory=lambda: dict.fromkeys(Channel, 0))
-    streets: list[str] = field(default_factory=list)
 
 
 async def measure_reach(session: AsyncSession, *, audience: Audience, channels: set[Channel]) -> Reach:
     """Counts the audience as the fan-out would send to it: one delivery per contact and channel, however
-    many subscribers share the contact. A few aggregate queries, nothing streamed through Python."""
-    subscribers = select(IndexedSubscriber.subscriber_id).where(*audience.conditions())
-    deliveries = await session.execute(
-        select(IndexedContact.channel, func.count(func.distinct(IndexedContact.value)))
-        .where(
-            IndexedContact.subscriber_id.in_(subscribers),
-            IndexedContact.chosen.is_(True),
-            IndexedContact.channel.in_([channel.value for channel in channels]),
-        )
-        .group_by(IndexedContact.channel)
-    )
-    households = audience.households_of().subquery()
-    points = (
+    many subscribers share the contact. One aggregate over the audience's rows of the index."""
+    rows = IndexedAddress
+    counted = (
         await session.execute(
-            select(IndexedPoint.code, IndexedPoint.street, IndexedPoint.district).where(
-                IndexedPoint.code.in_(select(households.c.address_point_code))
+            audience.rows(
+                func.count(func.distinct(rows.subscriber_id)),
+                func.count(func.distinct(rows.address_point_code)),
+                *(func.count(func.distinct(getattr(rows, channel.value))) for channel in Channel),
             )
         )
-    ).all()
+    ).one()
+    subscribers, at_points, *per_channel = counted
+    households: int | None = at_points
+    if audience.follows is not None:
+        at = audience.households_of().subquery()
+        households = await session.scalar(select(func.count(func.distinct(at.c.address_point_code))))
+    deliveries = dict(zip(Channel, per_channel, strict=True))
     return Reach(
-        subscribers=await session.scalar(select(func.count()).select_from(subscribers.subquery())) or 0,
-        address_points=len(points),
-        deliveries=dict.fromkeys(channels, 0) | {Channel(c): n for c, n in deliveries},
-        streets=sorted({f"{p.street} ({p.district})" for p in points if p.street is not None}),
+        households=households or 0,
+        subscribers=subscribers or 0,
+        deliveries={channel: deliveries[channel] or 0 for channel in channels},
     )
 
 
@@ -131,9 +129,24 @@ _ADDRESS = (
 )
 
 
+async def targeted_points(session: AsyncSession, row: MessageRow) -> list[Any]:
+    """Every address point of the register the message's target resolved to (an update's: its original's,
+    and a released message's less those of the message that replaced it), with its address and place."""
+    resolution = row.follows or row.id
+    codes = select(TargetPoint.address_point_code).where(TargetPoint.resolution_id == resolution)
+    query = select(IndexedPoint.code, *_ADDRESS, IndexedPoint.latitude, IndexedPoint.longitude).where(
+        IndexedPoint.code.in_(codes)
+    )
+    if row.unless_at is not None:
+        replaced = select(TargetPoint.address_point_code).where(TargetPoint.resolution_id == row.unless_at)
+        query = query.where(IndexedPoint.code.not_in(replaced))
+    return list((await session.execute(query)).all())
+
+
 async def households(session: AsyncSession, message_id: UUID) -> list[Household]:
-    """Per targeted address point: its address, the subscribers sent the message there, their deliveries
-    in each state, and whether anyone there was reached (a provider accepted or delivered a message)."""
+    """Per address point where someone was sent the message: its address, the subscribers sent it there,
+    their deliveries in each state, and whether anyone there was reached (a provider accepted or delivered
+    a message)."""
     household = (MessageHousehold.address_point_code, *_ADDRESS)
     per_state = [
         func.sum(case((DeliveryRow.state == state.value, 1), else_=0)).label(state.value)

@@ -2,11 +2,11 @@
 
 import hashlib
 import secrets
-from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from hlasatel_composer.domain.targeting import PointFacts, Selection
+from hlasatel_composer.domain.register import Resolved
+from hlasatel_composer.domain.targeting import Selection
 from hlasatel_contracts.addresses import label
 from hlasatel_runtime.errors import SafeError
 
@@ -86,17 +86,19 @@ def check_emergency(principal: Principal, severity: str) -> None:
         raise OutOfScope(f"'{principal.name}' may not send emergencies; an admin can allow it for the key")
 
 
-def check_area(principal: Principal, points: Iterable[PointFacts]) -> None:
+def check_area(principal: Principal, resolved: Resolved) -> None:
     """Every targeted address point must lie in the key's area, if it has one."""
     area = principal.scope.area
     if area is None:
         return
-    outside = [point for point in points if not area.selects(point)]
+    within = resolved.register.selected(area)
+    # a point an import has since retired is no address to check any more
+    outside = [c for c in resolved.codes if c not in within and resolved.register.point(c) is not None]
     if outside:
-        example = outside[0]
+        example = resolved.register.point(outside[0])
         raise OutOfScope(
-            f"{len(outside)} of the targeted address points lie outside the area of '{principal.name}', "
-            f"e.g. {label(example)}"
+            f"{len(outside)} of the targeted address points lie outside the area of '{principal.name}'"
+            + (f", e.g. {label(example)}" if example is not None else "")
         )
 
 

@@ -3,6 +3,7 @@ Pure rules, no I/O."""
 
 import hashlib
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -10,6 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, model_validator
 
 from hlasatel_composer.domain.messages import Severity
+from hlasatel_composer.domain.register import UnknownName
 from hlasatel_composer.domain.targeting import (
     HouseNumbers,
     Latitude,
@@ -18,7 +20,7 @@ from hlasatel_composer.domain.targeting import (
     StreetSelector,
     Target,
 )
-from hlasatel_composer.domain.template_defaults import title
+from hlasatel_composer.domain.template_defaults import over, title
 from hlasatel_composer.domain.templates import Facts, period
 from hlasatel_contracts import CATEGORIES, Language
 from hlasatel_runtime.errors import SafeError
@@ -38,6 +40,22 @@ class MsgType(StrEnum):
 
 class AlertConflict(SafeError):
     """The event does not fit the alert it names: a second alert under one id, or a follow-up to none."""
+
+
+class NotInTheCity(SafeError):
+    """The addresses of an alert are no address points of the city's register."""
+
+
+def not_in_the_city(unknown: Sequence[UnknownName]) -> str:
+    """Why an alert reaches no address point of the city, with the names it got wrong and the nearest."""
+    named = "; ".join(
+        f"no {name.kind} '{name.name}'"
+        + (f" (did you mean {', '.join(name.suggestions)}?)" if name.suggestions else "")
+        for name in unknown
+    )
+    return "the affected addresses are no address points of the city's register" + (
+        f": {named}" if named else ""
+    )
 
 
 class AffectedAddresses(BaseModel):
@@ -104,7 +122,8 @@ def _houses(houses: HouseNumbers | None) -> str:
     if houses is None:
         return ""
     numbers = ", ".join(houses.numbers)
-    side = {"odd": "1, 3, 5…", "even": "2, 4, 6…"}.get(houses.side or "", "")
+    # three dots, not an ellipsis: the SMS of a language written in GSM-7 stays GSM-7
+    side = {"odd": "1, 3, 5...", "even": "2, 4, 6..."}.get(houses.side or "", "")
     return " " + (numbers or side) if numbers or side else ""
 
 
@@ -114,7 +133,7 @@ def places(addresses: AffectedAddresses, streets: list[str], *, limit: int = 6) 
     known = {street.name.casefold() for street in addresses.streets}
     named += [street for street in streets if street.casefold() not in known]
     shown = ", ".join(named[:limit])
-    return shown + (", …" if len(named) > limit else "") if shown else "Liberec"
+    return shown + (", ..." if len(named) > limit else "") if shown else "Liberec"
 
 
 def outage_facts(event: AlertEvent, *, sender: str, where: str) -> dict[Language, Facts]:
@@ -128,6 +147,7 @@ def outage_facts(event: AlertEvent, *, sender: str, where: str) -> dict[Language
             planned=event.type == "planned",
             reason=event.reason,
             contact=event.contact,
+            over=over(language, event.category),
         )
         for language in Language
     }

@@ -329,7 +329,9 @@ def _cap_time(moment: datetime) -> str:
         raise ValueError("CAP times carry an offset, and this datetime has none")
     if offset % timedelta(minutes=1):
         raise ValueError("CAP time offsets are whole minutes")
-    return moment.replace(microsecond=0).isoformat()
+    written = moment.replace(microsecond=0).isoformat()
+    # CAP 1.2, 3.3.2: "The timezone for UTC MUST be represented as -00:00"
+    return written[:-6] + "-00:00" if offset == timedelta(0) else written
 
 
 def _number(value: float) -> str:

@@ -1,8 +1,10 @@
 """What a CAP alert means for the city: which of its warnings concern Liberec, where, how severe, in which
 category, and what the templates are told of them. Pure."""
 
+import dataclasses
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -41,10 +43,35 @@ def severity_of(infos: list[CapInfo]) -> Severity:
     return Severity.WARNING if levels & {"Severe", "Moderate"} else Severity.INFO
 
 
-def category_of(infos: list[CapInfo]) -> str:
-    """Weather for Met and Env, traffic for Transport, safety for anything else CAP knows."""
-    found = [_CATEGORIES.get(category, "safety") for info in infos for category in info.categories]
+def category_of(infos: list[CapInfo], *, own: frozenset[str] | None = None) -> str:
+    """Weather for Met and Env, traffic for Transport; Infra (utilities) the sender's own category when its
+    key is scoped to exactly one (a water company's key: water); safety for anything else CAP knows."""
+    infra = next(iter(own)) if own is not None and len(own) == 1 else "safety"
+    found = [
+        infra if category == "Infra" else _CATEGORIES.get(category, "safety")
+        for info in infos
+        for category in info.categories
+    ]
     return found[0] if found else "safety"
+
+
+# what an info block may leave to the others of its alert: a warning service often gives them once
+_SHARED = ("sender_name", "onset", "effective", "expires", "web", "contact")
+
+
+def inherited(infos: Sequence[CapInfo]) -> list[CapInfo]:
+    """The blocks of one alert with what one leaves out taken from another that gives it (the first that
+    does): the English block of a Czech water company's alert names the company and its real times, not the
+    sender's address and the moment the document was sent."""
+    given: dict[str, Any] = {
+        name: next((v for info in infos if (v := getattr(info, name)) is not None), None) for name in _SHARED
+    }
+    return [
+        dataclasses.replace(
+            info, **{name: value for name, value in given.items() if getattr(info, name) is None}
+        )
+        for info in infos
+    ]
 
 
 def concerned(
@@ -79,6 +106,7 @@ class Plan:
     category: str
     expires_at: datetime | None
     facts: dict[Language, Facts]
+    onset: datetime | None = None
 
     def digest(self) -> str:
         """Unchanged warnings in a new issue of a feed have the same digest: nobody is told twice."""
@@ -87,12 +115,16 @@ class Plan:
 
 
 def plan(
-    alert: CapAlert, *, now: datetime, geocodes: frozenset[tuple[str, str]] = LIBEREC_GEOCODES
+    alert: CapAlert,
+    *,
+    now: datetime,
+    geocodes: frozenset[tuple[str, str]] = LIBEREC_GEOCODES,
+    own_categories: frozenset[str] | None = None,
 ) -> Plan | str:
     """The message to make of a CAP alert, or why there is none."""
     if alert.status != "Actual" or alert.scope != "Public":
         return f"status {alert.status}, scope {alert.scope}: only Actual, Public alerts reach citizens"
-    relevant = [info for info in alert.infos if warns(info) and language_of(info.language)]
+    relevant = [info for info in inherited(alert.infos) if warns(info) and language_of(info.language)]
     try:
         found = concerned(relevant, geocodes)
     except ValidationError as exc:
@@ -104,11 +136,13 @@ def plan(
     if not current:
         return "every warning for the area has expired"
     expiries = [info.expires for info in current]
+    starts = [start for info in current if (start := info.onset or info.effective) is not None]
     return Plan(
         infos=tuple(current),
         target=target,
         severity=severity_of(current),
-        category=category_of(current),
+        category=category_of(current, own=own_categories),
+        onset=min(starts, default=None),
         expires_at=None if None in expiries else max(e for e in expiries if e is not None),
         facts=facts_of(alert, current, place="Liberec" if target.city else _places(current)),
     )

@@ -132,7 +132,11 @@ def delivery_requests(
                     subject=localized.email.subject,
                     text=localized.email.text,
                     html=localized.email.html,
-                    unsubscribe_url=unsubscribe_url(unsubscribe_base_url, recipient, category),
+                    # an emergency reaches everyone at the address whatever they chose: a one-click link
+                    # that cannot stop it would only mislead
+                    unsubscribe_url=None
+                    if severity is Severity.EMERGENCY
+                    else unsubscribe_url(unsubscribe_base_url, recipient, category),
                 )
             )
         else:

@@ -173,12 +173,17 @@ class Polygon(BaseModel):
         """(south, west, north, east)."""
         return self._box
 
+    @property
+    def shape(self) -> Any:
+        """The prepared GEOS geometry, x = longitude, y = latitude."""
+        return self._shape
+
     def contains(self, latitude: float, longitude: float) -> bool:
         """Inside the ring or on its edge: a house drawn on the line is in the area."""
         return bool(shapely.intersects_xy(self._shape, longitude, latitude))
 
 
-_EARTH_RADIUS_M = 6_371_008.8
+EARTH_RADIUS_M = 6_371_008.8
 
 
 class Circle(BaseModel):
@@ -188,7 +193,7 @@ class Circle(BaseModel):
 
     def bounds(self) -> tuple[float, float, float, float]:
         """(south, west, north, east): a box around the circle, a little generous."""
-        d_lat = math.degrees(self.radius_m / _EARTH_RADIUS_M) * 1.01
+        d_lat = math.degrees(self.radius_m / EARTH_RADIUS_M) * 1.01
         cos_lat = max(math.cos(math.radians(self.latitude)), 1e-6)
         d_lon = min(d_lat / cos_lat, 180.0)
         return self.latitude - d_lat, self.longitude - d_lon, self.latitude + d_lat, self.longitude + d_lon
@@ -198,7 +203,7 @@ class Circle(BaseModel):
         phi1, phi2 = math.radians(self.latitude), math.radians(latitude)
         d_phi, d_lambda = phi2 - phi1, math.radians(longitude - self.longitude)
         h = math.sin(d_phi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(d_lambda / 2) ** 2
-        return 2 * _EARTH_RADIUS_M * math.asin(math.sqrt(h)) <= self.radius_m
+        return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(h)) <= self.radius_m
 
 
 class Selection(BaseModel):

@@ -62,6 +62,61 @@ def title(language: Language, category: str) -> str:
     return titles.get(category, titles[""])
 
 
+# "is over" in the languages where it agrees with the title's gender and number: "Odstávka vody skončila",
+# "Přerušení dodávky tepla skončilo", "Utrudnienia w ruchu zakończone"
+_OVER: dict[Language, dict[str, str]] = {
+    Language.CS: {
+        "water": "skončila", "electricity": "skončilo", "gas": "skončilo", "heating": "skončilo",
+        "traffic": "skončilo", "waste": "skončila", "": "skončilo",
+    },
+    Language.PL: {
+        "water": "zakończona", "electricity": "zakończona", "gas": "zakończona", "heating": "zakończona",
+        "traffic": "zakończone", "waste": "zakończona", "": "zakończone",
+    },
+}  # fmt: skip
+
+
+def over(language: Language, category: str) -> str | None:
+    """The word that says an outage of the category is over, agreeing with its title; None where the
+    language's templates need none."""
+    words = _OVER.get(language)
+    return None if words is None else words.get(category, words[""])
+
+
+# What a message of each category is about, as its CAP <event> says when the city wrote it itself.
+CATEGORY_NAMES: dict[Language, dict[str, str]] = {
+    Language.CS: {
+        "water": "Voda", "electricity": "Elektřina", "gas": "Plyn", "heating": "Teplo", "traffic": "Doprava",
+        "waste": "Odpady", "culture": "Kultura", "city-council": "Zastupitelstvo města", "weather": "Počasí",
+        "safety": "Bezpečnost",
+    },
+    Language.EN: {
+        "water": "Water", "electricity": "Electricity", "gas": "Gas", "heating": "Heating",
+        "traffic": "Traffic", "waste": "Waste", "culture": "Culture", "city-council": "City council",
+        "weather": "Weather", "safety": "Safety",
+    },
+    Language.DE: {
+        "water": "Wasser", "electricity": "Strom", "gas": "Gas", "heating": "Wärme", "traffic": "Verkehr",
+        "waste": "Abfall", "culture": "Kultur", "city-council": "Stadtrat", "weather": "Wetter",
+        "safety": "Sicherheit",
+    },
+    Language.PL: {
+        "water": "Woda", "electricity": "Prąd", "gas": "Gaz", "heating": "Ciepło", "traffic": "Ruch drogowy",
+        "waste": "Odpady", "culture": "Kultura", "city-council": "Rada miasta", "weather": "Pogoda",
+        "safety": "Bezpieczeństwo",
+    },
+    Language.UK: {
+        "water": "Вода", "electricity": "Електроенергія", "gas": "Газ", "heating": "Опалення",
+        "traffic": "Дорожній рух", "waste": "Відходи", "culture": "Культура", "city-council": "Міська рада",
+        "weather": "Погода", "safety": "Безпека",
+    },
+}  # fmt: skip
+
+
+def category_name(language: Language, category: str) -> str:
+    return CATEGORY_NAMES[language].get(category, category)
+
+
 def _details(when: str, where: str, why: str, contact: str) -> str:
     return (
         f"{when}: {{{{ period }}}}\n{where}: {{{{ places }}}}\n"
@@ -118,7 +173,8 @@ DEFAULTS: dict[Language, dict[AlertKind, TemplateText]] = {
         AlertKind.ALL_CLEAR: TemplateText(
             sms="KONEC: {{ title }}, {{ places }}: vše je opět v pořádku.",
             subject="Konec: {{ title }}",
-            text="{{ title }} skončilo, vše je opět v pořádku.\n\nKde: {{ places }}\n\nOznamuje {{ sender }}",
+            text="{% if over %}{{ title }} {{ over }}{% else %}Konec: {{ title }}{% endif %}, vše je opět v "
+            "pořádku.\n\nKde: {{ places }}\n\nOznamuje {{ sender }}",
         ),
         AlertKind.WARNING: TemplateText(
             sms="{{ sender }}: " + _SMS_EVENTS + ".",
@@ -233,7 +289,8 @@ DEFAULTS: dict[Language, dict[AlertKind, TemplateText]] = {
         AlertKind.ALL_CLEAR: TemplateText(
             sms="KONIEC: {{ title }}, {{ places }}: wszystko działa normalnie.",
             subject="Koniec: {{ title }}",
-            text="{{ title }} zakończona, wszystko działa normalnie.\n\nGdzie: {{ places }}\n\n"
+            text="{% if over %}{{ title }} {{ over }}{% else %}Koniec: {{ title }}{% endif %}, wszystko "
+            "działa normalnie.\n\nGdzie: {{ places }}\n\n"
             "Komunikat: {{ sender }}",
         ),
         AlertKind.WARNING: TemplateText(

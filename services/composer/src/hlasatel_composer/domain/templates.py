@@ -68,6 +68,8 @@ class Facts:
     reason: str | None = None
     contact: str | None = None
     warnings: tuple[Hazard, ...] = field(default_factory=tuple)
+    # "is over", agreeing with the title where the language needs it (unknown for a warning's own event)
+    over: str | None = None
 
     def variables(self) -> dict[str, Any]:
         return {
@@ -79,6 +81,7 @@ class Facts:
             "reason": self.reason,
             "contact": self.contact,
             "warnings": self.warnings,
+            "over": self.over,
         }
 
 
@@ -93,6 +96,9 @@ _FORMATS: dict[Language, tuple[str, str]] = {
     Language.UK: ("{dd}.{mm}.{y} {HH}:{M}", "{HH}:{M}"),
 }
 _FROM = {Language.CS: "od", Language.EN: "from", Language.DE: "ab", Language.PL: "od", Language.UK: "з"}
+# a text otherwise written in GSM-7 keeps a hyphen: an en dash would make its SMS UCS-2, 70 characters a
+# segment instead of 160
+_DASH = {Language.EN: "-", Language.DE: "-"}
 _MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
 
@@ -121,7 +127,10 @@ def period(start: datetime | None, end: datetime | None, language: Language) -> 
         return f"{_FROM[language]} {when(start, language)}"
     same_day = start.astimezone(PRAGUE).date() == end.astimezone(PRAGUE).date()
     tail = when(end, language, time_only=same_day)
-    return f"{when(start, language)} – {tail}" if not same_day else f"{when(start, language)}–{tail}"
+    dash = _DASH.get(language, "–")
+    return (
+        f"{when(start, language)} {dash} {tail}" if not same_day else f"{when(start, language)}{dash}{tail}"
+    )
 
 
 def _fit(text: str, limit: int) -> str:

@@ -1,10 +1,11 @@
 """The utilities' and agencies' routes: alerts as JSON or CAP 1.2, and the templates they are written in."""
 
 import hashlib
+from datetime import timedelta
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Header, Request, status
+from fastapi import APIRouter, Header, Path, Request, status
 from fastapi.responses import JSONResponse, Response
 
 from hlasatel_composer.domain.alerts import AlertEvent
@@ -13,8 +14,9 @@ from hlasatel_composer.entrypoints.deps import ComposerDep, PrincipalDep
 from hlasatel_composer.entrypoints.errors import PayloadTooLarge
 from hlasatel_composer.handlers import alerts, cap_alerts, public, templates
 from hlasatel_composer.handlers.idempotency import Answer, idempotent
-from hlasatel_composer.schemas import AlertRead, CapReceived, TemplateRead
+from hlasatel_composer.schemas import AddressMessagesRead, AlertRead, CapReceived, TemplateRead
 from hlasatel_contracts import Language
+from hlasatel_contracts.addresses import MAX_CODE
 
 router = APIRouter(prefix="/v1")
 
@@ -169,6 +171,28 @@ async def public_cap(message_id: UUID, composer: ComposerDep) -> Response:
         sessions=composer.sessions, message_id=message_id, sender=composer.settings.cap_sender
     )
     return Response(body, media_type="application/cap+xml; charset=utf-8")
+
+
+@router.get(
+    "/public/addresses/{code}/alerts",
+    tags=["public"],
+    responses={404: {"description": "No such address point in the city's register"}},
+)
+async def public_address_messages(
+    code: Annotated[
+        int, Path(ge=1, le=MAX_CODE, description="RÚIAN address point code", examples=[23657235])
+    ],
+    composer: ComposerDep,
+) -> AddressMessagesRead:
+    """The city's public messages in force now that concern this address point (an outage there, a
+    warning for its area), newest first, with their CAP documents and the Atom feed; no key needed. The
+    address point code comes from the registry's address search."""
+    return await public.address_messages(
+        sessions=composer.sessions,
+        code=code,
+        base_url=composer.settings.public_base_url.rstrip("/"),
+        current_for=timedelta(days=composer.settings.public_current_days),
+    )
 
 
 @router.get("/alerts/{event_id}", tags=["alerts"], responses={404: {"description": "No such alert"}})

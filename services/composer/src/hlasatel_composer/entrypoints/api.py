@@ -4,11 +4,14 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query, status
-from fastapi.responses import PlainTextResponse
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse
+from pydantic import ValidationError
 
 from hlasatel_composer.domain.messages import MessageState
+from hlasatel_composer.domain.targeting import Target
 from hlasatel_composer.entrypoints.deps import ComposerDep, PrincipalDep
-from hlasatel_composer.handlers import history, keys, messages, preview, reports
+from hlasatel_composer.handlers import history, keys, messages, preview, reports, targets
 from hlasatel_composer.schemas import (
     ApiKeyCreate,
     ApiKeyCreated,
@@ -20,6 +23,7 @@ from hlasatel_composer.schemas import (
     PreviewRead,
     PreviewRequest,
     ReportRead,
+    TargetRequest,
 )
 
 _REFUSALS: dict[int | str, dict[str, Any]] = {
@@ -101,9 +105,22 @@ async def get_message(message_id: UUID, composer: ComposerDep, principal: Princi
 
 
 @router.get("/messages/{message_id}/report", tags=["reports"], responses=_NOT_FOUND)
-async def get_report(message_id: UUID, composer: ComposerDep, principal: PrincipalDep) -> ReportRead:
-    """Live: deliveries per channel and state, households reached of targeted, and where nobody was."""
-    return await reports.report(sessions=composer.sessions, principal=principal, message_id=message_id)
+async def get_report(
+    message_id: UUID,
+    composer: ComposerDep,
+    principal: PrincipalDep,
+    unreached_limit: Annotated[
+        int, Query(ge=0, le=20_000, description="How many of the households not reached to list")
+    ] = 1000,
+) -> ReportRead:
+    """Live: deliveries per channel and state; every household of the register in the target, those
+    reached, and those not, split into where someone subscribed and where nobody did."""
+    return await reports.report(
+        sessions=composer.sessions,
+        principal=principal,
+        message_id=message_id,
+        unreached_limit=unreached_limit,
+    )
 
 
 @router.get(
@@ -124,6 +141,47 @@ async def get_report_csv(
     )
 
 
+@router.get(
+    "/messages/{message_id}/unreached.csv",
+    tags=["reports"],
+    response_class=PlainTextResponse,
+    responses={
+        **_NOT_FOUND,
+        200: {"content": {"text/csv": {}}, "description": "One row per household nobody was reached at"},
+    },
+)
+async def get_unreached_csv(
+    message_id: UUID, composer: ComposerDep, principal: PrincipalDep
+) -> PlainTextResponse:
+    """The households nobody was reached at, sorted by district, street and house number (street, number,
+    district, PSČ, reason): the list for a door-to-door round."""
+    body = await reports.unreached_csv(sessions=composer.sessions, principal=principal, message_id=message_id)
+    return PlainTextResponse(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="unreached-{message_id}.csv"'},
+    )
+
+
+@router.get(
+    "/messages/{message_id}/unreached.geojson",
+    tags=["reports"],
+    response_class=JSONResponse,
+    responses={
+        **_NOT_FOUND,
+        200: {"content": {"application/geo+json": {}}, "description": "A FeatureCollection of points"},
+    },
+)
+async def get_unreached_geojson(
+    message_id: UUID, composer: ComposerDep, principal: PrincipalDep
+) -> JSONResponse:
+    """The households nobody was reached at, as GeoJSON points for a map."""
+    body = await reports.unreached_geojson(
+        sessions=composer.sessions, principal=principal, message_id=message_id
+    )
+    return JSONResponse(body, media_type="application/geo+json")
+
+
 @router.post(
     "/targets/preview",
     tags=["targets"],
@@ -141,6 +199,45 @@ async def preview_target(data: PreviewRequest, composer: ComposerDep, principal:
         limiter=composer.limiter,
         per_minute=composer.settings.previews_per_minute,
     )
+
+
+_GEOJSON: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/geo+json": {}}, "description": "A GeoJSON FeatureCollection"},
+    422: {"description": "The target is not valid"},
+}
+
+
+@router.get("/targets/geojson", tags=["targets"], response_class=JSONResponse, responses=_GEOJSON)
+async def target_geojson(
+    composer: ComposerDep,
+    principal: PrincipalDep,
+    target: Annotated[
+        str | None,
+        Query(
+            max_length=20_000,
+            description='A target as JSON, e.g. {"streets": [{"name": "Masarykova"}]}; without it, the '
+            "districts' outlines alone (for a long polygon, POST the target instead)",
+        ),
+    ] = None,
+) -> JSONResponse:
+    """The districts' outlines and the register's address points a target covers, for a map (editor)."""
+    try:
+        chosen = Target.model_validate_json(target) if target is not None else None
+    except ValidationError as exc:
+        raise RequestValidationError(
+            [{**error, "loc": ("query", "target", *error["loc"])} for error in exc.errors(include_url=False)]
+        ) from None
+    body = await targets.target_geojson(sessions=composer.sessions, principal=principal, target=chosen)
+    return JSONResponse(body, media_type="application/geo+json")
+
+
+@router.post("/targets/geojson", tags=["targets"], response_class=JSONResponse, responses=_GEOJSON)
+async def post_target_geojson(
+    data: TargetRequest, composer: ComposerDep, principal: PrincipalDep
+) -> JSONResponse:
+    """As GET /v1/targets/geojson, for a target too long for a URL (editor)."""
+    body = await targets.target_geojson(sessions=composer.sessions, principal=principal, target=data.target)
+    return JSONResponse(body, media_type="application/geo+json")
 
 
 @router.post("/keys", status_code=status.HTTP_201_CREATED, tags=["access"])

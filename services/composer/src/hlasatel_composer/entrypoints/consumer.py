@@ -1,6 +1,6 @@
-"""What the composer consumes, in batches: the registry's changelog (its targeting index) and the
-dispatchers' delivery statuses (its reports). A record that does not validate, or fails on its own, goes
-to the dead-letter topic; the rest of its batch is kept."""
+"""What the composer consumes, in batches: the registry's address register (the city it targets), its
+changelog (the targeting index) and the dispatchers' delivery statuses (its reports). A record that does
+not validate, or fails on its own, goes to the dead-letter topic; the rest of its batch is kept."""
 
 from collections.abc import Sequence
 from typing import Any
@@ -10,15 +10,39 @@ from faststream.kafka import KafkaRoute, KafkaRouter
 from pydantic import TypeAdapter
 
 from hlasatel_composer.adapters.index import apply_subscriber_events
+from hlasatel_composer.adapters.register import apply_register_events
 from hlasatel_composer.config import Settings
 from hlasatel_composer.container import Composer
 from hlasatel_composer.handlers.statuses import apply_statuses
-from hlasatel_contracts import DELIVERY_STATUS, SUBSCRIBERS, DeliveryStatusChanged, SubscriberEvent
+from hlasatel_contracts import (
+    ADDRESS_POINTS,
+    DELIVERY_STATUS,
+    SUBSCRIBERS,
+    AddressPointChanged,
+    DeliveryStatusChanged,
+    SubscriberEvent,
+)
 from hlasatel_runtime.deadletter import apply_isolated, undecoded_batch, valid_pairs
 from hlasatel_runtime.kafka import consumer_options
 
 _SUBSCRIBER_EVENT: TypeAdapter[SubscriberEvent] = TypeAdapter(SubscriberEvent)
 _STATUS: TypeAdapter[DeliveryStatusChanged] = TypeAdapter(DeliveryStatusChanged)
+_ADDRESS_POINT: TypeAdapter[AddressPointChanged] = TypeAdapter(AddressPointChanged)
+
+
+async def on_address_points(
+    values: list[bytes], message: Any = Context("message"), composer: Composer = Context("composer")
+) -> None:
+    """The register, a batch per transaction, into the composer's city."""
+    points = await valid_pairs(
+        composer.broker, service="composer", records=message.raw_message, adapter=_ADDRESS_POINT
+    )
+
+    async def apply(batch: Sequence[AddressPointChanged]) -> None:
+        async with composer.sessions() as session, session.begin():
+            await apply_register_events(session, batch)
+
+    await apply_isolated(composer.broker, service="composer", items=points, apply=apply)
 
 
 async def on_subscriber_events(
@@ -54,6 +78,14 @@ def router(settings: Settings) -> KafkaRouter:
     kafka = settings.kafka
     return KafkaRouter(
         handlers=[
+            KafkaRoute(
+                on_address_points,
+                ADDRESS_POINTS,
+                batch=True,
+                max_records=settings.index_batch_size,
+                decoder=undecoded_batch,
+                **consumer_options(kafka, group_id="composer.register"),
+            ),
             KafkaRoute(
                 on_subscriber_events,
                 SUBSCRIBERS,

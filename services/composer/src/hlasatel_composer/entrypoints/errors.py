@@ -4,7 +4,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
 from hlasatel_composer.domain.access import Forbidden, FourEyesRequired, OutOfScope
-from hlasatel_composer.domain.alerts import AlertConflict
+from hlasatel_composer.domain.alerts import AlertConflict, NotInTheCity
 from hlasatel_composer.domain.cap import CapRejected
 from hlasatel_composer.domain.privacy import Withheld
 from hlasatel_composer.domain.ratelimit import RateLimited
@@ -13,6 +13,7 @@ from hlasatel_composer.entrypoints.deps import NotAuthenticated
 from hlasatel_composer.handlers.common import InvalidTransition, MessageNotFound
 from hlasatel_composer.handlers.idempotency import IdempotencyKeyReused, IdempotentRequestInProgress
 from hlasatel_composer.handlers.keys import KeyNotFound
+from hlasatel_composer.handlers.public import AddressNotFound
 from hlasatel_runtime.errors import SafeError
 
 
@@ -28,12 +29,14 @@ _STATUS: dict[type[SafeError], int] = {
     Withheld: 403,
     MessageNotFound: 404,
     KeyNotFound: 404,
+    AddressNotFound: 404,
     InvalidTransition: 409,
     AlertConflict: 409,
     IdempotentRequestInProgress: 409,
     PayloadTooLarge: 413,
     TemplateInvalid: 422,
     CapRejected: 422,
+    NotInTheCity: 422,
     IdempotencyKeyReused: 422,
     RateLimited: 429,
 }

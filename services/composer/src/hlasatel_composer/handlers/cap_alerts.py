@@ -2,7 +2,6 @@
 of a known alert updates it (or, with no warning left for Liberec, gives the all-clear); a Cancel cancels
 it. An issue of a feed whose warnings have not changed tells nobody anything again."""
 
-import asyncio
 import dataclasses
 from datetime import UTC, datetime
 from typing import Any
@@ -12,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hlasatel_composer.adapters import alerts as store
 from hlasatel_composer.adapters.orm import AlertRow
-from hlasatel_composer.adapters.recipients import resolve_target, selected_points
-from hlasatel_composer.adapters.uow import UnitOfWork
+from hlasatel_composer.adapters.recipients import selected_points
+from hlasatel_composer.adapters.uow import UnitOfWork, row_of
 from hlasatel_composer.domain.access import (
     OutOfScope,
     Principal,
@@ -25,10 +24,17 @@ from hlasatel_composer.domain.access import (
 from hlasatel_composer.domain.alert import Alert
 from hlasatel_composer.domain.alerts import AlertState
 from hlasatel_composer.domain.cap import MAX_CAP_BYTES, CapAlert, parse_cap
-from hlasatel_composer.domain.cap_alerts import LIBEREC_GEOCODES, Plan, facts_from_json, facts_json, plan
+from hlasatel_composer.domain.cap_alerts import (
+    LIBEREC_GEOCODES,
+    Plan,
+    facts_from_json,
+    facts_json,
+    language_of,
+    plan,
+)
 from hlasatel_composer.domain.messages import Severity
 from hlasatel_composer.domain.templates import AlertKind, Facts
-from hlasatel_composer.handlers.alerts import (
+from hlasatel_composer.handlers.alert_chain import (
     AlertDeps,
     Chained,
     alert_read,
@@ -37,8 +43,10 @@ from hlasatel_composer.handlers.alerts import (
     end,
     message,
     once_more_after_a_race,
+    reach_said,
     update,
 )
+from hlasatel_composer.handlers.common import resolve_message
 from hlasatel_composer.schemas import CapInfoRead, CapReceived
 from hlasatel_contracts import Language
 
@@ -71,6 +79,9 @@ async def _receive(deps: AlertDeps, principal: Principal, cap: CapAlert) -> tupl
             return _received(cap, outcome, None), False
         await store.remember_ref(session, sender=cap.sender, ref=cap.identifier, alert_id=alert.id)
         await approve_if_pre_approved(work, deps, principal, alert.category, drafted)
+        outcome += "".join(
+            [f"; {await reach_said(work, made)}" for made in drafted if row_of(made).kind == "warning"]
+        )
         read = await alert_read(session, alert)
         await work.commit()
     return _received(cap, outcome, read), bool(drafted)
@@ -85,7 +96,7 @@ async def _apply(
             # most often an alert that was never for Liberec: a feed is told so, not refused
             return None, [], "the Cancel references no alert the city has received: nothing to cancel"
         return referenced, await _end(work, deps, principal, referenced, AlertKind.CANCEL), "cancelled"
-    decided = plan(cap, now=datetime.now(UTC))
+    decided = plan(cap, now=datetime.now(UTC), own_categories=principal.scope.categories)
     outcome = "accepted" if referenced is None else "updated"
     if not isinstance(decided, str):
         check_category(principal, decided.category)
@@ -125,8 +136,8 @@ async def _referenced(session: AsyncSession, principal: Principal, cap: CapAlert
 async def _start(
     work: UnitOfWork, deps: AlertDeps, principal: Principal, cap: CapAlert, decided: Plan, outcome: str
 ) -> tuple[AlertRow | None, list[Chained], str]:
-    if not decided.target.city and not await selected_points(work.session, decided.target):
-        return None, [], "no address point of Liberec where someone is subscribed lies in its area"
+    if not (await selected_points(work.session, decided.target)).codes:
+        return None, [], "not for Liberec: no address point of the city lies in its area"
     now = datetime.now(UTC)
     alert = AlertRow(
         id=uuid4(),
@@ -154,8 +165,8 @@ async def _warning(
     decided: Plan,
 ) -> Chained:
     message_id = uuid4()
-    points = await resolve_target(work.session, target=decided.target, into=message_id)
-    await asyncio.to_thread(check_area, principal, points)
+    resolved, area = await resolve_message(work.session, target=decided.target, message_id=message_id)
+    check_area(principal, resolved)
     made = await message(
         work,
         deps,
@@ -168,6 +179,8 @@ async def _warning(
         target=decided.target,
         expires_at=decided.expires_at,
         cap=_cap_meta(cap, decided),
+        onset=decided.onset,
+        area=area,
     )
     Alert(alert).now_told_by(made.id)
     return made
@@ -220,7 +233,18 @@ def _cap_meta(cap: CapAlert, decided: Plan) -> dict[str, Any]:
         "severity": first.severity,
         "certainty": first.certainty,
         "categories": list(first.categories),
+        # the warnings' own events, per language, for the city's CAP export
+        "events": _events(decided),
     }
+
+
+def _events(decided: Plan) -> dict[str, str]:
+    """Each language's events of the warning, as the warning names them."""
+    events: dict[str, list[str]] = {}
+    for info in decided.infos:
+        if (language := language_of(info.language)) is not None:
+            events.setdefault(language.value, []).append(info.event)
+    return {language: ", ".join(dict.fromkeys(names)) for language, names in events.items()}
 
 
 def _received(cap: CapAlert, outcome: str, alert: Any) -> CapReceived:

@@ -1,5 +1,7 @@
-"""What the message use cases share: errors, reading a message back."""
+"""What the message use cases share: errors, fixing a message's target, reading a message back."""
 
+import asyncio
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import func, select
@@ -7,9 +9,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hlasatel_composer.adapters import reports
 from hlasatel_composer.adapters.orm import DeliveryRow, MessageRow
+from hlasatel_composer.adapters.recipients import resolve_target
+from hlasatel_composer.domain.cap_export import drawn_area
 from hlasatel_composer.domain.message import InvalidTransition, MessageNotFound
 from hlasatel_composer.domain.messages import Content, MessageState, Severity
 from hlasatel_composer.domain.privacy import narrowed, shown, shown_counts
+from hlasatel_composer.domain.register import Resolved
 from hlasatel_composer.domain.targeting import Target
 from hlasatel_composer.schemas import MessageRead
 
@@ -19,8 +24,17 @@ __all__ = [
     "is_narrowed",
     "message_for_update",
     "message_read",
+    "resolve_message",
     "target_of",
 ]
+
+
+async def resolve_message(session: AsyncSession, *, target: Target, message_id: UUID) -> tuple[Resolved, Any]:
+    """Fix a message's target to the register's address points (stored under its id), and the area they
+    make for a map: the CAP polygons its export shows."""
+    resolved = await resolve_target(session, target=target, into=message_id)
+    area = await asyncio.to_thread(drawn_area, target, resolved.points())
+    return resolved, area
 
 
 async def message_for_update(session: AsyncSession, message_id: UUID) -> MessageRow:

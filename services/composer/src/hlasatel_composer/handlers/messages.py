@@ -1,7 +1,6 @@
 """Messages: draft, approve (four eyes), update, cancel, read. Every change of a message's state is its
 aggregate's (`domain.message.Message`); these use cases load it, check the key's scope, and commit."""
 
-import asyncio
 from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
@@ -9,7 +8,7 @@ from sqlalchemy import select
 
 from hlasatel_composer.adapters import reports
 from hlasatel_composer.adapters.orm import MessageRow
-from hlasatel_composer.adapters.recipients import resolve_target, selected_points
+from hlasatel_composer.adapters.recipients import selected_points
 from hlasatel_composer.adapters.uow import UnitOfWork, UnitOfWorkFactory, row_of
 from hlasatel_composer.domain.access import (
     Principal,
@@ -21,7 +20,7 @@ from hlasatel_composer.domain.access import (
 )
 from hlasatel_composer.domain.message import Message
 from hlasatel_composer.domain.messages import MessageState
-from hlasatel_composer.handlers.common import message_read
+from hlasatel_composer.handlers.common import message_read, resolve_message
 from hlasatel_composer.handlers.planning import audience_of
 from hlasatel_composer.handlers.scope import check_acts_on, may_see, visible
 from hlasatel_composer.schemas import FollowUpCreate, MessageCreate, MessageRead
@@ -34,7 +33,7 @@ async def create_message(*, uow: UnitOfWorkFactory, principal: Principal, data: 
     check_emergency(principal, data.severity.value)
     async with uow() as work:
         if principal.scope.area is not None:
-            await asyncio.to_thread(check_area, principal, await selected_points(work.session, data.target))
+            check_area(principal, await selected_points(work.session, data.target))
         message = work.messages.add(
             id=uuid4(),
             severity=data.severity.value,
@@ -102,7 +101,9 @@ async def approve_message(
         message.check_approvable()
         # an alert's target was resolved, and checked against its sender's area, when it arrived
         if message.record.follows is None and message.record.alert_id is None and message.target is not None:
-            await resolve_target(work.session, target=message.target, into=message.id)
+            _, row_of(message).area = await resolve_message(
+                work.session, target=message.target, message_id=message.id
+            )
         await check_acts_on(work.session, principal, row_of(message))
         reach = await reports.measure_reach(
             work.session, audience=audience_of(row_of(message)), channels=message.content.channels()
@@ -115,7 +116,7 @@ async def approve_message(
             action="message.approved",
             message_id=message.id,
             target_size=reach.subscribers,
-            detail={"address_points": reach.address_points, "author": message.record.author},
+            detail={"address_points": reach.households, "author": message.record.author},
         )
         await work.commit()
     return await get_message(uow=uow, message_id=message_id)

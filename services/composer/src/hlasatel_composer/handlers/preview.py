@@ -1,19 +1,16 @@
 """What a target reaches, before anything is sent: counted within the key's scope, audited, and for a
 target narrowed by language, role or identity never a count below 5."""
 
-import asyncio
 import hashlib
 import json
 import time
 from typing import Any
 from uuid import uuid4
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hlasatel_composer.adapters import access, reports
-from hlasatel_composer.adapters.orm import IndexedPoint
-from hlasatel_composer.adapters.recipients import Audience, resolve_target
+from hlasatel_composer.adapters.recipients import Audience, selected_points, store_points
 from hlasatel_composer.domain.access import (
     Principal,
     Role,
@@ -25,9 +22,10 @@ from hlasatel_composer.domain.access import (
 from hlasatel_composer.domain.messages import Severity
 from hlasatel_composer.domain.privacy import narrowed, shown
 from hlasatel_composer.domain.ratelimit import RateLimiter
+from hlasatel_composer.domain.register import Resolved
 from hlasatel_composer.domain.requests import sms_lengths
 from hlasatel_composer.domain.targeting import Target
-from hlasatel_composer.schemas import PreviewRead, PreviewRequest, SmsLengthRead
+from hlasatel_composer.schemas import PreviewRead, PreviewRequest, SmsLengthRead, UnknownNameRead
 from hlasatel_contracts import Channel
 
 
@@ -53,21 +51,12 @@ async def preview(
         )  # fmt: skip
     channels = request.content.channels() if request.content else set(Channel)
     async with sessions() as session:
-        resolution = uuid4()
-        points = await resolve_target(session, target=request.target, into=resolution)
-        if principal.scope.area is not None:
-            await asyncio.to_thread(check_area, principal, points)
+        resolved = await selected_points(session, request.target)
+        check_area(principal, resolved)
         reach = await reports.measure_reach(
-            session,
-            audience=Audience(
-                resolution_id=resolution,
-                filters=request.target.filters,
-                category=request.category,
-                severity=request.severity,
-            ),
-            channels=channels,
+            session, audience=await _audience(session, request, resolved), channels=channels
         )
-        unknown = await _unknown_names(session, request.target)
+        # the points stored for counting are a preview's only: nothing of it is kept
         await session.rollback()
     async with sessions() as session, session.begin():
         await access.audit(
@@ -78,39 +67,23 @@ async def preview(
             detail={
                 "target": _audited_target(request.target),
                 "category": request.category,
-                "address_points": reach.address_points,
+                "address_points": len(resolved.codes),
             },
         )
     narrow = narrowed(request.target.filters)
-    sms = (
-        sms_lengths(
-            request.content,
-            severity=request.severity or Severity.INFO,
-            gsm7=request.sms_transliterate,
-            base_url=unsubscribe_base_url,
-        )
-        if request.content
-        else {}
-    )
     return PreviewRead(
-        address_points=shown(reach.address_points, narrow=narrow),
+        address_points=len(resolved.codes),
+        address_points_with_subscribers=shown(reach.households, narrow=narrow),
         subscribers=shown(reach.subscribers, narrow=narrow),
         deliveries={
             channel.value: shown(count, narrow=narrow) for channel, count in sorted(reach.deliveries.items())
         },
-        # of a narrowed target, every street it covers, whether or not someone there would be told
-        streets=_streets(points) if narrow else reach.streets,
-        sms={
-            language.value: SmsLengthRead(
-                characters=length.characters,
-                encoding=length.encoding.value,
-                segments=length.segments,
-                per_segment=length.per_segment,
-                non_gsm=list(length.non_gsm),
-            )
-            for language, length in sms.items()
-        },
-        unknown=unknown,
+        streets=resolved.register.streets(resolved.codes),
+        sms=_sms(request, unsubscribe_base_url),
+        unknown=[
+            UnknownNameRead(name=name.name, kind=name.kind, suggestions=list(name.suggestions))
+            for name in resolved.register.unknown(request.target)
+        ],
         four_eyes=needs_second_pair_of_eyes(
             subscribers=reach.subscribers,
             whole_city=request.target.is_whole_city(),
@@ -119,8 +92,42 @@ async def preview(
     )
 
 
-def _streets(points: list[Any]) -> list[str]:
-    return sorted({f"{p.street} ({p.district})" for p in points if p.street is not None})
+async def _audience(session: AsyncSession, request: PreviewRequest, resolved: Resolved) -> Audience:
+    """The audience of the previewed target: at every point of the register, or at the points stored for
+    this preview."""
+    whole = resolved.whole_register()
+    resolution = uuid4()
+    if not whole:
+        await store_points(session, resolved.codes, into=resolution)
+    return Audience(
+        resolution_id=None if whole else resolution,
+        everywhere=whole,
+        filters=request.target.filters,
+        category=request.category,
+        severity=request.severity,
+    )
+
+
+def _sms(request: PreviewRequest, unsubscribe_base_url: str | None) -> dict[str, SmsLengthRead]:
+    """Each language's SMS as it will be sent: characters, encoding, segments."""
+    if request.content is None:
+        return {}
+    lengths = sms_lengths(
+        request.content,
+        severity=request.severity or Severity.INFO,
+        gsm7=request.sms_transliterate,
+        base_url=unsubscribe_base_url,
+    )
+    return {
+        language.value: SmsLengthRead(
+            characters=length.characters,
+            encoding=length.encoding.value,
+            segments=length.segments,
+            per_segment=length.per_segment,
+            non_gsm=list(length.non_gsm),
+        )
+        for language, length in lengths.items()
+    }
 
 
 def _audited_target(target: Target) -> dict[str, Any]:
@@ -137,21 +144,3 @@ def _audited_target(target: Target) -> dict[str, Any]:
         "polygons": len(target.polygons),
         "circles": len(target.circles),
     }
-
-
-async def _unknown_names(session: AsyncSession, target: Target) -> list[str]:
-    """Districts and streets of the target that no indexed address has: most often a typo."""
-    districts = {d.casefold() for d in await session.scalars(select(IndexedPoint.district).distinct())}
-    streets = {
-        s.casefold() for s in await session.scalars(select(IndexedPoint.street).distinct()) if s is not None
-    }
-    selections = [target, *([target.exclude] if target.exclude else [])]
-    unknown = [d for s in selections for d in s.districts if d.casefold() not in districts]
-    unknown += [st.name for s in selections for st in s.streets if st.name.casefold() not in streets]
-    unknown += [
-        st.district
-        for s in selections
-        for st in s.streets
-        if st.district and st.district.casefold() not in districts
-    ]
-    return unknown

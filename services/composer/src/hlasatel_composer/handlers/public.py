@@ -1,18 +1,25 @@
-"""The public feeds: every message the city has sent, as CAP 1.2 and in an Atom feed, without a key."""
+"""The public feeds: every message the city has sent, as CAP 1.2 and in an Atom feed, and the messages
+that concern one address now, without a key."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from hlasatel_composer.adapters.orm import MessageRow
+from hlasatel_composer.adapters.orm import AlertRow, MessageRow, TargetPoint
+from hlasatel_composer.adapters.register import current_register
+from hlasatel_composer.domain.alerts import AlertState
 from hlasatel_composer.domain.atom import atom_feed
 from hlasatel_composer.domain.cap import render_cap
 from hlasatel_composer.domain.cap_export import Published, to_atom_entry, to_cap
+from hlasatel_composer.domain.cap_export import headline as _headline
 from hlasatel_composer.domain.messages import Content, MessageState, Severity
 from hlasatel_composer.domain.targeting import Target
 from hlasatel_composer.handlers.common import MessageNotFound
+from hlasatel_composer.schemas import AddressMessagesRead, PublicMessageRead
+from hlasatel_contracts.addresses import label
+from hlasatel_runtime.errors import SafeError
 
 SENDER_NAME = "Statutární město Liberec"
 
@@ -31,6 +38,8 @@ async def _published(session: AsyncSession, row: MessageRow, *, with_previous: b
     if with_previous:
         before = await _previous(session, row)
         previous = await _published(session, before, with_previous=False) if before else None
+    # a follow-up concerns the houses its original did: their target, area and onset are its own
+    root = (await session.get(MessageRow, row.follows) if row.follows else None) or row
     return Published(
         id=row.id,
         sent=row.approved_at or row.created_at,
@@ -38,10 +47,12 @@ async def _published(session: AsyncSession, row: MessageRow, *, with_previous: b
         severity=Severity(row.severity),
         category=row.category,
         content=Content.model_validate(row.content),
-        target=Target.model_validate(row.target) if row.target else None,
+        target=Target.model_validate(root.target) if root.target else None,
         expires_at=row.expires_at,
         cap=row.cap,
         previous=previous,
+        onset=row.onset or root.onset,
+        area=root.area,
     )
 
 
@@ -88,4 +99,87 @@ async def feed(
         author=SENDER_NAME,
         entries=entries,
         lang="cs",
+    )
+
+
+class AddressNotFound(SafeError):
+    """The code is no live address point of the city's register."""
+
+
+# what tells of something going on: not a word that it no longer concerns someone, is off, or is over
+_CURRENT_KINDS = ("alert", "update", "warning")
+_SENT = (MessageState.APPROVED.value, MessageState.SENDING.value, MessageState.DONE.value)
+
+
+def _current(now: datetime, current_for: timedelta) -> list[ColumnElement[bool]]:
+    """A public message still in force: not cancelled, not replaced in its alert's chain, not ended;
+    until its expiry, or, without one, for `current_for` after it went out."""
+    current_of_its_alert = (
+        select(AlertRow.id)
+        .where(
+            AlertRow.id == MessageRow.alert_id,
+            AlertRow.state == AlertState.ACTIVE.value,
+            AlertRow.current == MessageRow.id,
+        )
+        .exists()
+    )
+    return [
+        *_public(),
+        MessageRow.state.in_(_SENT),
+        or_(MessageRow.kind.is_(None), MessageRow.kind.in_(_CURRENT_KINDS)),
+        or_(MessageRow.alert_id.is_(None), current_of_its_alert),
+        or_(
+            MessageRow.expires_at > now,
+            and_(MessageRow.expires_at.is_(None), MessageRow.approved_at > now - current_for),
+        ),
+    ]
+
+
+async def address_messages(
+    *,
+    sessions: async_sessionmaker[AsyncSession],
+    code: int,
+    base_url: str,
+    current_for: timedelta,
+    limit: int = 50,
+) -> AddressMessagesRead:
+    """The city's public messages in force now whose target covers this address point (a follow-up by its
+    original's), newest first: "is the water off at my house?" without registering."""
+    now = datetime.now(UTC)
+    async with sessions() as session:
+        point = (await current_register(session)).point(code)
+        if point is None:
+            raise AddressNotFound(f"no address point {code} in the city's register")
+        covering = select(TargetPoint.resolution_id).where(TargetPoint.address_point_code == code)
+        rows = await session.scalars(
+            select(MessageRow)
+            .where(
+                or_(MessageRow.id.in_(covering), MessageRow.follows.in_(covering)),
+                *_current(now, current_for),
+            )
+            .order_by(MessageRow.approved_at.desc())
+            .limit(limit)
+        )
+        messages = [_public_read(row, base_url) for row in rows]
+    return AddressMessagesRead(
+        address_point=code,
+        address=label(point),
+        messages=messages,
+        feed=f"{base_url}/v1/public/feed.atom",
+    )
+
+
+def _public_read(row: MessageRow, base_url: str) -> PublicMessageRead:
+    content = Content.model_validate(row.content).cs
+    return PublicMessageRead(
+        id=row.id,
+        kind=row.kind,
+        category=row.category,
+        severity=Severity(row.severity),
+        headline=_headline(content),
+        text=content.sms or (content.push.body if content.push else _headline(content)),
+        sent=row.approved_at or row.created_at,
+        onset=row.onset,
+        expires_at=row.expires_at,
+        cap=f"{base_url}/v1/public/messages/{row.id}.cap",
     )

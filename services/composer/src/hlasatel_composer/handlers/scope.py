@@ -1,15 +1,15 @@
 """A key's scope on every route: which messages it may see, and whether a message lies within its area."""
 
-import asyncio
-from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hlasatel_composer.adapters.orm import IndexedPoint, MessageRow, TargetPoint
+from hlasatel_composer.adapters.orm import MessageRow, TargetPoint
 from hlasatel_composer.adapters.recipients import selected_points
+from hlasatel_composer.adapters.register import current_register
 from hlasatel_composer.domain.access import OutOfScope, Principal, Role, check_area, check_category
+from hlasatel_composer.domain.register import Resolved
 from hlasatel_composer.domain.targeting import Target
 from hlasatel_composer.handlers.common import MessageNotFound, target_of
 
@@ -19,20 +19,20 @@ def root_id(row: MessageRow) -> UUID:
     return row.follows or row.id
 
 
-async def points_of(session: AsyncSession, row: MessageRow) -> list[Any]:
+async def points_of(session: AsyncSession, row: MessageRow) -> Resolved:
     """The address points a message is for: those its target resolved to when approved, or, for a draft,
     those it selects now."""
     root = row if row.follows is None else await session.get(MessageRow, row.follows)
+    register = await current_register(session)
     if root is None:
-        return []
-    resolved: Select[Any] = (
-        select(*IndexedPoint.__table__.columns)
-        .join(TargetPoint, TargetPoint.address_point_code == IndexedPoint.code)
-        .where(TargetPoint.resolution_id == root.id)
+        return Resolved(register, [])
+    codes = list(
+        await session.scalars(
+            select(TargetPoint.address_point_code).where(TargetPoint.resolution_id == root.id)
+        )
     )
-    points = list((await session.execute(resolved)).all())
-    if points or root.target is None or root.state != "draft":
-        return points
+    if codes or root.target is None or root.state != "draft":
+        return Resolved(register, codes)
     return await selected_points(session, Target.model_validate(root.target))
 
 
@@ -43,8 +43,7 @@ async def check_message_area(session: AsyncSession, principal: Principal, row: M
     target = await target_of(session, row)
     if target is not None and target.is_whole_city():
         raise OutOfScope(f"'{principal.name}' acts within its area only; this message is for the whole city")
-    points = await points_of(session, row)
-    await asyncio.to_thread(check_area, principal, points)
+    check_area(principal, await points_of(session, row))
 
 
 async def check_acts_on(session: AsyncSession, principal: Principal, row: MessageRow) -> None:
