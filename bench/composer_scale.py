@@ -1,11 +1,14 @@
-"""The composer at city scale: index 100,000 subscribers over the real Liberec address points, preview
-targets, fan a whole-city emergency out through the embedded broker, and compare with publishing alone."""
+"""The composer at city scale: project the real Liberec register, index 100,000 subscribers over its
+address points, preview targets (a street, a district, the whole city, a 10,000-vertex polygon), fan a
+whole-city emergency out through the embedded broker, and compare with publishing alone. Prints the
+figures and writes them as JSON (`--json`)."""
 
 import argparse
 import asyncio
 import contextlib
 import functools
 import itertools
+import json
 import os
 import platform
 import random
@@ -16,16 +19,19 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
-from publish_rate import aiokafka_send_batch  # the script's own folder is on sys.path
+from hostile_targets import ring  # the script's own folder is on sys.path
+from publish_rate import aiokafka_send_batch
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hlasatel_composer.adapters.index import apply_subscriber_events
 from hlasatel_composer.adapters.orm import Base, DeliveryRow
 from hlasatel_composer.adapters.publisher import DeliveryPublisher
+from hlasatel_composer.adapters.register import apply_register_events
 from hlasatel_composer.adapters.uow import UnitOfWork
 from hlasatel_composer.domain.access import Principal, Role, Scope
 from hlasatel_composer.handlers import messages, preview
@@ -33,6 +39,7 @@ from hlasatel_composer.handlers.fanout import FanOut
 from hlasatel_composer.schemas import MessageCreate, PreviewRequest
 from hlasatel_contracts import (
     AddressPoint,
+    AddressPointChanged,
     DeliveryRequest,
     TopicSpec,
 )
@@ -54,6 +61,7 @@ PREVIEWS = {
     "street Masarykova": {"streets": [{"name": "Masarykova"}]},
     "district Vratislavice": {"districts": ["Liberec XXX-Vratislavice nad Nisou"]},
     "whole city": {"city": True},
+    "polygon of 10,000 vertices": {"polygons": [{"points": ring(10_000, 0.05)}]},
 }
 
 
@@ -74,14 +82,41 @@ class Memory:
 
 @dataclass
 class Figures:
-    """What the run measured, as rows of the closing table."""
+    """What the run measured, as rows of the closing table, and as numbers for the JSON."""
 
     rows: list[tuple[str, str]] = field(default_factory=list)
     memory: Memory = field(default_factory=Memory)
+    numbers: dict[str, object] = field(default_factory=dict)
 
-    def add(self, name: str, figure: str) -> None:
+    def add(self, name: str, figure: str, **numbers: object) -> None:
         self.rows.append((name, figure))
+        self.numbers[name] = numbers or figure
         print(f"  {name:<44} {figure}", flush=True)
+
+
+async def load_register(
+    sessions: async_sessionmaker[AsyncSession], points: list[AddressPoint], figures: Figures
+) -> None:
+    """The register topic's records of every point, 500 a transaction, as the composer's consumer applies
+    them (each batch also draws its districts' outlines again)."""
+    now = datetime.now(UTC)
+    records = [
+        AddressPointChanged(
+            version=1, occurred_at=now, municipality_code=563889, municipality="Liberec", address=p
+        )
+        for p in points
+    ]
+    started = time.perf_counter()
+    for start in range(0, len(records), 500):
+        async with sessions() as session, session.begin():
+            await apply_register_events(session, records[start : start + 500])
+    elapsed = time.perf_counter() - started
+    figures.add(
+        "register (apply_register_events, 500 a txn)",
+        f"{len(points) / elapsed:,.0f} points/s ({elapsed:.1f} s)",
+        points_per_s=round(len(points) / elapsed),
+        seconds=round(elapsed, 2),
+    )
 
 
 async def load(
@@ -101,6 +136,8 @@ async def load(
         "load (apply_subscriber_events, 500 a txn)",
         f"{count / sum(chunks):,.0f} subscribers/s ({sum(chunks):.1f} s; "
         f"first tenth {first:,.0f}/s, last tenth {last:,.0f}/s)",
+        subscribers_per_s=round(count / sum(chunks)),
+        seconds=round(sum(chunks), 2),
     )
 
 
@@ -117,13 +154,19 @@ async def previews(sessions: async_sessionmaker[AsyncSession], figures: Figures,
                 four_eyes_threshold=1000,
             )
             samples.append(time.perf_counter() - started)
-        counts = f"{read.address_points:,} points, {read.subscribers:,} subscribers, " + ", ".join(
-            f"{count:,} {channel}" for channel, count in read.deliveries.items()
+        counts = (
+            f"{read.address_points:,} points, {read.address_points_with_subscribers:,} with subscribers, "
+            f"{read.subscribers:,} subscribers, "
+            + ", ".join(f"{count:,} {channel}" for channel, count in read.deliveries.items())
         )
         figures.add(
             f"preview {name}",
             f"min {min(samples) * 1000:,.0f} ms, median {statistics.median(samples) * 1000:,.0f} ms"
             f" ({counts})",
+            min_ms=round(min(samples) * 1000, 1),
+            median_ms=round(statistics.median(samples) * 1000, 1),
+            address_points=read.address_points,
+            subscribers=read.subscribers,
         )
 
 
@@ -159,7 +202,8 @@ async def fan_out(sessions: async_sessionmaker[AsyncSession], publish: FirstBatc
         message_id=message_id,
         four_eyes_threshold=1000,
     )
-    figures.add("approve whole city (resolve + reach)", f"{(time.perf_counter() - started) * 1000:,.0f} ms")
+    approved_ms = (time.perf_counter() - started) * 1000
+    figures.add("approve whole city (resolve + reach)", f"{approved_ms:,.0f} ms", ms=round(approved_ms))
     figures.add("peak RSS loading, previewing, approving", f"{figures.memory.peak_mb():,.0f} MB")
     started = time.perf_counter()
     published = await fanning.fan_out(message_id)
@@ -171,6 +215,8 @@ async def fan_out(sessions: async_sessionmaker[AsyncSession], publish: FirstBatc
     figures.add(
         "fan-out whole city",
         f"{published / elapsed:,.0f} deliveries/s ({published:,} published, {rows:,} rows, {elapsed:.1f} s)",
+        deliveries_per_s=round(published / elapsed),
+        deliveries=published,
     )
     figures.add("peak RSS during fan-out", f"{figures.memory.peak_mb():,.0f} MB")
     return published
@@ -226,8 +272,11 @@ async def run(args: argparse.Namespace, bootstrap: str, tmp: Path, figures: Figu
     async with fresh_database(args.database_url, tmp) as url, sessions_on(url, Base.metadata) as sessions:
         print(f"{args.subscribers:,} subscribers over {len(points):,} address points, {url.split(':')[0]}")
         print(f"on {platform.machine()} with {len(os.sched_getaffinity(0))} cores; broker on loopback")
+        await load_register(sessions, points, figures)
         await load(sessions, points, args.subscribers, figures)
         await previews(sessions, figures, args.rounds)
+        if args.previews_only:
+            return
         publisher = DeliveryPublisher(
             lambda: build_producer(KafkaSettings(bootstrap_servers=bootstrap), client_id="bench")
         )
@@ -257,6 +306,21 @@ def main(args: argparse.Namespace) -> None:
     width = max(len(name) for name, _ in figures.rows)
     for name, figure in figures.rows:
         print(f"{name:<{width}}  {figure}")
+    if args.json:
+        Path(args.json).write_text(
+            json.dumps(
+                {
+                    "machine": f"{platform.machine()}, {len(os.sched_getaffinity(0))} cores, "
+                    f"Python {platform.python_version()}",
+                    "database": "postgresql" if args.database_url else "sqlite",
+                    "subscribers": args.subscribers,
+                    "figures": figures.numbers,
+                },
+                indent=2,
+                ensure_ascii=False,
+            )
+            + "\n"
+        )
 
 
 if __name__ == "__main__":
@@ -265,4 +329,6 @@ if __name__ == "__main__":
     parser.add_argument("--database-url", help="a PostgreSQL server (its database is left alone)")
     parser.add_argument("--rounds", type=int, default=3, help="times each preview is run")
     parser.add_argument("--csv", type=Path, default=CSV)
+    parser.add_argument("--previews-only", action="store_true", help="stop after the previews")
+    parser.add_argument("--json", help="write the figures here too, e.g. bench/results/composer_scale.json")
     main(parser.parse_args())

@@ -35,6 +35,8 @@ from hlasatel_contracts import (
     Channel,
     Contact,
     DeliveryRequest,
+    DeliveryState,
+    DeliveryStatusChanged,
     IdentityLevel,
     Language,
     MessageCancelled,
@@ -144,6 +146,22 @@ def subscriber(
         quiet_hours=quiet_hours,
         addresses=[SubscribedAddress(address=p, role=role) for p in points],
         contacts=contacts,
+    )
+
+
+def status_of(
+    request: DeliveryRequest, state: DeliveryState, *, retryable: bool = False
+) -> DeliveryStatusChanged:
+    """What the request's dispatcher would report of it."""
+    return DeliveryStatusChanged(
+        retryable=retryable,
+        delivery_id=request.delivery_id,
+        message_id=request.message_id,
+        subscriber_id=request.subscriber_id,
+        contact_id=request.contact_id,
+        channel=request.channel,
+        state=state,
+        occurred_at=datetime.now(UTC),
     )
 
 

@@ -17,7 +17,9 @@ from hlasatel_composer.domain.schedule import quiet_until
 from hlasatel_composer.handlers import keys, messages, reports, statuses
 from hlasatel_composer.handlers.common import InvalidTransition
 from hlasatel_composer.schemas import ApiKeyCreate, FollowUpCreate
-from hlasatel_contracts import AddressPoint, Channel, DeliveryState, DeliveryStatusChanged, QuietHours
+from hlasatel_contracts import AddressPoint, Channel, DeliveryState, QuietHours
+
+from ..conftest import status_of
 
 Addresses = dict[str, list[AddressPoint]]
 PRAGUE = ZoneInfo("Europe/Prague")
@@ -225,10 +227,10 @@ class TestReport:
         }
         for subscriber_id, state in outcomes.items():
             await statuses.apply_status(
-                sessions=harness.sessions, status=_status(by_subscriber[subscriber_id], state)
+                sessions=harness.sessions, status=status_of(by_subscriber[subscriber_id], state)
             )
         # the dispatcher will try this one again: not counted as failed
-        retried = _status(by_subscriber[family[2].subscriber_id], DeliveryState.FAILED, retryable=True)
+        retried = status_of(by_subscriber[family[2].subscriber_id], DeliveryState.FAILED, retryable=True)
         await statuses.apply_status(sessions=harness.sessions, status=retried)
         report = await reports.report(
             sessions=harness.sessions, principal=harness.editor, message_id=message_id
@@ -252,16 +254,3 @@ class TestReport:
         assert set(rows) == {street[0].code, street[1].code, street[2].code}
         assert rows[street[2].code]["subscribers"] == "3" and rows[street[2].code]["reached"] == "yes"
         assert rows[street[1].code]["contact_invalid"] == "1" and rows[street[1].code]["reached"] == "no"
-
-
-def _status(request: Any, state: DeliveryState, *, retryable: bool = False) -> DeliveryStatusChanged:
-    return DeliveryStatusChanged(
-        retryable=retryable,
-        delivery_id=request.delivery_id,
-        message_id=request.message_id,
-        subscriber_id=request.subscriber_id,
-        contact_id=request.contact_id,
-        channel=request.channel,
-        state=state,
-        occurred_at=datetime.now(UTC),
-    )

@@ -15,24 +15,13 @@ from hlasatel_contracts import (
     Channel,
     DeliveryRequest,
     DeliveryState,
-    DeliveryStatusChanged,
     IdentityLevel,
     SubscriberErased,
 )
 
+from ..conftest import status_of
+
 Addresses = dict[str, list[AddressPoint]]
-
-
-def status_of(request: DeliveryRequest, state: DeliveryState) -> DeliveryStatusChanged:
-    return DeliveryStatusChanged(
-        delivery_id=request.delivery_id,
-        message_id=request.message_id,
-        subscriber_id=request.subscriber_id,
-        contact_id=request.contact_id,
-        channel=request.channel,
-        state=state,
-        occurred_at=datetime.now(UTC),
-    )
 
 
 class TestTargetingIndex:

@@ -140,6 +140,12 @@ def every_kind_of_selector(rows: list[Row]) -> list[Case]:
             lambda r: _metres(centre, (r.latitude, r.longitude)) <= 300,
         ),
         (
+            # most of the city: counted as every house but those left out
+            "the city but its biggest district",
+            {"city": True, "exclude": {"districts": [biggest]}},
+            lambda r: r.district != biggest,
+        ),
+        (
             "a district but one street",
             {"districts": [biggest], "exclude": {"streets": [{"name": longest}]}},
             lambda r: r.district == biggest and r.street != longest,
@@ -205,6 +211,10 @@ class TestPreviewOfSubscribersEverywhere:
             rows = list(enumerate(csv.DictReader(f, delimiter=";")))
         cases: list[tuple[dict[str, Any], Any]] = [
             ({"city": True}, lambda r: True),
+            (
+                {"city": True, "exclude": {"districts": ["Liberec XIV-Ruprechtice"]}},
+                lambda r: r["Název části obce"] != "Liberec XIV-Ruprechtice",
+            ),
             (
                 {"districts": ["Liberec XIV-Ruprechtice"]},
                 lambda r: r["Název části obce"] == "Liberec XIV-Ruprechtice",

@@ -11,8 +11,10 @@ import shapely
 from hlasatel_composer.adapters.orm import IndexedPoint, MessageRow
 from hlasatel_composer.handlers import preview, reports, statuses
 from hlasatel_composer.schemas import PreviewRequest
-from hlasatel_contracts import AddressPoint, Channel, DeliveryState, DeliveryStatusChanged
+from hlasatel_contracts import AddressPoint, DeliveryState
 from hlasatel_contracts.addresses import house_number
+
+from ..conftest import status_of
 
 Addresses = dict[str, list[AddressPoint]]
 MASARYKOVA = {"streets": [{"name": "Masarykova"}]}
@@ -101,7 +103,7 @@ class TestHouseholdsNobodyReached:
             subscribed, [DeliveryState.DELIVERED, DeliveryState.ACCEPTED, DeliveryState.FAILED], strict=True
         ):
             await statuses.apply_status(
-                sessions=harness.sessions, status=_status(sent[person.subscriber_id], state)
+                sessions=harness.sessions, status=status_of(sent[person.subscriber_id], state)
             )
         report = await reports.report(
             sessions=harness.sessions, principal=harness.editor, message_id=message_id
@@ -136,18 +138,6 @@ class TestHouseholdsNobodyReached:
         assert geojson["type"] == "FeatureCollection" and len(geojson["features"]) == 36
         point = next(f for f in geojson["features"] if f["id"] == street[3].code)
         assert point["geometry"]["coordinates"] == [street[3].longitude, street[3].latitude]
-
-
-def _status(request: Any, state: DeliveryState) -> DeliveryStatusChanged:
-    return DeliveryStatusChanged(
-        delivery_id=request.delivery_id,
-        message_id=request.message_id,
-        subscriber_id=request.subscriber_id,
-        contact_id=request.contact_id,
-        channel=Channel(request.channel),
-        state=state,
-        occurred_at=datetime.now(UTC),
-    )
 
 
 class TestTheTargetOnAMap:

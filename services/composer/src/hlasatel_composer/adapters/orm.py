@@ -90,10 +90,23 @@ class IndexedAddress(Base):
     # SQLite keeps the rows in the order of the key, a subscriber's together: counting distinct
     # subscribers of the whole city walks them in order instead of sorting 100,000 ids (171 against
     # 331 ms at 100,000 subscribers)
-    __table_args__ = {"sqlite_with_rowid": False}
+    __table_args__ = (
+        # what an unfiltered count reads, in the order of the points: a target's rows are counted from this
+        # index alone (on SQLite a district at 100,000 subscribers: 35 -> 16 ms)
+        Index(
+            "ix_index_addresses_counted",
+            "address_point_code",
+            "subscriber_id",
+            "categories",
+            "sms",
+            "email",
+            "push",
+        ),
+        {"sqlite_with_rowid": False},
+    )
 
     subscriber_id: Mapped[UUID] = mapped_column(Uuid, primary_key=True)
-    address_point_code: Mapped[int] = mapped_column(BigInteger, primary_key=True, index=True)
+    address_point_code: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     role: Mapped[str] = mapped_column(String(16))
     language: Mapped[str] = mapped_column(String(2))
     identity_level: Mapped[str] = mapped_column(String(16))

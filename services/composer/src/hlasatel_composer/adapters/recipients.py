@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Select, exists, select
+from sqlalchemy import ColumnElement, Select, and_, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
+from hlasatel_composer.adapters.index import category_bits
 from hlasatel_composer.adapters.orm import (
     DeliveryRow,
     IndexedAddress,
@@ -26,7 +27,7 @@ from hlasatel_composer.domain.messages import Severity
 from hlasatel_composer.domain.register import Resolved
 from hlasatel_composer.domain.requests import Recipient, required_category
 from hlasatel_composer.domain.targeting import Target, TargetFilters
-from hlasatel_contracts import CATEGORIES, Channel, Language, QuietHours
+from hlasatel_contracts import Channel, Language, QuietHours
 from hlasatel_runtime.database import insert_rows
 from hlasatel_runtime.errors import describe
 
@@ -55,31 +56,41 @@ async def store_points(session: AsyncSession, codes: Sequence[int], *, into: UUI
 @dataclass(frozen=True)
 class Audience:
     """Who a message reaches: subscribers at the address points a target resolved to (stored under
-    `resolution_id`, or `everywhere`: every live point of the register), in the roles and at the identity
-    level and languages its filters ask for, who chose the message's category unless it is an emergency;
-    or, for an update, whoever the original reached, whatever they have chosen since, except (`unless_at`)
-    those at the address points another message resolved to.
+    `resolution_id`; or, `all_but`, at every live point of the register but those stored there — none, for
+    the whole city), in the roles and at the identity level and languages its filters ask for, who chose
+    the message's category unless it is an emergency; or, for an update, whoever the original reached,
+    whatever they have chosen since, except (`unless_at`) those at the address points another message
+    resolved to.
 
     Whether a subscriber is reached at a point is decided on their row of `index_addresses`, which holds
     their language, identity level, categories and contacts beside the point and the role."""
 
     resolution_id: UUID | None = None
-    everywhere: bool = False
+    all_but: bool = False
     follows: UUID | None = None
     unless_at: UUID | None = None
     filters: TargetFilters = field(default_factory=TargetFilters)
     category: str | None = None
     severity: Severity | None = None
 
-    def _live(self) -> ColumnElement[bool]:
-        """On `index_addresses`: the row's point has not been retired from the register."""
-        retired = select(IndexedPoint.code).where(IndexedPoint.retired.is_(True))
-        return IndexedAddress.address_point_code.not_in(retired)
+    def _all_but(self) -> list[ColumnElement[bool]]:
+        """On `index_addresses`: the row's point is a live one of the register, and not one of those left
+        out."""
+        code = IndexedAddress.address_point_code
+        conditions: list[ColumnElement[bool]] = [
+            code.not_in(select(IndexedPoint.code).where(IndexedPoint.retired.is_(True)))
+        ]
+        if self.resolution_id is not None:
+            left_out = select(TargetPoint.address_point_code).where(
+                TargetPoint.resolution_id == self.resolution_id
+            )
+            conditions.append(code.not_in(left_out))
+        return conditions
 
     def _at_target(self) -> ColumnElement[bool]:
         """On `index_addresses`: the row's point is one of the target's, tested row by row."""
-        if self.everywhere:
-            return self._live()
+        if self.all_but:
+            return and_(*self._all_but())
         return (
             select(TargetPoint.address_point_code)
             .where(
@@ -99,8 +110,7 @@ class Audience:
         if self.filters.languages:
             conditions.append(IndexedAddress.language.in_([lang.value for lang in self.filters.languages]))
         if (category := required_category(self.category, self.severity)) is not None:
-            bit = 1 << CATEGORIES.index(category) if category in CATEGORIES else 0
-            conditions.append(IndexedAddress.categories.op("&")(bit) != 0)
+            conditions.append(IndexedAddress.categories.op("&")(category_bits([category])) != 0)
         return conditions
 
     def rows(self, *columns: Any) -> Select[Any]:
@@ -113,8 +123,12 @@ class Audience:
                 IndexedAddress.subscriber_id.in_(reached),
                 *self._not_at_other_points(IndexedAddress.subscriber_id),
             )
-        if self.everywhere:
-            return select(*columns).where(self._live(), *self._reached_there())
+        if self.all_but:
+            # the whole table in the order of its key, a subscriber's rows together, so that SQLite counts
+            # distinct subscribers as they come: the role, which the points' index leaves out, keeps it
+            # from walking that index instead (no row lacks a role)
+            walk_the_table = IndexedAddress.role.is_not(None)
+            return select(*columns).where(*self._all_but(), walk_the_table, *self._reached_there())
         return (
             select(*columns)
             .select_from(TargetPoint)

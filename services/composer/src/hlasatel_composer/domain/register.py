@@ -76,11 +76,13 @@ class Register:
         self._streets = _groups(p.street for p in self.points)
         self._district_of = np.array([p.district.casefold() for p in self.points], dtype=object)
         # the names as spelled, by their folded form: what a suggestion is chosen from
-        self._spelled: dict[str, dict[str, str]] = {"district": {}, "street": {}}
-        for p in self.points:
-            self._spelled["district"].setdefault(folded(p.district), p.district)
-            if p.street:
-                self._spelled["street"].setdefault(folded(p.street), p.street)
+        self._spelled: dict[str, dict[str, str]] = {
+            kind: {folded(name): name for name in sorted(names, reverse=True)}
+            for kind, names in (
+                ("district", {p.district for p in self.points}),
+                ("street", {p.street for p in self.points if p.street}),
+            )
+        }
         located = [i for i, p in enumerate(self.points) if p.latitude is not None and p.longitude is not None]
         self._located = np.array(located, dtype=np.intp)
         self._lat = np.array([self.points[i].latitude for i in located], dtype=np.float64)
@@ -154,6 +156,11 @@ class Register:
             inside[k] = circle.contains(float(lat[k]), float(lon[k]))
         return self._located[candidates[inside]]
 
+    def left_out(self, codes: Iterable[int]) -> list[int]:
+        """The live points of the register that are not among these."""
+        chosen = set(codes)
+        return [code for code in self.codes.tolist() if code not in chosen]
+
     def streets(self, codes: Iterable[int]) -> list[str]:
         """The streets these points lie on, as 'street (district)'."""
         return sorted(
@@ -199,9 +206,6 @@ class Resolved:
 
     def points(self) -> list[PointFacts]:
         return [point for code in self.codes if (point := self.register.point(code)) is not None]
-
-    def whole_register(self) -> bool:
-        return bool(self.codes) and len(self.codes) == len(self.register)
 
 
 def register_of(rows: Iterable[Any], *, generation: int = 0) -> Register:

@@ -10,6 +10,7 @@ import math
 import re
 from typing import Annotated, Any, Literal, Protocol
 
+import numpy as np
 import shapely
 from pydantic import BaseModel, Field, PrivateAttr, field_validator, model_validator
 
@@ -160,10 +161,11 @@ class Polygon(BaseModel):
     def _prepared(self) -> "Polygon":
         """The ring as a prepared GEOS geometry in the plane of degrees (exact enough across a city), made
         valid first: a ring that crosses itself covers what the even-odd rule gives it."""
-        latitudes = [point[0] for point in self.points]
-        longitudes = [point[1] for point in self.points]
-        self._box = (min(latitudes), min(longitudes), max(latitudes), max(longitudes))
-        ring = shapely.Polygon(list(zip(longitudes, latitudes, strict=True)))
+        vertices = np.array(self.points, dtype=np.float64)[:, ::-1]  # (longitude, latitude), GEOS's x and y
+        (west, south), (east, north) = vertices.min(axis=0), vertices.max(axis=0)
+        self._box = (float(south), float(west), float(north), float(east))
+        # built from the array at once: shapely's Polygon() walks 10,000 vertices in Python (20 ms)
+        ring: Any = shapely.polygons(np.vstack([vertices, vertices[:1]]))
         shape = ring if ring.is_valid else shapely.make_valid(ring)
         shapely.prepare(shape)
         self._shape = shape

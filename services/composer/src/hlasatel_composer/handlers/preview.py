@@ -56,7 +56,8 @@ async def preview(
         reach = await reports.measure_reach(
             session, audience=await _audience(session, request, resolved), channels=channels
         )
-        # the points stored for counting are a preview's only: nothing of it is kept
+        # the points stored for counting are a preview's only. The audit row is written in a transaction of
+        # its own: on SQLite a transaction that has read while others wrote cannot begin to write
         await session.rollback()
     async with sessions() as session, session.begin():
         await access.audit(
@@ -93,15 +94,17 @@ async def preview(
 
 
 async def _audience(session: AsyncSession, request: PreviewRequest, resolved: Resolved) -> Audience:
-    """The audience of the previewed target: at every point of the register, or at the points stored for
-    this preview."""
-    whole = resolved.whole_register()
+    """The audience of the previewed target, its points stored for counting: those it covers, or, where it
+    covers most of the city, those it leaves out (the count then walks the whole index once, as for the
+    whole city, instead of looking up each of ten thousand points)."""
     resolution = uuid4()
-    if not whole:
-        await store_points(session, resolved.codes, into=resolution)
+    most = len(resolved.codes) > len(resolved.register) // 2
+    await store_points(
+        session, resolved.register.left_out(resolved.codes) if most else resolved.codes, into=resolution
+    )
     return Audience(
-        resolution_id=None if whole else resolution,
-        everywhere=whole,
+        resolution_id=resolution,
+        all_but=most,
         filters=request.target.filters,
         category=request.category,
         severity=request.severity,
