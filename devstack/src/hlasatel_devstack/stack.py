@@ -4,6 +4,7 @@ import json
 import logging
 import os
 import re
+import secrets
 import signal
 import subprocess
 import sys
@@ -103,9 +104,10 @@ def service_environment(config: StackConfig, service: str) -> dict[str, str]:
     return env
 
 
-def _output(service: str, command: "subprocess.Popen[str]") -> str:
-    """What a console command printed, once it is done; its error output if it failed."""
-    out, err = command.communicate(timeout=120)
+def _output(service: str, command: "subprocess.Popen[str]", *, given: str | None = None) -> str:
+    """What a console command printed (given this on its standard input), once it is done; its error
+    output if it failed."""
+    out, err = command.communicate(given, timeout=120)
     if command.returncode != 0:
         raise RuntimeError(f"a command of {service} failed: {err.strip()}")
     return out.strip()
@@ -122,6 +124,8 @@ class Stack:
         self.broker = EmbeddedBroker(port=config.ports.broker, log_file=config.log_dir / "broker.log")
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self.keys: dict[str, str] = {}
+        # the console's accounts per role: name, e-mail, role, password, and the TOTP secret once made
+        self.staff: dict[str, dict[str, Any]] = {}
 
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{getattr(self.config.ports, service.replace('-', '_'))}"
@@ -179,6 +183,7 @@ class Stack:
         spec = self.config.var_dir / "dev-keys-wanted.json"
         spec.write_text(json.dumps(list(wanted.values())), encoding="utf-8")
         composer = self._cli("composer", "create-keys", str(spec))
+        people = self._cli("composer", "create-staff", "-")
         operator = (
             self._cli("registry", "create-operator-key", "--name", "Dev Operator (front desk)")
             if "registry" in services
@@ -186,6 +191,8 @@ class Stack:
         )
         keys = dict(zip(wanted, json.loads(_output("composer", composer)), strict=True))
         spec.unlink()
+        staff = json.dumps(list(self._dev_staff().values()))
+        self._write_dev_staff(json.loads(_output("composer", people, given=staff)))
         self.config.registry_key = keys.pop("registry")
         if operator is not None:
             keys["registry_operator"] = _output("registry", operator)
@@ -194,12 +201,42 @@ class Stack:
         path.chmod(0o600)
         return keys
 
+    def _dev_staff(self) -> dict[str, dict[str, Any]]:
+        """A member of the staff per role, each with a new password every start."""
+        if not self.staff:
+            self.staff = {
+                role: {
+                    "name": name,
+                    "email": f"{role}@example.cz",
+                    "role": role,
+                    "password": secrets.token_urlsafe(12),
+                }
+                for role, name in (
+                    ("editor", "Eva Editorová"),
+                    ("approver", "Adam Schvalovatel"),
+                    ("admin", "Dana Správcová"),
+                )
+            }
+        return self.staff
+
+    def _write_dev_staff(self, totp_secrets: list[str]) -> None:
+        """var/dev-staff.json: each role's e-mail, password and TOTP secret, for signing in to the console."""
+        for person, secret in zip(self.staff.values(), totp_secrets, strict=True):
+            person["totp_secret"] = secret
+        shown = {
+            role: {"email": p["email"], "password": p["password"], "totp_secret": p["totp_secret"]}
+            for role, p in self.staff.items()
+        }
+        path = self.config.var_dir / "dev-staff.json"
+        path.write_text(json.dumps(shown, indent=2) + "\n", encoding="utf-8")
+        path.chmod(0o600)
+
     def _cli(self, service: str, *args: str) -> subprocess.Popen[str]:
         """One of a service's console commands, started with the stack's environment."""
         return subprocess.Popen(
             [console_script(service), *args],
             env=os.environ | service_environment(self.config, service),
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.PIPE if "-" in args else subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,

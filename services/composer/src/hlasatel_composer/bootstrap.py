@@ -10,7 +10,7 @@ from hlasatel_composer.adapters.orm import Base
 from hlasatel_composer.adapters.register import current_register
 from hlasatel_composer.config import Settings
 from hlasatel_composer.container import build_composer
-from hlasatel_composer.entrypoints import alerts_api, api, consumer
+from hlasatel_composer.entrypoints import alerts_api, api, consumer, staff_api
 from hlasatel_composer.entrypoints.errors import install_error_handlers
 from hlasatel_runtime.errors import describe
 from hlasatel_runtime.service import Runtime, build_app
@@ -62,7 +62,7 @@ def bootstrap(settings: Settings | None = None) -> FastAPI:
             "preview, four-eyes approval, fan-out, updates and cancellation, live delivery reports. "
             "Every call needs an API key: 'Authorization: Bearer hls_…'."
         ),
-        routers=[api.router, alerts_api.router],
+        routers=[api.router, alerts_api.router, staff_api.router],
         # a CAP document is read by its route, which refuses one past COMPOSER_CAP_MAX_BYTES in its own
         # words; this is only the ceiling beyond which nothing is read at all
         body_limits={"/v1/alerts/cap": 2 * max(settings.cap_max_bytes, settings.max_body_bytes)},

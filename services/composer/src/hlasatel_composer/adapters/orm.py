@@ -352,3 +352,47 @@ class HouseholdCount(Base):
 
 class OutboxRow(OutboxColumns, Base):
     """What the composer tells the bus outside the fan-out (cancellations), committed with the change."""
+
+
+class StaffRow(Base):
+    """A member of the city's staff who signs in to the console: the role and scope a key would have, a
+    password (argon2id) and a TOTP secret (sealed with the composer's secret)."""
+
+    __tablename__ = "staff"
+
+    id: Mapped[UUID] = mapped_column(Uuid, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    # as typed, compared case-folded
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    categories: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True))
+    area: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    emergency: Mapped[bool] = mapped_column(Boolean, default=False)
+    whole_city: Mapped[bool] = mapped_column(Boolean, default=False)
+    # none until the invitation is accepted
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    totp_secret: Mapped[str | None] = mapped_column(String(300))
+    # the time step of the last code used: a code works once
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    totp_enrolled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    invitation_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    invitation_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_by: Mapped[str] = mapped_column(String(100))
+    disabled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class StaffSessionRow(Base):
+    """A staff member's session, known by its token's hash; the console holds the token."""
+
+    __tablename__ = "staff_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    staff_id: Mapped[UUID] = mapped_column(Uuid, index=True)
+    stage: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # while enrolling: the secret offered, sealed, until a code proves the app has it
+    offered_secret: Mapped[str | None] = mapped_column(String(300))

@@ -1,5 +1,5 @@
-"""``composer serve``, ``composer create-key --name NAME --role ROLE [--categories ...]`` and
-``composer create-keys FILE``."""
+"""``composer serve``, ``composer create-key --name NAME --role ROLE [--categories ...]``,
+``composer create-keys FILE`` and ``composer create-staff FILE``."""
 
 import argparse
 import asyncio
@@ -13,7 +13,9 @@ from hlasatel_composer.adapters.orm import Base
 from hlasatel_composer.config import Settings
 from hlasatel_composer.domain.access import Role
 from hlasatel_composer.handlers.keys import bootstrap_key
+from hlasatel_composer.handlers.staff import create_signed_up
 from hlasatel_composer.schemas import ApiKeyCreate
+from hlasatel_composer.staff_schemas import StaffSetUp
 from hlasatel_runtime.database import build_engine, session_factory
 from hlasatel_runtime.logs import configure_logging
 from hlasatel_runtime.service import serve
@@ -29,6 +31,29 @@ async def create_keys(settings: Settings, *, made: list[ApiKeyCreate]) -> list[s
         async with session_factory(engine)() as session, session.begin():
             return [
                 await bootstrap_key(session, name=data.name, role=data.role, scope=data.scope())
+                for data in made
+            ]
+    finally:
+        await engine.dispose()
+
+
+async def create_staff(settings: Settings, *, made: list[StaffSetUp]) -> list[str]:
+    """Staff with a password and a second factor set up, where nobody can invite them yet (a deployment's
+    first admin, a laptop's accounts); one already there gets the new password and a new second factor.
+    Returns each one's TOTP secret, in the order given."""
+    engine = build_engine(settings.database_url)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(Base.metadata.create_all)
+        async with session_factory(engine)() as session, session.begin():
+            return [
+                await create_signed_up(
+                    session,
+                    settings.keys(),
+                    data=data,
+                    password=data.password.get_secret_value(),
+                    created_by="composer create-staff",
+                )
                 for data in made
             ]
     finally:
@@ -56,6 +81,12 @@ def main(argv: list[str] | None = None) -> None:
         "create-keys", help="make the keys a JSON file lists (each as POST /v1/keys takes it); print them"
     )
     several.add_argument("file", type=Path, help="a JSON list; '-' reads standard input")
+    people = commands.add_parser(
+        "create-staff",
+        help="set up the staff a JSON file lists (name, email, role, password, and a scope as POST /v1/staff "
+        "takes it), second factor included, and print their TOTP secrets as a JSON list",
+    )
+    people.add_argument("file", type=Path, help="a JSON list; '-' reads standard input")
     args = parser.parse_args(argv)
     settings = Settings()
     configure_logging("composer", settings.log_level)
@@ -63,6 +94,11 @@ def main(argv: list[str] | None = None) -> None:
         from hlasatel_composer.bootstrap import bootstrap
 
         serve(bootstrap(settings), settings)
+        return
+    if args.command == "create-staff":
+        text = sys.stdin.read() if str(args.file) == "-" else args.file.read_text(encoding="utf-8")
+        staff = TypeAdapter(list[StaffSetUp]).validate_json(text)
+        print(json.dumps(asyncio.run(create_staff(settings, made=staff))))
         return
     if args.command == "create-keys":
         text = sys.stdin.read() if str(args.file) == "-" else args.file.read_text(encoding="utf-8")

@@ -9,6 +9,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from hlasatel_composer.adapters import access
 from hlasatel_composer.container import Composer
 from hlasatel_composer.domain.access import Principal
+from hlasatel_composer.domain.staff import SESSION_PREFIX
+from hlasatel_composer.handlers import staff
 from hlasatel_runtime.errors import SafeError
 
 
@@ -23,18 +25,26 @@ def _composer(request: Request) -> Composer:
 
 ComposerDep = Annotated[Composer, Depends(_composer)]
 
-_bearer = HTTPBearer(auto_error=False, description="An API key: 'Authorization: Bearer hls_…'")
+bearer = HTTPBearer(
+    auto_error=False,
+    description="An API key ('Authorization: Bearer hls_…') or a staff member's session ('Bearer hss_…', "
+    "from POST /v1/staff/sessions and its code)",
+)
 
 
 async def _principal(
-    composer: ComposerDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+    composer: ComposerDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 ) -> Principal:
     if credentials is None:
-        raise NotAuthenticated("an API key is required: 'Authorization: Bearer <key>'")
+        raise NotAuthenticated("an API key or a session is required: 'Authorization: Bearer <key>'")
+    token = credentials.credentials
     async with composer.sessions() as session:
-        principal = await access.principal_for(session, credentials.credentials)
+        if token.startswith(SESSION_PREFIX):
+            principal = await staff.principal_for_session(session, token)
+        else:
+            principal = await access.principal_for(session, token)
     if principal is None:
-        raise NotAuthenticated("the API key is unknown or revoked")
+        raise NotAuthenticated("the API key is unknown or revoked, or the session has ended")
     if (per_minute := principal.scope.rate_limit_per_minute) is not None:
         composer.limiter.take(
             key_id=principal.key_id, name=principal.name, per_minute=per_minute, now=time.monotonic()

@@ -8,12 +8,14 @@ from hlasatel_composer.domain.alerts import AlertConflict, NotInTheCity
 from hlasatel_composer.domain.cap import CapRejected
 from hlasatel_composer.domain.privacy import Withheld
 from hlasatel_composer.domain.ratelimit import RateLimited
+from hlasatel_composer.domain.staff import SignInRefused, WeakPassword
 from hlasatel_composer.domain.templates import TemplateInvalid
 from hlasatel_composer.entrypoints.deps import NotAuthenticated
 from hlasatel_composer.handlers.common import InvalidTransition, MessageNotFound
 from hlasatel_composer.handlers.idempotency import IdempotencyKeyReused, IdempotentRequestInProgress
 from hlasatel_composer.handlers.keys import KeyNotFound
 from hlasatel_composer.handlers.public import AddressNotFound
+from hlasatel_composer.handlers.staff import InvitationInvalid, StaffExists, StaffNotFound
 from hlasatel_runtime.errors import SafeError
 
 
@@ -23,6 +25,7 @@ class PayloadTooLarge(SafeError):
 
 _STATUS: dict[type[SafeError], int] = {
     NotAuthenticated: 401,
+    SignInRefused: 401,
     Forbidden: 403,
     FourEyesRequired: 403,
     OutOfScope: 403,
@@ -30,6 +33,8 @@ _STATUS: dict[type[SafeError], int] = {
     MessageNotFound: 404,
     KeyNotFound: 404,
     AddressNotFound: 404,
+    StaffNotFound: 404,
+    StaffExists: 409,
     InvalidTransition: 409,
     AlertConflict: 409,
     IdempotentRequestInProgress: 409,
@@ -37,6 +42,8 @@ _STATUS: dict[type[SafeError], int] = {
     TemplateInvalid: 422,
     CapRejected: 422,
     NotInTheCity: 422,
+    WeakPassword: 422,
+    InvitationInvalid: 422,
     IdempotencyKeyReused: 422,
     RateLimited: 429,
 }
