@@ -8,6 +8,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import httpx
+import pyotp
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -49,6 +50,7 @@ from hlasatel_devstack.stack import ON_LOOPBACK
 from hlasatel_devstack.testing import sessions_on
 
 SECRET = "test-secret"
+STAFF_PASSWORD = "správné koně baterie sponka"
 # the press office's keys may send emergencies; a key without the permission is made where it is tested
 PRESS_OFFICE = Scope(emergency=True)
 EDITOR = Principal(key_id="1", name="Eva Editorová", role=Role.EDITOR, scope=PRESS_OFFICE)
@@ -320,6 +322,28 @@ class Api:
                 session, name=name, role=data.role, created_by="test", scope=data.scope()
             )
         return {"Authorization": f"Bearer {key}"}
+
+    async def person(self, name: str, role: str, **scope: Any) -> dict[str, str]:
+        """A member of the staff of this role and scope, invited by an admin, their password and second
+        factor set up, signed in: the header of their session."""
+        admin = await self.key("Admin of the staff", "admin")
+        email = f"{uuid4().hex[:12]}@liberec.cz"
+        invited = await self.client.post(
+            "/v1/staff", json={"name": name, "email": email, "role": role, **scope}, headers=admin
+        )
+        assert invited.status_code == 201, invited.text
+        body = {"token": invited.json()["invitation"], "password": STAFF_PASSWORD}
+        assert (await self.client.post("/v1/staff/invitations/accept", json=body)).status_code == 200
+        started = await self.client.post(
+            "/v1/staff/sessions", json={"email": email, "password": STAFF_PASSWORD}
+        )
+        session = {"Authorization": f"Bearer {started.json()['token']}"}
+        code = pyotp.TOTP(started.json()["enrolment"]["secret"]).now()
+        proved = await self.client.post(
+            "/v1/staff/sessions/current/code", json={"code": code}, headers=session
+        )
+        assert proved.status_code == 200, proved.text
+        return session
 
 
 @pytest.fixture

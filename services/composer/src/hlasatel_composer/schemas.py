@@ -61,6 +61,42 @@ class FollowUpCreate(BaseModel):
     expires_at: datetime | None = None
 
 
+class MessageUpdate(BaseModel):
+    """A draft changed by the press office: only what is given changes, and it waits for an approver again
+    (an alert's messages are the alert's sender's to change, by an update)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"content": _EXAMPLE_CONTENT}]})
+
+    severity: Severity | None = None
+    category: Category | None = None
+    content: Content | None = None
+    target: Target | None = Field(default=None, description="Not of an update, which keeps its original's")
+    sms_transliterate: bool | None = None
+    send_at: datetime | None = None
+    expires_at: datetime | None = None
+
+
+Reason = Annotated[str, Field(min_length=1, max_length=500, pattern=r"\S")]
+
+
+class ReviewCreate(BaseModel):
+    """An approver's reason for rejecting a draft or returning it for changes."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"reason": "Uveďte, odkdy bude voda znovu téct."}]}
+    )
+
+    reason: Reason
+
+
+class ReviewRead(BaseModel):
+    decision: Literal["rejected", "returned"]
+    reason: str
+    by: str
+    by_key_id: str | None = Field(default=None, description="Who exactly: the key's or the staff member's id")
+    at: datetime
+
+
 class MessageRead(BaseModel):
     id: UUID
     state: MessageState
@@ -76,7 +112,13 @@ class MessageRead(BaseModel):
     )
     sms_transliterate: bool
     author: str
+    author_key_id: str | None = Field(
+        default=None, description="Who exactly wrote it: the key's id, or 'staff:<id>' for a staff member"
+    )
     approved_by: str | None
+    review: ReviewRead | None = Field(
+        default=None, description="An approver's rejection, or return for changes, with the reason"
+    )
     created_at: datetime
     approved_at: datetime | None
     send_at: datetime | None

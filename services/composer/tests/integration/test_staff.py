@@ -91,6 +91,9 @@ class TestSigningIn:
         pending = bearer(started["token"])
         # a password alone opens nothing but the second factor
         assert (await api.client.get("/v1/messages", headers=pending)).status_code == 401
+        # a reload of the enrolment page shows the same secret again
+        again_pending = (await api.client.get("/v1/staff/sessions/current", headers=pending)).json()
+        assert (again_pending["stage"], again_pending["enrolment"]) == ("enrol", started["enrolment"])
         wrong = await api.client.post(
             "/v1/staff/sessions/current/code", json={"code": "000000"}, headers=pending
         )
@@ -101,6 +104,8 @@ class TestSigningIn:
             "/v1/staff/sessions/current/code", json={"code": code[:3] + " " + code[3:]}, headers=pending
         )
         assert proved.status_code == 200 and proved.json()["second_factor"] is True
+        signed_in = await api.client.get("/v1/staff/sessions/current", headers=pending)
+        assert signed_in.status_code == 401, "a full session's secret is nobody's to read any more"
         assert (await api.client.get("/v1/staff/me", headers=pending)).json()["name"] == "Eva Editorová"
         draft = {
             "severity": "info",

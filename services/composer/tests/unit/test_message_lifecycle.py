@@ -47,6 +47,7 @@ class Record:
     failure: str | None = None
     purged_at: datetime | None = None
     recipients_kept: int | None = None
+    review: dict[str, Any] | None = None
 
 
 def approve(message: Message, by: Principal = OTHER, subscribers: int = 10) -> None:

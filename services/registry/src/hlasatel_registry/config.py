@@ -36,7 +36,8 @@ class Settings(SigningSettings):
     portal_issuer: str = "https://portal.liberec.cz"
     portal_audience: str = "hlasatel"
     # Where the composer is, and the key of role `registry` it gave the registry: a citizen's export
-    # includes the delivery history the composer holds for them.
+    # includes the delivery history the composer holds for them; a clerk's registration at the office is
+    # checked with the composer, where the staff's accounts and sessions live.
     composer_url: str | None = None
     composer_key: SecretStr | None = None
     # a registration's body is small: a few addresses and contacts

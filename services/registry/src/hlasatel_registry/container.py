@@ -6,7 +6,7 @@ from faststream.kafka import KafkaBroker
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from hlasatel_registry.adapters.address_search import AddressSearch
-from hlasatel_registry.adapters.composer import ComposerHistory
+from hlasatel_registry.adapters.composer import ComposerHistory, ComposerStaff
 from hlasatel_registry.adapters.outbox import OutboxRelay
 from hlasatel_registry.adapters.portal import PortalVerifier
 from hlasatel_registry.config import Settings
@@ -27,6 +27,7 @@ class Registry:
     search: AddressSearch
     portal: PortalVerifier
     history: ComposerHistory
+    staff: ComposerStaff
     proxies: TrustedProxies
 
 
@@ -59,5 +60,6 @@ def build_registry(settings: Settings) -> Registry:
             base_url=settings.composer_url,
             key=settings.composer_key.get_secret_value() if settings.composer_key else None,
         ),
+        staff=ComposerStaff(base_url=settings.composer_url),
         proxies=settings.proxies(),
     )

@@ -178,6 +178,9 @@ class MessageRow(Base):
     # the area of its address points for a map: a description and CAP polygons ([[latitude, longitude],
     # …] rings), made when its target was resolved (a street or a house has no polygon of its own)
     area: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    # an approver's decision other than approval: rejected, or returned for changes (decision, reason, by,
+    # by_key_id, at); cleared when the draft is changed
+    review: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
 
 
 class TargetPoint(Base):

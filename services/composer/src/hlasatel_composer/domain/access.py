@@ -47,13 +47,15 @@ class Scope:
 
 @dataclass(frozen=True)
 class Principal:
-    """The holder of an API key: told apart by the key's id, shown by the name the admin gave it (a person
-    or a system, never a citizen)."""
+    """The holder of an API key, or a member of the staff signed in: told apart by the id, shown by the
+    name the admin gave (a person or a system, never a citizen)."""
 
     key_id: str
     name: str
     role: Role
     scope: Scope = Scope()
+    # a member of the staff signed in as themselves, rather than a key that a system or a desk may share
+    person: bool = False
 
 
 class Forbidden(SafeError):
@@ -120,7 +122,12 @@ def check_four_eyes(
     *, author_key_id: str | None, approver: Principal, subscribers: int, whole_city: bool, threshold: int
 ) -> None:
     """Above the threshold, or to the whole city, the author's key may not approve its own message (keys
-    are told apart by id: two keys of one name are two people)."""
+    are told apart by id: two keys of one name are two people); a member of the staff never approves
+    their own."""
+    if author_key_id == approver.key_id and approver.person:
+        raise FourEyesRequired(
+            "you wrote this message: another approver must approve it, so that two people have read it"
+        )
     if author_key_id == approver.key_id and needs_second_pair_of_eyes(
         subscribers=subscribers, whole_city=whole_city, threshold=threshold
     ):

@@ -4,7 +4,7 @@ Its current message is the one whose recipients are affected now. An update goes
 when the area changed, a released message tells the current recipients outside it; a cancel or an
 all-clear goes to exactly the current recipients, and a cancel stops a fan-out still running. A current
 message still waiting for an approver has told nobody: it is withdrawn, and an update replaces it with a
-fresh alert while an end says nothing at all.
+fresh alert while an end says nothing at all; one an approver rejected has told nobody either.
 """
 
 from dataclasses import dataclass
@@ -64,6 +64,8 @@ class Alert:
         self.record.updated_at = at
         if current.state is MessageState.DRAFT:
             return FollowUp(withdraw_current=True, make=(Made.FRESH,))
+        if current.state is MessageState.REJECTED:
+            return FollowUp(make=(Made.FRESH,))
         return FollowUp(make=(Made.UPDATE,) if same_area else (Made.UPDATE, Made.RELEASED))
 
     def end(self, current: Message, *, cancel: bool, at: datetime) -> FollowUp:
@@ -73,6 +75,8 @@ class Alert:
         self.record.state, self.record.updated_at = AlertState.ENDED.value, at
         if current.state is MessageState.DRAFT:
             return FollowUp(withdraw_current=True)
+        if current.state is MessageState.REJECTED:
+            return FollowUp()
         still_going = current.state not in (MessageState.DONE, MessageState.CANCELLED)
         return FollowUp(stop_current=cancel and still_going, make=(Made.END,))
 

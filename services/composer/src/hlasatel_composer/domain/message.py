@@ -1,4 +1,4 @@
-"""A message's life: draft → approved → sending → done, or cancelled, or failed. Pure.
+"""A message's life: draft → approved → sending → done, or cancelled, or failed, or rejected. Pure.
 
 `Message` is the aggregate: it wraps the record its repository keeps (any object with the fields of
 `MessageRecord`, the composer's ORM row in service, a dataclass in unit tests), decides every change of
@@ -19,7 +19,7 @@ from hlasatel_contracts import MessageCancelled
 from hlasatel_runtime.errors import SafeError
 
 FANNING_OUT = (MessageState.APPROVED, MessageState.SENDING)
-OVER = (MessageState.DONE, MessageState.CANCELLED, MessageState.FAILED)
+OVER = (MessageState.DONE, MessageState.CANCELLED, MessageState.FAILED, MessageState.REJECTED)
 GOING = (MessageState.DRAFT, *FANNING_OUT)
 
 
@@ -57,6 +57,7 @@ class MessageRecord(Protocol):
     failure: str | None
     purged_at: datetime | None
     recipients_kept: int | None
+    review: dict[str, Any] | None
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,9 @@ class Message:
     def check_approvable(self) -> None:
         if self.state is not MessageState.DRAFT:
             raise InvalidTransition(f"message is {self.state}, only a draft can be approved")
+        if self.returned:
+            by = (self.record.review or {}).get("by")
+            raise InvalidTransition(f"{by} returned this message for changes: it waits for its author")
 
     def approve(
         self,
@@ -157,10 +161,58 @@ class Message:
         self.record.approved_by_key_id = by.key_id
         self.events.append(MessageApproved(self.id))
 
+    def check_reviewable(self, by: Principal, what: str) -> None:
+        """An approver's decision on someone else's draft."""
+        if self.state is not MessageState.DRAFT:
+            raise InvalidTransition(f"message is {self.state}, only a draft can be {what}")
+        if self.record.author_key_id == by.key_id:
+            raise InvalidTransition(
+                f"you wrote this message, so it cannot be {what} by you: cancel it to withdraw it"
+            )
+        if self.record.unless_at is not None:
+            raise InvalidTransition(
+                "this message goes out with the update it belongs to: "
+                f"decide on message {self.record.unless_at}"
+            )
+
+    def reject(self, *, by: Principal, at: datetime, reason: str) -> None:
+        """An approver refuses it for good, saying why; nothing is sent."""
+        self.check_reviewable(by, "rejected")
+        self.record.state = MessageState.REJECTED.value
+        self.record.review = _review("rejected", by=by, at=at, reason=reason)
+
+    def return_for_edit(self, *, by: Principal, at: datetime, reason: str) -> None:
+        """An approver hands the draft back to be changed, saying what; it stays a draft."""
+        self.check_reviewable(by, "returned")
+        if self.record.alert_id is not None:
+            raise InvalidTransition(
+                "an alert's message is written by the system that sent the alert: approve or reject it"
+            )
+        self.record.review = _review("returned", by=by, at=at, reason=reason)
+
+    def check_editable(self) -> None:
+        if self.state is not MessageState.DRAFT:
+            raise InvalidTransition(f"message is {self.state}, only a draft can be changed")
+        if self.record.alert_id is not None:
+            raise InvalidTransition(
+                "an alert's message is written by the system that sent the alert: it sends an update"
+            )
+
+    def edited(self) -> None:
+        """Changed by its authors: it waits for an approver again."""
+        self.check_editable()
+        self.record.review = None
+
+    @property
+    def returned(self) -> bool:
+        return self.state is MessageState.DRAFT and (self.record.review or {}).get("decision") == "returned"
+
     def cancel(self, *, at: datetime) -> None:
         """Stopped: a draft is withdrawn silently; a message that may have gone out tells the dispatchers."""
         if self.state is MessageState.CANCELLED:
             raise InvalidTransition("message is already cancelled")
+        if self.state is MessageState.REJECTED:
+            raise InvalidTransition("message was rejected: nothing of it was sent")
         was_approved = self.state is not MessageState.DRAFT
         self.record.state = MessageState.CANCELLED.value
         self.record.cancelled_at = at
@@ -214,3 +266,13 @@ class Message:
             raise InvalidTransition(f"message is {self.state}: its deliveries are still needed")
         self.record.purged_at = at
         self.record.recipients_kept = recipients
+
+
+def _review(decision: str, *, by: Principal, at: datetime, reason: str) -> dict[str, Any]:
+    return {
+        "decision": decision,
+        "reason": reason,
+        "by": by.name,
+        "by_key_id": by.key_id,
+        "at": at.isoformat(),
+    }

@@ -21,6 +21,7 @@ class MessageState(StrEnum):
     DONE = "done"
     CANCELLED = "cancelled"
     FAILED = "failed"  # could not be sent at all (its stored content or target does not read)
+    REJECTED = "rejected"  # an approver refused it, with a reason
 
 
 def lane_for(severity: Severity) -> Lane:

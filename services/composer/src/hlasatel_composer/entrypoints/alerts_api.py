@@ -5,10 +5,10 @@ from datetime import timedelta
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Header, Path, Request, status
+from fastapi import APIRouter, Header, Path, Query, Request, status
 from fastapi.responses import JSONResponse, Response
 
-from hlasatel_composer.domain.alerts import AlertEvent
+from hlasatel_composer.domain.alerts import AlertEvent, AlertState
 from hlasatel_composer.domain.templates import AlertKind, TemplateText
 from hlasatel_composer.entrypoints.deps import ComposerDep, PrincipalDep
 from hlasatel_composer.entrypoints.errors import PayloadTooLarge
@@ -192,6 +192,21 @@ async def public_address_messages(
         code=code,
         base_url=composer.settings.public_base_url.rstrip("/"),
         current_for=timedelta(days=composer.settings.public_current_days),
+    )
+
+
+@router.get("/alerts", tags=["alerts"])
+async def list_alerts(
+    composer: ComposerDep,
+    principal: PrincipalDep,
+    state: AlertState | None = None,
+    waiting: Annotated[bool, Query(description="Only those waiting for an approver")] = False,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> list[AlertRead]:
+    """The newest alerts first with their chains of messages: a utility's own, or those the press office
+    may see (utility)."""
+    return await alerts.list_alerts(
+        uow=composer.uow, principal=principal, state=state, waiting=waiting, limit=limit
     )
 
 

@@ -1,5 +1,6 @@
 """The composer's HTTP routes: they only call handlers."""
 
+from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -11,7 +12,7 @@ from pydantic import ValidationError
 from hlasatel_composer.domain.messages import MessageState
 from hlasatel_composer.domain.targeting import Target
 from hlasatel_composer.entrypoints.deps import ComposerDep, PrincipalDep
-from hlasatel_composer.handlers import history, keys, messages, preview, reports, targets
+from hlasatel_composer.handlers import drafts, history, keys, messages, preview, reports, targets
 from hlasatel_composer.schemas import (
     ApiKeyCreate,
     ApiKeyCreated,
@@ -20,9 +21,11 @@ from hlasatel_composer.schemas import (
     FollowUpCreate,
     MessageCreate,
     MessageRead,
+    MessageUpdate,
     PreviewRead,
     PreviewRequest,
     ReportRead,
+    ReviewCreate,
     TargetRequest,
 )
 
@@ -54,6 +57,52 @@ async def approve_message(message_id: UUID, composer: ComposerDep, principal: Pr
         principal=principal,
         message_id=message_id,
         four_eyes_threshold=composer.settings.four_eyes_threshold,
+    )
+
+
+@router.patch(
+    "/messages/{message_id}",
+    tags=["messages"],
+    responses={**_NOT_FOUND, 409: {"description": "Not a draft, or an alert's message"}},
+)
+async def update_message(
+    message_id: UUID, data: MessageUpdate, composer: ComposerDep, principal: PrincipalDep
+) -> MessageRead:
+    """Change a draft; a draft returned for changes waits for an approver again (editor)."""
+    return await drafts.update_message(
+        uow=composer.uow, principal=principal, message_id=message_id, data=data
+    )
+
+
+@router.post(
+    "/messages/{message_id}/reject",
+    tags=["messages"],
+    responses={**_NOT_FOUND, 409: {"description": "Not a draft, or the approver wrote it"}},
+)
+async def reject_message(
+    message_id: UUID, data: ReviewCreate, composer: ComposerDep, principal: PrincipalDep
+) -> MessageRead:
+    """Refuse a draft for good with a reason its author sees; nothing is sent (approver)."""
+    return await drafts.reject_message(
+        uow=composer.uow, principal=principal, message_id=message_id, reason=data.reason
+    )
+
+
+@router.post(
+    "/messages/{message_id}/return",
+    tags=["messages"],
+    responses={
+        **_NOT_FOUND,
+        409: {"description": "Not a draft, an alert's message, or the approver wrote it"},
+    },
+)
+async def return_message(
+    message_id: UUID, data: ReviewCreate, composer: ComposerDep, principal: PrincipalDep
+) -> MessageRead:
+    """Hand a draft back to its author with what to change; it cannot be approved until changed
+    (approver)."""
+    return await drafts.return_message(
+        uow=composer.uow, principal=principal, message_id=message_id, reason=data.reason
     )
 
 
@@ -91,10 +140,13 @@ async def list_messages(
     composer: ComposerDep,
     principal: PrincipalDep,
     state: Annotated[MessageState | None, Query(description="'draft' is the approvers' queue")] = None,
+    since: Annotated[datetime | None, Query(description="Written at or after this time")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[MessageRead]:
     """The newest messages first, optionally in one state (editor)."""
-    return await messages.list_messages(uow=composer.uow, principal=principal, state=state, limit=limit)
+    return await messages.list_messages(
+        uow=composer.uow, principal=principal, state=state, since=since, limit=limit
+    )
 
 
 @router.get("/messages/{message_id}", tags=["messages"], responses=_NOT_FOUND)
@@ -263,11 +315,22 @@ async def audit_log(
     composer: ComposerDep,
     principal: PrincipalDep,
     message_id: UUID | None = None,
+    actor: Annotated[
+        str | None, Query(max_length=100, description="Part of the person's or key's name")
+    ] = None,
+    action: Annotated[
+        str | None, Query(max_length=40, description="An action or its start: 'message.'")
+    ] = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[AuditRead]:
     """Who did what, when, to how many; newest first (admin)."""
     return await keys.audit_log(
-        sessions=composer.sessions, principal=principal, message_id=message_id, limit=limit
+        sessions=composer.sessions,
+        principal=principal,
+        found=keys.AuditFilter(message_id=message_id, actor=actor, action=action, since=since, until=until),
+        limit=limit,
     )
 
 

@@ -45,6 +45,15 @@ async def sign_in(data: SignIn, composer: ComposerDep) -> SessionStarted:
     )
 
 
+@router.get("/sessions/current", responses=_REFUSED)
+async def pending_session(composer: ComposerDep, credentials: Token) -> SessionStarted:
+    """A session still waiting for its code: its stage, and while the second factor is being set up the
+    secret offered (the same one, until a code proves it)."""
+    return await staff.pending_session(
+        sessions=composer.sessions, keys=composer.settings.keys(), token=_token(credentials)
+    )
+
+
 @router.post("/sessions/current/code", responses=_REFUSED)
 async def prove_code(data: Code, composer: ComposerDep, credentials: Token) -> StaffRead:
     """The six digits of the authenticator app (at the first sign-in: of the secret just offered); the

@@ -5,8 +5,10 @@ otherwise they wait in the approvers' queue as drafts; the chain they make is `a
 from datetime import UTC, datetime
 from uuid import uuid4
 
+from sqlalchemy import select
+
 from hlasatel_composer.adapters import alerts as store
-from hlasatel_composer.adapters.orm import AlertRow
+from hlasatel_composer.adapters.orm import AlertRow, MessageRow
 from hlasatel_composer.adapters.uow import UnitOfWork, UnitOfWorkFactory, row_of
 from hlasatel_composer.domain.access import (
     Principal,
@@ -44,7 +46,7 @@ from hlasatel_composer.handlers.alert_chain import (
     update,
 )
 from hlasatel_composer.handlers.common import resolve_message
-from hlasatel_composer.handlers.scope import points_of
+from hlasatel_composer.handlers.scope import may_see, points_of
 from hlasatel_composer.schemas import AlertRead
 from hlasatel_contracts import Language
 
@@ -206,3 +208,31 @@ async def get_alert(*, uow: UnitOfWorkFactory, principal: Principal, event_id: s
         if alert is None:
             raise MessageNotFound(f"'{principal.name}' has sent no alert {event_id}")
         return await alert_read(work.session, alert)
+
+
+async def list_alerts(
+    *, uow: UnitOfWorkFactory, principal: Principal, state: AlertState | None, waiting: bool, limit: int
+) -> list[AlertRead]:
+    """The newest alerts first: a utility's own; for the press office those of its categories whose
+    current message it may see; `waiting` keeps those with a message in the approvers' queue."""
+    require(principal, Role.UTILITY)
+    query = select(AlertRow).order_by(AlertRow.updated_at.desc())
+    if state is not None:
+        query = query.where(AlertRow.state == state.value)
+    if principal.role is Role.UTILITY:
+        query = query.where(AlertRow.owner_key_id == principal.key_id)
+    elif principal.scope.categories is not None:
+        query = query.where(AlertRow.category.in_(sorted(principal.scope.categories)))
+    found: list[AlertRead] = []
+    async with uow() as work:
+        for alert in await work.session.scalars(query):
+            if len(found) >= limit:
+                break
+            current = await work.session.get(MessageRow, alert.current) if alert.current else None
+            hidden = principal.role is not Role.UTILITY and current is not None
+            if hidden and current is not None and not await may_see(work.session, principal, current):
+                continue
+            read = await alert_read(work.session, alert)
+            if not waiting or read.awaiting_approval:
+                found.append(read)
+    return found

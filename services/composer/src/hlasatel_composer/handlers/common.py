@@ -16,7 +16,7 @@ from hlasatel_composer.domain.messages import Content, MessageState, Severity
 from hlasatel_composer.domain.privacy import narrowed, shown, shown_counts
 from hlasatel_composer.domain.register import Resolved
 from hlasatel_composer.domain.targeting import Target
-from hlasatel_composer.schemas import MessageRead
+from hlasatel_composer.schemas import MessageRead, ReviewRead
 
 __all__ = [
     "InvalidTransition",
@@ -75,7 +75,9 @@ async def message_read(session: AsyncSession, row: MessageRow) -> MessageRead:
         kind=row.kind,
         sms_transliterate=row.sms_transliterate,
         author=row.author,
+        author_key_id=row.author_key_id,
         approved_by=row.approved_by,
+        review=ReviewRead.model_validate(row.review) if row.review else None,
         created_at=row.created_at,
         approved_at=row.approved_at,
         send_at=row.send_at,

@@ -1,9 +1,10 @@
 """API keys and the audit log: the admin's use cases."""
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hlasatel_composer.adapters import access
@@ -72,18 +73,44 @@ async def revoke_key(
         return _read(row)
 
 
+@dataclass(frozen=True)
+class AuditFilter:
+    """Which entries of the audit log: of a message, by someone whose name contains `actor`, of actions
+    starting with `action`, between two times."""
+
+    message_id: UUID | None = None
+    actor: str | None = None
+    action: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        found: list[ColumnElement[bool]] = []
+        if self.message_id is not None:
+            found.append(AuditRow.message_id == self.message_id)
+        if self.actor:
+            found.append(func.lower(AuditRow.actor).contains(self.actor.lower(), autoescape=True))
+        if self.action:
+            found.append(AuditRow.action.startswith(self.action, autoescape=True))
+        if self.since is not None:
+            found.append(AuditRow.at >= self.since)
+        if self.until is not None:
+            found.append(AuditRow.at < self.until)
+        return found
+
+
 async def audit_log(
     *,
     sessions: async_sessionmaker[AsyncSession],
     principal: Principal,
-    message_id: UUID | None = None,
+    found: AuditFilter | None = None,
     limit: int = 100,
 ) -> list[AuditRead]:
-    """The newest entries first, optionally for one message."""
+    """The newest entries first, optionally only those the filter finds."""
     require(principal, Role.ADMIN)
     query = select(AuditRow).order_by(AuditRow.id.desc()).limit(limit)
-    if message_id is not None:
-        query = query.where(AuditRow.message_id == message_id)
+    for condition in (found or AuditFilter()).conditions():
+        query = query.where(condition)
     async with sessions() as session:
         return [
             AuditRead(

@@ -182,7 +182,12 @@ async def get_message(
 
 
 async def list_messages(
-    *, uow: UnitOfWorkFactory, principal: Principal, state: MessageState | None, limit: int
+    *,
+    uow: UnitOfWorkFactory,
+    principal: Principal,
+    state: MessageState | None,
+    limit: int,
+    since: datetime | None = None,
 ) -> list[MessageRead]:
     """The newest messages the key may see first, optionally in one state: drafts are the approvers'
     queue (editor)."""
@@ -190,6 +195,8 @@ async def list_messages(
     query = select(MessageRow).order_by(MessageRow.created_at.desc()).limit(limit)
     if state is not None:
         query = query.where(MessageRow.state == state.value)
+    if since is not None:
+        query = query.where(MessageRow.created_at >= since)
     if principal.scope.categories is not None:
         query = query.where(MessageRow.category.in_(sorted(principal.scope.categories)))
     async with uow() as work:

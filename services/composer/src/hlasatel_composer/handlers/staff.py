@@ -44,7 +44,9 @@ class InvitationInvalid(SafeError):
 
 def principal_of(row: StaffRow) -> Principal:
     """The staff member as the composer's rules see any caller: a role and a scope, told apart by id."""
-    return Principal(key_id=f"staff:{row.id}", name=row.name, role=Role(row.role), scope=scope_of(row))
+    return Principal(
+        key_id=f"staff:{row.id}", name=row.name, role=Role(row.role), scope=scope_of(row), person=True
+    )
 
 
 def scope_of(row: StaffRow) -> Scope:
@@ -135,6 +137,28 @@ def _opened(
         )
     )
     return token, stage, offered
+
+
+async def pending_session(
+    *, sessions: async_sessionmaker[AsyncSession], keys: KeyRing, token: str
+) -> SessionStarted:
+    """A password-checked session still waiting for its code: its stage and, while enrolling, the secret
+    offered (so that the console can show the QR code again after a reload). A full session is /me's."""
+    now = datetime.now(UTC)
+    async with sessions() as session:
+        held = await session.get(StaffSessionRow, policy.token_hash(token))
+        row = await session.get(StaffRow, held.staff_id) if held else None
+        if held is None or row is None or Stage(held.stage) is Stage.SIGNED_IN or not _alive(held, now):
+            raise SignInRefused("the session is unknown, has expired or is signed in already")
+        offered = unseal(keys, held.offered_secret, purpose=_TOTP) if held.offered_secret else None
+    return SessionStarted(
+        token=token,
+        stage=Stage(held.stage),
+        expires_at=held.created_at + policy.PENDING,
+        enrolment=Enrolment(secret=offered, uri=policy.provisioning_uri(offered, email=row.email))
+        if offered
+        else None,
+    )
 
 
 def _locked(row: StaffRow, now: datetime) -> bool:

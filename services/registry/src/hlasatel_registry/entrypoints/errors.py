@@ -5,7 +5,7 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
-from hlasatel_registry.adapters.composer import ComposerUnavailable
+from hlasatel_registry.adapters.composer import ComposerUnavailable, StaffNotSignedIn
 from hlasatel_registry.adapters.limits import RateLimited
 from hlasatel_registry.adapters.portal import InvalidAssertion, PortalUnavailable
 from hlasatel_registry.handlers import subscribers, verification
@@ -57,6 +57,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(verification.WrongCode, code_problem)
     app.add_exception_handler(verification.NoValidCode, code_problem)
     app.add_exception_handler(NotAuthorized, not_authorized)
+    app.add_exception_handler(StaffNotSignedIn, not_authorized)
     app.add_exception_handler(NotFound, not_found)
     app.add_exception_handler(subscribers.PhoneRegionRefused, phone_region)
     app.add_exception_handler(PortalUnavailable, upstream)

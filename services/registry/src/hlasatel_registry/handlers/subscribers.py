@@ -15,6 +15,7 @@ from hlasatel_contracts import (
     IdentityLevel,
 )
 from hlasatel_registry.adapters import outbox
+from hlasatel_registry.adapters.composer import StaffMember
 from hlasatel_registry.adapters.limits import count_attempt
 from hlasatel_registry.adapters.orm import (
     AddressPointRow,
@@ -129,8 +130,10 @@ async def register_subscriber(
     data: SubscriberCreate,
     assertion: str | None,
     ip: str | None,
+    clerk: StaffMember | None = None,
 ) -> SubscriberCreated:
-    """Store a new subscriber, send codes to their phone and e-mail, and announce them on the changelog."""
+    """Store a new subscriber, send codes to their phone and e-mail, and announce them on the changelog; a
+    clerk registering a citizen at the office is named in the consent record."""
     check_phone_regions(data.contacts, settings, field="contacts")
     identity = await portal.verify(assertion) if assertion else None
     if identity and identity.address_point not in {link.address_point for link in data.addresses}:
@@ -138,7 +141,7 @@ async def register_subscriber(
     now, token, subscriber_id = datetime.now(UTC), new_token(), uuid4()
     secret = settings.secret_key.get_secret_value()
     async with unit_of_work(sessions, relay) as session:
-        if ip:
+        if ip and clerk is None:
             await count_attempt(
                 session,
                 secret=secret,
@@ -175,14 +178,16 @@ async def register_subscriber(
         )
         session.add(subscriber)
         await session.flush()
+        in_person = {"clerk": clerk.name, "clerk_id": clerk.id} if clerk else {}
         session.add(
             _consent(
                 subscriber.id,
                 "registered",
-                "portal" if identity else "api",
+                "portal" if identity else "in_person" if clerk else "api",
                 categories=data.categories,
                 channels=sorted({c.channel.value for c in data.contacts}),
                 addresses=len(data.addresses),
+                **in_person,
             )
         )
         for contact in subscriber.contacts:
