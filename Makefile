@@ -6,8 +6,10 @@ BIN := .venv/bin
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := .venv
 MANIFESTS := pyproject.toml uv.lock $(wildcard */pyproject.toml libs/*/pyproject.toml services/*/pyproject.toml)
+ASSETS_LOCK := services/console/src/hlasatel_console/assets.lock.json
+VENDOR := services/console/src/hlasatel_console/static/vendor/.installed
 
-.PHONY: install run test lint typecheck unit asyncapi clean
+.PHONY: install run test lint typecheck unit asyncapi clean browser
 
 $(UV):
 	@./scripts/bootstrap-uv.sh
@@ -16,7 +18,15 @@ $(UV):
 	@$(UV) sync --all-packages --frozen --quiet --python python3
 	@touch $@
 
-install: .venv/.synced
+# the console's scripts and styles from the npm registry, checked against the lock file's integrity
+$(VENDOR): .venv/.synced $(ASSETS_LOCK)
+	@$(BIN)/console fetch-assets
+
+install: .venv/.synced $(VENDOR)
+
+# the browser tests drive Debian's Chromium (Playwright cannot download a browser here)
+browser:
+	@command -v chromium >/dev/null || ./scripts/install-chromium.sh
 
 run: install
 	@$(BIN)/hlasatel-dev run
@@ -28,7 +38,7 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-test: lint typecheck
+test: lint typecheck browser
 	$(BIN)/pytest
 
 unit: install

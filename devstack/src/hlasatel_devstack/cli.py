@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from hlasatel_devstack.demo import DEMO_SUBSCRIBERS, register_demo_subscribers
-from hlasatel_devstack.stack import SERVICES, Stack, StackConfig
+from hlasatel_devstack.stack import SERVICES, WEB, Stack, StackConfig
 
 ROOT = Path(__file__).resolve().parents[3]
 GAZETTEER = ROOT / "data" / "ruian" / "20231231_OB_563889_ADR.csv"
@@ -30,6 +30,7 @@ def _banner(stack: Stack, started_s: float, imported: str) -> str:
         f"{config.var_dir / 'dev-staff.json'}.",
         f"Public alerts: {stack.url('composer')}/v1/public/feed.atom (Atom; entries link CAP 1.2).",
         "",
+        f"  console         {stack.url('console')}/   (the press office: sign in as var/dev-staff.json says)",
         f"  composer        {stack.url('composer')}/docs   (press office and utilities API)",
         f"  registry        {stack.url('registry')}/docs   (citizens and addresses)",
     ]
@@ -58,8 +59,8 @@ def run(var_dir: Path) -> None:
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
-        print("starting the broker, the provider fakes and the five services…", flush=True)
-        stack.start()
+        print("starting the broker, the provider fakes, the five services and the console…", flush=True)
+        stack.start(web=WEB)
         imported = stack.import_register(GAZETTEER)
         demo = register_demo_subscribers(stack.url("registry"), stack.config.ledger_dir)
         (stack.config.var_dir / "demo-subscribers.json").write_text(

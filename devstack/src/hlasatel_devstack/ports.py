@@ -32,6 +32,7 @@ class Ports:
     dispatch_sms: int = 8002
     dispatch_email: int = 8003
     dispatch_push: int = 8004
+    console: int = 8005
     sms_gateway: int = 9101
     fcm: int = 9102
     smtp: int = 2525

@@ -24,6 +24,8 @@ from hlasatel_devstack.processes import die_with_parent
 log = logging.getLogger(__name__)
 
 SERVICES = ("registry", "composer", "dispatch-sms", "dispatch-email", "dispatch-push")
+# the pages over the services' APIs: no database, no broker
+WEB = ("console",)
 
 
 @dataclass
@@ -74,6 +76,13 @@ def service_environment(config: StackConfig, service: str) -> dict[str, str]:
         f"{prefix}KAFKA__SESSION_TIMEOUT_MS": str(config.session_timeout_ms),
         f"{prefix}KAFKA__HEARTBEAT_INTERVAL_MS": str(config.heartbeat_interval_ms),
     }
+    if service in WEB:
+        return {
+            f"{prefix}PORT": str(getattr(ports, service)),
+            f"{prefix}COMPOSER_URL": f"http://127.0.0.1:{ports.composer}",
+            f"{prefix}REGISTRY_URL": f"http://127.0.0.1:{ports.registry}",
+            f"{prefix}PUBLIC_URL": f"http://127.0.0.1:{getattr(ports, service)}",
+        } | config.environment
     if not config.database_url(service).startswith("sqlite"):
         env[f"{prefix}ALLOW_INSECURE"] = ",".join(ON_LOOPBACK)
     env |= config.environment
@@ -130,9 +139,9 @@ class Stack:
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{getattr(self.config.ports, service.replace('-', '_'))}"
 
-    def start(self, services: Sequence[str] = SERVICES) -> None:
-        """Start the broker, the fakes and the services (all five unless told), and return once each answers
-        ready."""
+    def start(self, services: Sequence[str] = SERVICES, *, web: Sequence[str] = ()) -> None:
+        """Start the broker, the fakes and the services (all five unless told) and the web pages asked for,
+        and return once each answers ready."""
         self.config.log_dir.mkdir(parents=True, exist_ok=True)
         self.config.ledger_dir.mkdir(parents=True, exist_ok=True)
         self.broker.start()
@@ -159,9 +168,9 @@ class Stack:
             wait_for_port(port)
         if "composer" in services:
             self.keys = self._dev_keys(services)
-        for service in services:
+        for service in (*services, *web):
             self.start_service(service)
-        for service in services:
+        for service in (*services, *web):
             self.wait_ready(service)
 
     def _dev_keys(self, services: Sequence[str]) -> dict[str, str]:
@@ -332,7 +341,7 @@ class Stack:
 
     def stop(self) -> None:
         """SIGTERM the services (they drain), then the fakes, then the broker."""
-        for service in reversed(SERVICES):
+        for service in (*WEB, *reversed(SERVICES)):
             self.stop_service(service)
         self.stop_service("fakes")
         self.broker.stop()

@@ -221,13 +221,15 @@ def running_stack(
     services: Sequence[str] = SERVICES,
     environment: dict[str, str] | None = None,
     faults: Faults = NO_FAULTS,
+    web: Sequence[str] = (),
 ) -> Iterator[Stack]:
     """The broker, the fakes and these services as separate processes, ready; their logs on stderr if
-    anything fails. `environment` is added to every service's; `faults` is how the fakes misbehave."""
+    anything fails. `environment` is added to every service's; `faults` is how the fakes misbehave; `web`
+    are the pages to start too (the console)."""
     config = stack_config(var_dir, backend, databases, environment, faults)
     running = Stack(config)
     try:
-        running.start(services)
+        running.start(services, web=web)
         yield running
     except BaseException:
         for log in sorted(config.log_dir.glob("*.log")):
