@@ -1,0 +1,84 @@
+"""What every page of the console must be, checked on its HTML: valid, one h1 that starts its title, a
+label for every field, a CSRF token in every form that posts, scripts only with the page's nonce, no inline
+event handlers or styles, no resource from another origin."""
+
+import re
+from dataclasses import dataclass
+from xml.etree.ElementTree import Element
+
+import html5lib
+import httpx
+
+NS = "{http://www.w3.org/1999/xhtml}"
+
+
+@dataclass
+class Checked:
+    tree: Element
+    title: str
+    h1: str
+
+    def text(self) -> str:
+        return " ".join("".join(self.tree.itertext()).split())
+
+
+def _all(tree: Element, tag: str) -> list[Element]:
+    return list(tree.iter(NS + tag))
+
+
+def _text(element: Element) -> str:
+    return " ".join("".join(element.itertext()).split())
+
+
+def check_page(answer: httpx.Response) -> Checked:
+    """The page's problems as an AssertionError naming them; the parsed page otherwise."""
+    assert answer.headers["content-type"].startswith("text/html"), answer.headers["content-type"]
+    parser = html5lib.HTMLParser(strict=True, namespaceHTMLElements=True)
+    tree = parser.parse(answer.text)
+    problems: list[str] = []
+    headings = _all(tree, "h1")
+    titles = _all(tree, "title")
+    if len(headings) != 1:
+        problems.append(f"{len(headings)} h1 elements")
+    h1 = _text(headings[0]) if headings else ""
+    title = _text(titles[0]) if titles else ""
+    if not title.startswith(h1) or not h1:
+        problems.append(f"the title {title!r} does not start with the h1 {h1!r}")
+    root = tree if tree.tag == NS + "html" else next(iter(_all(tree, "html")))
+    if not root.get("lang"):
+        problems.append("no lang on <html>")
+    ids = [element.get("id") for element in tree.iter() if element.get("id")]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        problems.append(f"ids used twice: {duplicates}")
+    labelled = {label.get("for") for label in _all(tree, "label")}
+    for tag in ("input", "select", "textarea"):
+        for field in _all(tree, tag):
+            if field.get("type") in ("hidden", "submit", "button"):
+                continue
+            if field.get("id") not in labelled and not field.get("aria-label"):
+                problems.append(f"<{tag} name={field.get('name')!r}> has no label")
+    for form in _all(tree, "form"):
+        if (form.get("method") or "get").lower() == "post":
+            tokens = [i for i in _all(form, "input") if i.get("name") == "csrf_token" and i.get("value")]
+            if not tokens:
+                problems.append(f"the form posting to {form.get('action')!r} has no CSRF token")
+    policy = answer.headers.get("content-security-policy", "")
+    nonce = re.search(r"'nonce-([^']+)'", policy)
+    if nonce is None:
+        problems.append("no Content-Security-Policy with a nonce")
+    for script in _all(tree, "script"):
+        if nonce is None or script.get("nonce") != nonce[1]:
+            problems.append(f"a script without the page's nonce: {script.get('src')}")
+        if not script.get("src"):
+            problems.append("an inline script")
+    for element in tree.iter():
+        for attribute, value in element.attrib.items():
+            if attribute.lower().startswith("on"):
+                problems.append(f"an inline event handler {attribute} on <{element.tag.removeprefix(NS)}>")
+            if attribute.lower() == "style":
+                problems.append(f"an inline style on <{element.tag.removeprefix(NS)}>")
+            if attribute in ("src", "href", "action") and re.match(r"^(https?:)?//", value):
+                problems.append(f"a resource from elsewhere: {attribute}={value}")
+    assert not problems, "\n".join(problems)
+    return Checked(tree=tree, title=title, h1=h1)

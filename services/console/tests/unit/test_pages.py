@@ -1,0 +1,155 @@
+"""Every page of the console, in Czech and in English, for the role that may see it: valid HTML with one h1
+that starts its title, labelled fields, CSRF tokens, nonce-only scripts (GOV.UK Notify's admin checks every
+page so)."""
+
+from typing import Any
+
+import pytest
+
+from ..conftest import Browser, signed_in
+from ..fakes import FakeServices
+from .pages import check_page
+
+SIGNED_OUT = ["/sign-in", "/sign-in?ended=1", "/sign-in?done=password", "/invitation?token=hsi_good"]
+ADMIN_PAGES = [
+    "/admin",
+    "/admin/staff",
+    "/admin/keys",
+    "/admin/templates",
+    "/admin/audit",
+    "/admin/audit?actor=eva&action=message.&since=2026-12-01T00:00",
+]
+STAFF_PAGES = [
+    "/",
+    "/messages/new",
+    "/messages",
+    "/messages?show=waiting",
+    "/messages?show=sending",
+    "/alerts",
+    "/alerts?show=all",
+    "/register",
+]
+MESSAGE_STATES: list[dict[str, Any]] = [
+    {"state": "draft"},
+    {
+        "state": "draft",
+        "review": {
+            "decision": "returned",
+            "reason": "Doplňte čas.",
+            "by": "Adam",
+            "at": "2026-12-07T10:00:00+00:00",
+        },
+    },
+    {
+        "state": "rejected",
+        "review": {
+            "decision": "rejected",
+            "reason": "Zrušeno.",
+            "by": "Adam",
+            "at": "2026-12-07T10:00:00+00:00",
+        },
+    },
+    {"state": "sending", "approved_by": "Adam Schvalovatel", "approved_at": "2026-12-07T10:00:00+00:00"},
+    {"state": "done", "approved_by": "Adam Schvalovatel", "approved_at": "2026-12-07T10:00:00+00:00"},
+    {"state": "draft", "alert_id": "0b7d3c52-5d1e-4a43-9a3e-2f5d0c1b7a11", "kind": "alert", "target": None},
+    {"state": "draft", "target": {"city": True}},
+]
+
+
+@pytest.fixture(params=["cs", "en"])
+def language(request: pytest.FixtureRequest, browser: Browser) -> str:
+    browser.client.cookies.set("hlasatel-language", request.param, domain="console.test")
+    return str(request.param)
+
+
+class TestEveryPage:
+    @pytest.mark.parametrize("path", SIGNED_OUT)
+    async def test_the_pages_before_signing_in(self, browser: Browser, language: str, path: str) -> None:
+        answer = await browser.get(path)
+        assert answer.status_code == 200
+        page = check_page(answer)
+        assert page.tree.get("lang") == language
+
+    @pytest.mark.parametrize("path", STAFF_PAGES + ADMIN_PAGES)
+    async def test_the_pages_of_a_signed_in_admin(
+        self, browser: Browser, services: FakeServices, language: str, path: str
+    ) -> None:
+        services.add("editor")
+        answer = await signed_in(browser, services, "admin").get(path)
+        assert answer.status_code == 200, answer.text
+        check_page(answer)
+
+    @pytest.mark.parametrize(
+        "fields", MESSAGE_STATES, ids=lambda f: "-".join(str(v)[:12] for v in f.values())
+    )
+    @pytest.mark.parametrize("role", ["editor", "approver"])
+    async def test_a_message_in_every_state_to_its_author_and_to_an_approver(
+        self, browser: Browser, services: FakeServices, language: str, fields: dict[str, Any], role: str
+    ) -> None:
+        message = services.add("editor", **fields)
+        answer = await signed_in(browser, services, role).get(f"/messages/{message['id']}")
+        assert answer.status_code == 200, answer.text
+        check_page(answer)
+        follow_up = await browser.get(f"/messages/{message['id']}/follow-up?kind=all-clear")
+        check_page(follow_up)
+        edit = await browser.get(f"/messages/{message['id']}/edit")
+        check_page(edit)
+
+    async def test_the_enrolment_page_shows_the_qr_code_and_the_key(
+        self, browser: Browser, services: FakeServices, language: str
+    ) -> None:
+        token = "hss_enrolling"
+        services.sessions[token] = ("editor", "enrol")
+        browser.client.cookies.set("__Host-hlasatel-session", token, domain="console.test")
+        answer = await browser.get("/sign-in/enrol")
+        page = check_page(answer)
+        assert "JBSW Y3DP EHPK 3PXP" in page.text()
+        assert "<svg" in answer.text
+
+    async def test_the_code_page_and_the_problem_pages(
+        self, browser: Browser, services: FakeServices, language: str
+    ) -> None:
+        services.sessions["hss_pending"] = ("editor", "totp")
+        browser.client.cookies.set("__Host-hlasatel-session", "hss_pending", domain="console.test")
+        check_page(await browser.get("/sign-in/code"))
+        signed_in(browser, services, "admin")
+        missing = await browser.get("/no/such/page")
+        assert missing.status_code == 404
+        check_page(missing)
+        unknown = await browser.get("/messages/00000000-0000-0000-0000-000000000000")
+        assert unknown.status_code == 404
+        check_page(unknown)
+
+    async def test_pages_after_posting_a_form(
+        self, browser: Browser, services: FakeServices, language: str
+    ) -> None:
+        signed_in(browser, services, "admin")
+        await browser.get("/messages/new")
+        posted = {
+            "category": "water",
+            "severity": "warning",
+            "cs.sms": "Zítra nepoteče voda.",
+            "street_count": "3",
+            "street-0.name": "Masarykova",
+            "street-0.numbers": "1-25",
+            "street-0.side": "odd",
+        }
+        for action in ("preview", "add_street", "find_address"):
+            answer = await browser.post(
+                "/messages/new", {**posted, "action": action, "address_query": "Masarykova 12"}
+            )
+            assert answer.status_code == 200
+            check_page(answer)
+        check = await browser.post("/messages/check", posted)
+        assert check.status_code == 200, check.text
+        check_page(check)
+        invited = await browser.post(
+            "/admin/staff", {"name": "Petr Nový", "email": "petr@example.cz", "role": "editor"}
+        )
+        check_page(invited)
+        key = await browser.post(
+            "/admin/keys", {"name": "Teplárna", "role": "utility", "categories": "heating"}
+        )
+        check_page(key)
+        found = await browser.post("/register", {"action": "find_address", "address_query": "Masarykova 12"})
+        check_page(found)
