@@ -14,6 +14,7 @@ SERVICES = {
     "hlasatel_dispatch_sms": ROOT / "services/dispatch-sms",
     "hlasatel_dispatch_email": ROOT / "services/dispatch-email",
     "hlasatel_dispatch_push": ROOT / "services/dispatch-push",
+    "hlasatel_console": ROOT / "services/console",
 }
 LIBRARIES = {
     "hlasatel_contracts": ROOT / "contracts",
@@ -187,3 +188,28 @@ def test_no_library_imports_a_service(package: str) -> None:
         if target.split(".")[0] in SERVICES
     ]
     assert leaning == []
+
+
+@pytest.mark.parametrize("package", sorted(SERVICES))
+def test_no_service_imports_another(package: str) -> None:
+    """Services meet over the bus or HTTP only; the console reads and writes through the composer's and the
+    registry's APIs, as GOV.UK Notify's admin does."""
+    others = set(SERVICES) - {package}
+    leaning = [
+        f"{path.relative_to(ROOT)}:{line} imports {target}"
+        for path in modules(package).values()
+        for target, line in imported(ast.parse(path.read_text(), str(path)))
+        if target.split(".")[0] in others
+    ]
+    assert leaning == []
+
+
+def test_the_console_keeps_no_database_of_its_own() -> None:
+    drivers = ("sqlalchemy", "sqlite3", "psycopg", "asyncpg", "aiosqlite", "alembic", "aiokafka")
+    found = [
+        f"{path.relative_to(ROOT)}:{line} imports {target}"
+        for path in modules("hlasatel_console").values()
+        for target, line in imported(ast.parse(path.read_text(), str(path)))
+        if target.split(".")[0] in drivers
+    ]
+    assert found == []
