@@ -9,6 +9,7 @@ import pytest
 
 from hlasatel_console.domain.check import duplicate_of, refusal, summary
 from hlasatel_console.domain.compose import build, field_of, from_draft, from_post
+from hlasatel_console.domain.report import still_arriving
 from hlasatel_console.i18n import Languages
 
 LANGUAGES = Languages()
@@ -244,3 +245,25 @@ class TestDuplicates:
 
     def test_a_draft_is_not_its_own_duplicate_when_edited(self) -> None:
         assert duplicate_of(DRAFT, [sent(5)], now=NOW, editing="m5") is None
+
+
+class TestTheLiveReport:
+    @pytest.mark.parametrize(
+        ("message", "arriving"),
+        [
+            ({"state": "approved", "deliveries": {}}, True),
+            ({"state": "sending", "deliveries": {"sms": {"delivered": 3}}}, True),
+            ({"state": "done", "deliveries": {"sms": {"queued": 1, "delivered": 3}}}, True),
+            ({"state": "done", "deliveries": {"sms": {"accepted": 2}}}, True),
+            ({"state": "done", "deliveries": {"sms": {"accepted": "<5"}}}, True),
+            ({"state": "done", "deliveries": {"sms": {"delivered": 2}}, "waiting_for_quiet_hours": 1}, True),
+            ({"state": "done", "deliveries": {"email": {"accepted": 2}, "push": {"accepted": 4}}}, False),
+            ({"state": "done", "deliveries": {"sms": {"delivered": 2, "failed": 1}}}, False),
+            ({"state": "cancelled", "deliveries": {"sms": {"queued": 2}}}, False),
+            ({"state": "draft", "deliveries": {}}, False),
+        ],
+    )
+    def test_it_follows_the_deliveries_after_the_fan_out_is_over(
+        self, message: dict[str, Any], arriving: bool
+    ) -> None:
+        assert still_arriving(message) is arriving

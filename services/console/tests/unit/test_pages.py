@@ -153,3 +153,19 @@ class TestEveryPage:
         check_page(key)
         found = await browser.post("/register", {"action": "find_address", "address_query": "Masarykova 12"})
         check_page(found)
+
+
+class TestTheLiveReport:
+    async def test_a_sent_message_whose_sms_wait_for_receipts_keeps_refreshing(
+        self, browser: Browser, services: FakeServices
+    ) -> None:
+        waiting = services.add("editor", state="done", deliveries={"sms": {"accepted": 2}})
+        answered = services.add("editor", state="done", deliveries={"sms": {"delivered": 2}})
+        signed_in(browser, services, "approver")
+        page = await browser.get(f"/messages/{waiting['id']}")
+        assert f'data-live-report="/api/messages/{waiting["id"]}/report"' in page.text
+        live = (await browser.get(f"/api/messages/{waiting['id']}/report")).json()
+        assert live["live"] is True
+        assert 'data-figure="households_reached"' in live["html"]
+        assert "data-live-report" not in (await browser.get(f"/messages/{answered['id']}")).text
+        assert (await browser.get(f"/api/messages/{answered['id']}/report")).json()["live"] is False

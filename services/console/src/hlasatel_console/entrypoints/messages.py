@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from hlasatel_console.adapters.http import ApiRefused
 from hlasatel_console.domain import check
 from hlasatel_console.domain.compose import build, from_post
+from hlasatel_console.domain.report import still_arriving
 from hlasatel_console.entrypoints.web import (
     Editor,
     FormDep,
@@ -24,7 +25,6 @@ from hlasatel_console.labels import N_, choices, script_words, word
 
 router = APIRouter()
 Json = dict[str, Any]
-LIVE = ("approved", "sending")
 DONE_NOTICES = {
     "submitted": N_("The message waits for an approver. You can follow it here."),
     "approved": N_("Approved: the message is going out. The report below fills in as providers answer."),
@@ -97,7 +97,7 @@ async def render_message(
         preview=preview,
         summary=check.summary(preview, lang) if preview else None,
         report=report,
-        live=message["state"] in LIVE,
+        live=still_arriving(message),
         own=message.get("author_key_id") == staff.key_id,
         notice=notice,
         word=lambda code: word(lang, code),
@@ -180,7 +180,7 @@ async def live_report(message_id: str, page: PageDep, staff: StaffDep) -> JSONRe
         message=message, report=report, lang=page.lang, _=page.lang.gettext, ngettext=page.lang.ngettext,
         word=lambda code: word(page.lang, code),
     )  # fmt: skip
-    return JSONResponse({"html": html, "live": message["state"] in LIVE, "state": message["state"]})
+    return JSONResponse({"html": html, "live": still_arriving(message), "state": message["state"]})
 
 
 @router.get("/api/messages/{message_id}/map")

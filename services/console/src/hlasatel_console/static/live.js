@@ -7,13 +7,14 @@
     fetch(section.dataset.liveProgress, { credentials: "same-origin" })
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (data) {
-        if (!data) { return; }
+        if (!data) { window.setTimeout(refresh, 10000); return; }
         Object.keys(data.progress).forEach(function (id) {
           var cell = section.querySelector('[data-progress="' + id + '"]');
           if (cell) { cell.textContent = data.progress[id]; }
         });
         window.setTimeout(refresh, 3000);
-      });
+      })
+      .catch(function () { window.setTimeout(refresh, 10000); });
   }
   window.setTimeout(refresh, 3000);
 })();
