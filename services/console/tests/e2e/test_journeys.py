@@ -1,7 +1,8 @@
 """The press office's day in a real browser: an editor writes a message to Masarykova in Czech and English
 and sees what it will reach; an approver approves it; the report fills in from the provider fakes; the
 door-to-door list downloads; an author cannot approve their own message; a utility's alert waits in the
-approvers' queue and is approved."""
+approvers' queue and is approved; a clerk registers a citizen at the office; the admin invites someone and
+reads the audit log."""
 
 import csv
 import io
@@ -14,6 +15,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
+from hlasatel_devstack.demo import code_sent_to
 from hlasatel_devstack.stack import Stack
 from hlasatel_devstack.testing import eventually
 
@@ -193,3 +195,46 @@ class TestAnAlertInTheQueue:
             return all(alert["event_id"] != "TEP-2026-12" for alert in alerts)
 
         eventually(chain_sent, timeout_s=30, what="the approved alert left the approvers' queue")
+
+
+class TestTheOffice:
+    def test_a_clerk_registers_a_citizen_whose_phone_gets_the_code(
+        self, people: dict[str, Person], city: Stack
+    ) -> None:
+        editor = people["editor"]
+        asked_at = datetime.now(UTC)
+        page = editor.open("/register")
+        page.fill("#address_query", "Masarykova 12")
+        page.get_by_role("button", name="Najít").click()
+        editor.check()
+        page.locator("input[name=address_point]").first.check()
+        page.fill("#phone", "777 000 099")
+        page.check("#consent")
+        editor.shot("register")
+        page.get_by_role("button", name="Zaregistrovat a poslat kódy").click()
+        editor.check()
+        code = code_sent_to(city.config.ledger_dir, "sms", "+420777000099", after=asked_at)
+        page.locator("input[name^=code-]").fill(code[:3] + " " + code[3:])
+        page.get_by_role("button", name="Ověřit kódy").click()
+        editor.check()
+        expect(page.locator("h1")).to_have_text("Občan je zaregistrován")
+
+
+class TestTheAdmin:
+    def test_the_admin_invites_someone_and_reads_who_approved_what(self, people: dict[str, Person]) -> None:
+        admin = people["admin"]
+        page = admin.open("/admin/staff")
+        page.fill("#name", "Petr Nový")
+        page.fill("#email", "petr.novy@example.cz")
+        page.get_by_role("button", name="Pozvat", exact=True).click()
+        admin.check()
+        expect(page.locator("#invitation-link")).to_contain_text("/invitation?token=hsi_")
+        page = admin.open("/admin/audit?action=message.approved")
+        rows = page.locator("table tbody tr")
+        expect(rows.first).to_contain_text("Adam Schvalovatel")
+        admin.shot("audit")
+        admin.open("/admin/templates")
+        admin.open("/admin/keys")
+        dashboard = admin.open("/")
+        expect(dashboard.locator("main")).to_contain_text("TEP-2026-12")
+        admin.shot("dashboard")

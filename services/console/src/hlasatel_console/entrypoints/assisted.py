@@ -139,7 +139,12 @@ async def codes_page(request: Request, page: PageDep, staff: StaffDep) -> Respon
 
 
 def _render_codes(
-    page: Page, held: Json, *, verified: set[str] | None = None, status_code: int = 200
+    page: Page,
+    held: Json,
+    *,
+    verified: set[str] | None = None,
+    notice: str | None = None,
+    status_code: int = 200,
 ) -> HTMLResponse:
     return page.render(
         "register_codes.html",
@@ -147,6 +152,7 @@ def _render_codes(
         contacts=held["contacts"],
         verified=verified or set(),
         word=lambda code: word(page.lang, code),
+        notice=notice,
         status_code=status_code,
     )
 
@@ -160,16 +166,23 @@ async def check_codes(request: Request, page: PageDep, fields: FormDep, staff: S
     registry = page.console.registry
     errors: dict[str, str] = {}
     verified: set[str] = set(held.get("verified", []))
-    resend = fields.get("resend")
-    for contact in held["contacts"]:
-        name = f"code-{contact['id']}"
-        if contact["id"] in verified:
-            continue
-        if resend == contact["id"]:
+    resend = str(fields.get("resend") or "")
+    notice = None
+    if resend:
+        # "no code came": that one code again, and nothing else checked
+        contact = next((c for c in held["contacts"] if c["id"] == resend and c["id"] not in verified), None)
+        if contact is not None:
             try:
                 await registry.resend(held["access_token"], held["subscriber_id"], contact["id"])
+                notice = page.lang.gettext(
+                    "A new code went by %(channel)s. The earlier one no longer works.",
+                    channel=word(page.lang, contact["channel"]),
+                )
             except ApiRefused as refused:
-                errors[name] = refused.reason
+                errors[f"code-{contact['id']}"] = refused.reason
+    for contact in [] if resend else held["contacts"]:
+        name = f"code-{contact['id']}"
+        if contact["id"] in verified:
             continue
         code = str(fields.get(name) or "").strip()
         if not code:
@@ -186,7 +199,9 @@ async def check_codes(request: Request, page: PageDep, fields: FormDep, staff: S
             errors[name] = page.lang.gettext("The code is not right: ask the citizen to read it again")
     if errors or resend:
         page.errors = errors
-        page_again = _render_codes(page, held, verified=verified, status_code=422 if errors else 200)
+        page_again = _render_codes(
+            page, held, verified=verified, notice=notice, status_code=422 if errors else 200
+        )
         kept = page.console.assisted.seal({**held, "verified": sorted(verified)}, ttl_s=KEEP_S)
         page_again.set_cookie(COOKIE, kept, max_age=KEEP_S, httponly=True, secure=True, samesite="strict")
         return page_again
