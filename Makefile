@@ -9,7 +9,7 @@ MANIFESTS := pyproject.toml uv.lock $(wildcard */pyproject.toml libs/*/pyproject
 ASSETS_LOCK := services/console/src/hlasatel_console/assets.lock.json
 VENDOR := services/console/src/hlasatel_console/static/vendor/.installed
 
-.PHONY: install run test lint typecheck unit asyncapi clean browser
+.PHONY: install run test lint typecheck unit asyncapi clean browser screenshots
 
 $(UV):
 	@./scripts/bootstrap-uv.sh
@@ -27,6 +27,10 @@ install: .venv/.synced $(VENDOR)
 # the browser tests drive Debian's Chromium (Playwright cannot download a browser here)
 browser:
 	@command -v chromium >/dev/null || ./scripts/install-chromium.sh
+
+# the console's browser journeys, their screenshots copied to docs/console/ for the README
+screenshots: install browser
+	HLASATEL_SCREENSHOTS=1 $(BIN)/pytest -m browser
 
 run: install
 	@$(BIN)/hlasatel-dev run

@@ -29,8 +29,6 @@ class Settings(BaseSettings):
     # map draws the register's points and the districts' outlines on a plain background
     tile_url: str | None = None
     tile_attribution: str = ""
-    # live previews a person may ask for in a minute (typing is debounced; this stops a stuck key)
-    previews_per_minute: int = Field(default=30, ge=1)
     max_body_bytes: int = Field(default=256 * 1024, ge=1024)
 
     @model_validator(mode="after")

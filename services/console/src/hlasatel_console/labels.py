@@ -96,6 +96,7 @@ def script_words(lang: Lang) -> dict[str, str]:
         "characters": _("{n} characters"),
         "segments": _("{n} segments of {per}"),
         "times_recipients": _("× {n} recipients = {total} segments"),
+        "as_sent": _("as sent, with the unsubscribe line: {n} segments"),
         "forces_ucs2": _("UCS-2 because of"),
         "of_limit": _("{n} of {limit} characters"),
         "targeted_list": _("{n} targeted households by street"),

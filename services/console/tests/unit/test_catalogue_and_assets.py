@@ -16,7 +16,12 @@ import pytest
 from hlasatel_console import catalogue
 from hlasatel_console.adapters import assets
 
-PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+# %(name)s for the pages, {name} for the texts the scripts fill in
+PLACEHOLDER = re.compile(r"%\((\w+)\)s|\{(\w+)\}")
+
+
+def places(text: str) -> set[str]:
+    return {one or other for one, other in PLACEHOLDER.findall(text)} - {"num"}
 
 
 class TestTheCzechCatalogue:
@@ -42,9 +47,9 @@ class TestTheCzechCatalogue:
                 continue
             ids = message.id if isinstance(message.id, tuple) else (message.id,)
             strings = message.string if isinstance(message.string, tuple | list) else (message.string,)
-            wanted = set(PLACEHOLDER.findall(" ".join(ids))) - {"num"}
+            wanted = places(" ".join(ids))
             for string in strings:
-                if set(PLACEHOLDER.findall(string or "")) - {"num"} != wanted:
+                if places(string or "") != wanted:
                     wrong.append(ids[0])
         assert not wrong, wrong
 

@@ -167,5 +167,19 @@ class TestTheLiveReport:
         live = (await browser.get(f"/api/messages/{waiting['id']}/report")).json()
         assert live["live"] is True
         assert 'data-figure="households_reached"' in live["html"]
+        assert "Masarykova 522/12" in live["unreached"], "the door-to-door table follows the figures"
         assert "data-live-report" not in (await browser.get(f"/messages/{answered['id']}")).text
         assert (await browser.get(f"/api/messages/{answered['id']}/report")).json()["live"] is False
+
+
+@pytest.mark.parametrize(
+    ("state", "czech"),
+    [("done", "Odesláno"), ("sending", "Odesílá se"), ("rejected", "Zamítnuto"), ("cancelled", "Zrušeno")],
+)
+async def test_a_messages_state_is_said_in_words(
+    browser: Browser, services: FakeServices, state: str, czech: str
+) -> None:
+    message = services.add("editor", state=state)
+    page = check_page(await signed_in(browser, services, "approver").get(f"/messages/{message['id']}"))
+    tag = page.tree.find(".//{http://www.w3.org/1999/xhtml}strong[@class='tag tag--" + state + "']")
+    assert tag is not None and tag.text == czech

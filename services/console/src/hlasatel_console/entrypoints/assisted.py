@@ -184,7 +184,8 @@ async def check_codes(request: Request, page: PageDep, fields: FormDep, staff: S
         name = f"code-{contact['id']}"
         if contact["id"] in verified:
             continue
-        code = str(fields.get(name) or "").strip()
+        # read out and typed as "477 227" or "477-227": the registry takes the digits
+        code = "".join(str(fields.get(name) or "").split()).replace("-", "")
         if not code:
             errors[name] = page.lang.gettext("Enter the 6 digits the citizen received")
             continue

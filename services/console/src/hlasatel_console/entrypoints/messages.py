@@ -176,11 +176,23 @@ async def live_report(message_id: str, page: PageDep, staff: StaffDep) -> JSONRe
     page.staff = staff
     message = await page.console.composer.message(staff.token, message_id)
     report = await page.console.composer.report(staff.token, message_id)
-    html = page.console.templates.get_template("_report.html").render(
-        message=message, report=report, lang=page.lang, _=page.lang.gettext, ngettext=page.lang.ngettext,
-        word=lambda code: word(page.lang, code),
-    )  # fmt: skip
-    return JSONResponse({"html": html, "live": still_arriving(message), "state": message["state"]})
+    context = {
+        "message": message,
+        "report": report,
+        "lang": page.lang,
+        "_": page.lang.gettext,
+        "ngettext": page.lang.ngettext,
+        "word": lambda code: word(page.lang, code),
+    }
+    templates = page.console.templates
+    return JSONResponse(
+        {
+            "html": templates.get_template("_report.html").render(**context),
+            "unreached": templates.get_template("_unreached.html").render(**context),
+            "live": still_arriving(message),
+            "state": message["state"],
+        }
+    )
 
 
 @router.get("/api/messages/{message_id}/map")

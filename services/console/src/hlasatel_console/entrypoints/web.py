@@ -14,6 +14,7 @@ from starlette.datastructures import FormData
 from hlasatel_console.adapters.http import SessionEnded
 from hlasatel_console.container import Console
 from hlasatel_console.i18n import Lang
+from hlasatel_console.labels import word
 from hlasatel_console.security import (
     CSRF_FIELD,
     LANGUAGE_COOKIE,
@@ -172,6 +173,7 @@ class Page:
     def render(self, template: str, *, h1: str, status_code: int = 200, **context: Any) -> HTMLResponse:
         lang = self.lang
         context.setdefault("notice", None)
+        context.setdefault("word", lambda code: word(lang, code))
         body = self.console.templates.get_template(template).render(
             h1=h1,
             lang=lang,

@@ -27,9 +27,16 @@
     var m = window.HlasatelSms.measure(text);
     var parts = [say("characters", { n: numbers.format(m.characters) }), m.encoding,
                  say("segments", { n: numbers.format(m.segments), per: numbers.format(m.per_segment) })];
+    // the composer adds an unsubscribe line to every SMS: the preview says how long the text is then
+    var sent = document.querySelector('[data-sms-sent="' + area.dataset.smsCounter + '"]');
+    var segments = m.segments;
+    if (sent && m.segments) {
+      segments = parseInt(sent.dataset.segments, 10) || m.segments;
+      parts.push(say("as_sent", { n: numbers.format(segments) }));
+    }
     var recipients = smsRecipients();
-    if (recipients !== null && m.segments) {
-      parts.push(say("times_recipients", { n: numbers.format(recipients), total: numbers.format(recipients * m.segments) }));
+    if (recipients !== null && segments) {
+      parts.push(say("times_recipients", { n: numbers.format(recipients), total: numbers.format(recipients * segments) }));
     }
     out.hidden = false;
     out.textContent = parts.join(" · ");

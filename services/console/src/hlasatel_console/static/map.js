@@ -27,7 +27,8 @@
     var drawn = global.L.layerGroup().addTo(map);
     var fitted = false;
 
-    function show(data) {
+    // keepView: redrawn with fresher data (a live report), the reader's zoom and position stay
+    function show(data, keepView) {
       outlines.clearLayers();
       points.clearLayers();
       outlines.addData(data.outlines);
@@ -42,6 +43,7 @@
         marker.addTo(points);
         if (state !== "other") { bounds.push([p[1], p[0]]); }
       });
+      if (keepView && fitted) { return; }
       if (bounds.length) { map.fitBounds(bounds, { maxZoom: 17, padding: [30, 30] }); fitted = true; }
       else if (!fitted && outlines.getLayers().length) { map.fitBounds(outlines.getBounds()); fitted = true; }
     }

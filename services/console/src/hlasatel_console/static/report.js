@@ -2,12 +2,15 @@
 (function () {
   "use strict";
   var mapElement = document.querySelector("[data-message-map]");
-  if (mapElement && window.HlasatelMap) {
-    var drawn = window.HlasatelMap.create(mapElement);
+  var drawn = mapElement && window.HlasatelMap ? window.HlasatelMap.create(mapElement) : null;
+  function drawMap() {
+    if (!drawn) { return; }
     fetch(mapElement.dataset.messageMap, { credentials: "same-origin" })
       .then(function (r) { return r.ok ? r.json() : null; })
-      .then(function (data) { if (data && drawn) { drawn.show(data); } });
+      .then(function (data) { if (data) { drawn.show(data, true); } })
+      .catch(function () { /* the map is drawn again with the next change */ });
   }
+  drawMap();
   var live = document.querySelector("[data-live-report]");
   if (!live) { return; }
   // every 2 seconds while figures change, slower (up to 30 s) while they do not or the console does not
@@ -25,7 +28,12 @@
         var changed = data.html !== last;
         last = data.html;
         var body = live.querySelector("#report-body");
-        if (body && changed) { body.outerHTML = data.html; }
+        var unreached = document.getElementById("unreached-body");
+        if (changed) {
+          if (body) { body.outerHTML = data.html; }
+          if (unreached) { unreached.outerHTML = data.unreached; }
+          drawMap();
+        }
         if (data.live) { later(changed); }
       })
       .catch(function () { later(false); });
