@@ -100,6 +100,8 @@ class TestAMessageToMasarykova:
         expect(page.locator('[data-figure="households_reached"]')).to_have_text("2", timeout=30_000)
         expect(page.locator('[data-delivery="sms-delivered"]')).to_be_visible(timeout=30_000)
         expect(page.locator('[data-figure="households_targeted"]')).to_have_text("38")
+        # the door-to-door table follows: the 36 households nobody subscribed in
+        expect(page.locator("#unreached-body tbody tr")).to_have_count(36)
         approver.check()
         approver.shot("report")
 
