@@ -77,7 +77,8 @@ class TestEveryPage:
         services.add("editor")
         answer = await signed_in(browser, services, "admin").get(path)
         assert answer.status_code == 200, answer.text
-        check_page(answer)
+        page = check_page(answer)
+        assert "Dana Správcová" in page.text(), "the header names who is signed in"
 
     @pytest.mark.parametrize(
         "fields", MESSAGE_STATES, ids=lambda f: "-".join(str(v)[:12] for v in f.values())

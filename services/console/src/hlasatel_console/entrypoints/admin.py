@@ -12,7 +12,7 @@ from starlette.datastructures import FormData
 from hlasatel_console.adapters.http import ApiRefused
 from hlasatel_console.domain.compose import PRAGUE
 from hlasatel_console.entrypoints.web import Admin, FormDep, Page, PageDep, redirect
-from hlasatel_console.labels import choices, word
+from hlasatel_console.labels import choices
 from hlasatel_contracts import CATEGORIES
 
 router = APIRouter(prefix="/admin")
@@ -39,7 +39,6 @@ def _scope(fields: FormData) -> Json:
 
 @router.get("", response_class=HTMLResponse)
 async def admin_home(page: PageDep, staff: Admin) -> HTMLResponse:
-    page.staff = staff
     return page.render("admin_home.html", h1=page.lang.gettext("Admin"))
 
 
@@ -61,20 +60,17 @@ async def _render_staff(
         roles=choices(page.lang, ("editor", "approver", "admin")),
         categories=choices(page.lang, CATEGORIES),
         districts=names.districts,
-        word=lambda code: word(page.lang, code),
         status_code=status_code,
     )
 
 
 @router.get("/staff", response_class=HTMLResponse)
 async def staff_page(page: PageDep, staff: Admin) -> HTMLResponse:
-    page.staff = staff
     return await _render_staff(page)
 
 
 @router.post("/staff", response_class=HTMLResponse)
 async def invite(page: PageDep, fields: FormDep, staff: Admin) -> HTMLResponse:
-    page.staff = staff
     person = {"name": str(fields.get("name") or "").strip(), "email": str(fields.get("email") or "").strip(),
               "role": str(fields.get("role") or "editor"), **_scope(fields)}  # fmt: skip
     errors = {}
@@ -95,7 +91,6 @@ async def invite(page: PageDep, fields: FormDep, staff: Admin) -> HTMLResponse:
 
 @router.post("/staff/{staff_id}", response_class=HTMLResponse)
 async def change_person(staff_id: str, page: PageDep, fields: FormDep, staff: Admin) -> Response:
-    page.staff = staff
     try:
         if fields.get("action") == "disable":
             await page.console.composer.disable_staff(staff.token, staff_id)
@@ -121,20 +116,17 @@ async def _render_keys(page: Page, *, made: Json | None = None, status_code: int
         roles=choices(page.lang, ("utility", "editor", "approver", "admin")),
         categories=choices(page.lang, CATEGORIES),
         districts=names.districts,
-        word=lambda code: word(page.lang, code),
         status_code=status_code,
     )
 
 
 @router.get("/keys", response_class=HTMLResponse)
 async def keys_page(page: PageDep, staff: Admin) -> HTMLResponse:
-    page.staff = staff
     return await _render_keys(page)
 
 
 @router.post("/keys", response_class=HTMLResponse)
 async def create_key(page: PageDep, fields: FormDep, staff: Admin) -> HTMLResponse:
-    page.staff = staff
     key: Json = {
         "name": str(fields.get("name") or "").strip(),
         "role": str(fields.get("role") or "utility"),
@@ -176,20 +168,17 @@ async def _render_templates(
         templates=templates,
         edited=edited,
         text=text or {},
-        word=lambda code: word(page.lang, code),
         status_code=status_code,
     )
 
 
 @router.get("/templates", response_class=HTMLResponse)
 async def templates_page(page: PageDep, staff: Admin) -> HTMLResponse:
-    page.staff = staff
     return await _render_templates(page)
 
 
 @router.post("/templates/{language}/{kind}", response_class=HTMLResponse)
 async def save_template(language: str, kind: str, page: PageDep, fields: FormDep, staff: Admin) -> Response:
-    page.staff = staff
     if fields.get("action") == "reset":
         await page.console.composer.reset_template(staff.token, language, kind)
         return redirect(f"/admin/templates#template-{language}-{kind}")
@@ -222,7 +211,6 @@ async def audit_page(
     until: Annotated[str, Query(max_length=20)] = "",
     message_id: Annotated[str, Query(max_length=40)] = "",
 ) -> HTMLResponse:
-    page.staff = staff
     filters = {
         "actor": actor or None,
         "action": action or None,

@@ -7,7 +7,6 @@ from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 
 from hlasatel_console.entrypoints.web import Editor, PageDep
-from hlasatel_console.labels import word
 
 router = APIRouter()
 SHOWN = {"waiting": {"waiting": True}, "active": {"state": "active"}, "ended": {"state": "ended"}, "all": {}}
@@ -17,7 +16,6 @@ SHOWN = {"waiting": {"waiting": True}, "active": {"state": "active"}, "ended": {
 async def alerts_page(
     page: PageDep, staff: Editor, show: Annotated[str, Query(max_length=20)] = "waiting"
 ) -> HTMLResponse:
-    page.staff = staff
     chosen = show if show in SHOWN else "waiting"
     found = await page.console.composer.alerts(staff.token, **SHOWN[chosen])  # type: ignore[arg-type]
     return page.render(
@@ -25,5 +23,4 @@ async def alerts_page(
         h1=page.lang.gettext("Alerts"),
         alerts=found,
         show=chosen,
-        word=lambda code: word(page.lang, code),
     )

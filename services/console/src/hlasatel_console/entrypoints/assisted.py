@@ -54,7 +54,6 @@ async def _render(
 
 @router.get("", response_class=HTMLResponse)
 async def register_page(page: PageDep, staff: StaffDep) -> HTMLResponse:
-    page.staff = staff
     return await _render(page, _entered(None))
 
 
@@ -80,7 +79,6 @@ def _registration(entered: Json, page: Page) -> tuple[Json, dict[str, str]]:
 
 @router.post("", response_class=HTMLResponse)
 async def register(page: PageDep, fields: FormDep, staff: StaffDep) -> Response:
-    page.staff = staff
     entered = _entered(fields)
     if fields.get("action") == "find_address":
         found = await page.console.registry.search(entered["query"]) if entered["query"] else []
@@ -131,7 +129,6 @@ def _held(request: Request, page: Page) -> Json | None:
 
 @router.get("/codes", response_class=HTMLResponse)
 async def codes_page(request: Request, page: PageDep, staff: StaffDep) -> Response:
-    page.staff = staff
     held = _held(request, page)
     if held is None:
         return redirect("/register")
@@ -151,7 +148,6 @@ def _render_codes(
         h1=page.lang.gettext("Enter the codes the citizen received"),
         contacts=held["contacts"],
         verified=verified or set(),
-        word=lambda code: word(page.lang, code),
         notice=notice,
         status_code=status_code,
     )
@@ -159,7 +155,6 @@ def _render_codes(
 
 @router.post("/codes", response_class=HTMLResponse)
 async def check_codes(request: Request, page: PageDep, fields: FormDep, staff: StaffDep) -> Response:
-    page.staff = staff
     held = _held(request, page)
     if held is None:
         return redirect("/register")

@@ -79,7 +79,6 @@ async def render_compose(
         severities=choices(lang, ("info", "warning", "emergency")),
         roles=choices(lang, ("resident", "owner", "workplace", "caregiver")),
         languages=choices(lang, ("cs", "en", "de", "pl", "uk")),
-        word=lambda code: word(lang, code),
         words=script_words(lang),
         status_code=status_code,
     )
@@ -87,7 +86,6 @@ async def render_compose(
 
 @router.get("/messages/new", response_class=HTMLResponse)
 async def new_message(page: PageDep, staff: Editor) -> HTMLResponse:
-    page.staff = staff
     return await render_compose(page, ComposeForm())
 
 
@@ -103,7 +101,6 @@ def _preview_request(built: Json) -> Json:
 async def compose_step(page: PageDep, fields: FormDep, staff: Editor) -> Response:
     """The buttons of the compose page without JavaScript: another street row, an address search, an
     update of the preview."""
-    page.staff = staff
     form = from_post(fields)
     action, rows = fields.get("action"), _int(fields.get("street_count"))
     message = await _editing(page, fields)
@@ -147,7 +144,6 @@ async def _editing(page: Page, fields: FormData) -> Json | None:
 async def check_page(page: PageDep, fields: FormDep, staff: Editor) -> Response:
     """What will happen, said in one sentence and shown in full; an empty target, a name the register does
     not know and a repeat of a message sent within the hour go back to the form."""
-    page.staff = staff
     form = from_post(fields)
     message = await _editing(page, fields)
     built = build(form, page.lang.gettext)
@@ -204,7 +200,6 @@ def _render_check(page: Page, draft: Json, preview: Json, *, message: Json | Non
         preview=preview,
         summary=check.summary(preview, lang),
         message=message,
-        word=lambda code: word(lang, code),
     )
 
 
@@ -221,7 +216,6 @@ def _draft_of(fields: FormData) -> Json:
 @router.post("/messages/submit")
 async def submit(page: PageDep, fields: FormDep, staff: Editor) -> Response:
     """The checked draft to the composer: a new one waits for an approver; a changed one again."""
-    page.staff = staff
     draft = _draft_of(fields)
     message_id = fields.get("message_id")
     try:
@@ -245,13 +239,11 @@ async def submit(page: PageDep, fields: FormDep, staff: Editor) -> Response:
 @router.post("/messages/change", response_class=HTMLResponse)
 async def change(page: PageDep, fields: FormDep, staff: Editor) -> HTMLResponse:
     """Back from the check page to the form, as it was."""
-    page.staff = staff
     return await render_compose(page, from_draft(_draft_of(fields)), message=await _editing(page, fields))
 
 
 @router.get("/messages/{message_id}/edit", response_class=HTMLResponse)
 async def edit(message_id: str, page: PageDep, staff: Editor) -> HTMLResponse:
-    page.staff = staff
     message = await page.console.composer.message(staff.token, message_id)
     if message["state"] != "draft" or message.get("alert_id"):
         raise ApiRefused(409, page.lang.gettext("Only a draft of the press office can be changed."))
@@ -261,7 +253,6 @@ async def edit(message_id: str, page: PageDep, staff: Editor) -> HTMLResponse:
 @router.post("/api/preview")
 async def live_preview(page: PageDep, fields: FormDep, staff: StaffDep) -> JSONResponse:
     """The preview panel for the page's script: the same markup the button renders."""
-    page.staff = staff
     if not staff.may("editor"):
         return JSONResponse({"detail": "editors only"}, status_code=403)
     form = from_post(fields)

@@ -8,7 +8,6 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from hlasatel_console.entrypoints.web import PageDep, StaffDep
-from hlasatel_console.labels import word
 
 router = APIRouter()
 Json = dict[str, Any]
@@ -20,7 +19,6 @@ def _returned(message: Json) -> bool:
 
 @router.get("/", response_class=HTMLResponse)
 async def dashboard(page: PageDep, staff: StaffDep) -> HTMLResponse:
-    page.staff = staff
     composer = page.console.composer
     drafts, approved, sending, recent, alerts = await asyncio.gather(
         composer.messages(staff.token, state="draft", limit=100),
@@ -37,7 +35,6 @@ async def dashboard(page: PageDep, staff: StaffDep) -> HTMLResponse:
         sending=approved + sending,
         recent=recent,
         alerts=alerts,
-        word=lambda code: word(page.lang, code),
     )
 
 

@@ -42,7 +42,6 @@ FILTERS = {"waiting": "draft", "sending": "sending", "sent": "done", "all": None
 async def list_messages(
     page: PageDep, staff: Editor, show: Annotated[str, Query(max_length=20)] = "all"
 ) -> HTMLResponse:
-    page.staff = staff
     state = FILTERS.get(show)
     found = await page.console.composer.messages(staff.token, state=state, limit=100)
     return page.render(
@@ -50,7 +49,6 @@ async def list_messages(
         h1=page.lang.gettext("Messages"),
         messages=found,
         show=show if show in FILTERS else "all",
-        word=lambda code: word(page.lang, code),
     )
 
 
@@ -100,7 +98,6 @@ async def render_message(
         live=still_arriving(message),
         own=message.get("author_key_id") == staff.key_id,
         notice=notice,
-        word=lambda code: word(lang, code),
         status_code=status_code,
     )
 
@@ -120,7 +117,6 @@ async def message_page(
     staff: Editor,
     done: Annotated[str | None, Query(max_length=20)] = None,
 ) -> HTMLResponse:
-    page.staff = staff
     return await render_message(page, staff, message_id, done=done)
 
 
@@ -128,7 +124,6 @@ async def message_page(
 async def decide(message_id: str, page: PageDep, fields: FormDep, staff: StaffDep) -> Response:
     """An approver's decision: approve (confirming the reach above four eyes), reject or return with a
     reason; cancel. The composer has the last word, and its reason is shown."""
-    page.staff = staff
     lang = page.lang
     decision = str(fields.get("decision") or "")
     reason = str(fields.get("reason_" + decision) or "").strip()
@@ -173,7 +168,6 @@ async def unreached_csv(message_id: str, page: PageDep, staff: Editor) -> Respon
 @router.get("/api/messages/{message_id}/report")
 async def live_report(message_id: str, page: PageDep, staff: StaffDep) -> JSONResponse:
     """The report's markup as it is now, for the page's script to replace while the message goes out."""
-    page.staff = staff
     message = await page.console.composer.message(staff.token, message_id)
     report = await page.console.composer.report(staff.token, message_id)
     context = {
@@ -227,7 +221,6 @@ async def follow_up_page(
     staff: Editor,
     kind: Annotated[str, Query(pattern="^(update|all-clear)$")] = "update",
 ) -> HTMLResponse:
-    page.staff = staff
     message = await page.console.composer.message(staff.token, message_id)
     return _render_follow_up(page, message, kind, {})
 
@@ -239,7 +232,7 @@ def _render_follow_up(
     h1 = lang.gettext("All-clear") if kind == "all-clear" else lang.gettext("Update of the message")
     return page.render(
         "follow_up.html", h1=h1, message=message, kind=kind, content=content,
-        languages=choices(lang, ("cs", "en", "de", "pl", "uk")), word=lambda code: word(lang, code),
+        languages=choices(lang, ("cs", "en", "de", "pl", "uk")),
         words=script_words(lang), status_code=status_code,
     )  # fmt: skip
 
@@ -247,7 +240,6 @@ def _render_follow_up(
 @router.post("/messages/{message_id}/follow-up", response_class=HTMLResponse)
 async def follow_up(message_id: str, page: PageDep, fields: FormDep, staff: Editor) -> Response:
     """An update or an all-clear: a draft that reaches exactly whoever the message reached."""
-    page.staff = staff
     kind = "all-clear" if fields.get("kind") == "all-clear" else "update"
     form = from_post(fields)
     built = build(form, page.lang.gettext)

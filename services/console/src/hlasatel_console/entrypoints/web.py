@@ -89,68 +89,6 @@ def _back_to(request: Request) -> str:
     return path + (f"?{request.url.query}" if request.url.query else "")
 
 
-async def staff_of(request: Request, console: ConsoleDep) -> Staff:
-    token = request.cookies.get(SESSION_COOKIE)
-    back_to = _back_to(request) if request.method == "GET" else "/"
-    if not token:
-        raise SignInNeeded(back_to=back_to, ended=False)
-    try:
-        me = await console.composer.me(token)
-    except SessionEnded:
-        raise SignInNeeded(back_to=back_to, ended=True) from None
-    return Staff(
-        token=token,
-        id=str(me["id"]),
-        name=str(me["name"]),
-        email=str(me["email"]),
-        role=str(me["role"]),
-        categories=me.get("categories"),
-        emergency=bool(me.get("emergency")),
-    )
-
-
-StaffDep = Annotated[Staff, Depends(staff_of)]
-
-
-def requires(role: str) -> Any:
-    """A dependency: the signed-in staff member, if their role includes `role`."""
-
-    async def allowed(staff: StaffDep) -> Staff:
-        if not staff.may(role):
-            raise NotAllowed(role)
-        return staff
-
-    return Depends(allowed)
-
-
-Editor = Annotated[Staff, requires("editor")]
-Approver = Annotated[Staff, requires("approver")]
-Admin = Annotated[Staff, requires("admin")]
-
-
-async def form_of(request: Request, console: ConsoleDep) -> FormData:
-    """The posted form, once its CSRF token is this browser's."""
-    form = await request.form()
-    token = form.get(CSRF_FIELD)
-    if not csrf_valid(console.secret, request.state.csrf_seed, token if isinstance(token, str) else None):
-        raise FormExpired()
-    return form
-
-
-FormDep = Annotated[FormData, Depends(form_of)]
-
-
-def sign_in_url(back_to: str, *, ended: bool = False) -> str:
-    query = f"?next={quote(back_to, safe='/')}" if back_to not in ("", "/") else ""
-    if ended:
-        query += ("&" if query else "?") + "ended=1"
-    return "/sign-in" + query
-
-
-def redirect(url: str) -> RedirectResponse:
-    return RedirectResponse(url, status_code=303)
-
-
 @dataclass
 class Page:
     """A page of the console in the reader's language, with the tokens its forms and scripts need."""
@@ -201,6 +139,71 @@ def page_of(request: Request, console: ConsoleDep, lang: LangDep) -> Page:
 
 
 PageDep = Annotated[Page, Depends(page_of)]
+
+
+async def staff_of(request: Request, console: ConsoleDep, page: PageDep) -> Staff:
+    """The signed-in member of the staff; the request's page knows them from here on (its header names
+    them, its templates offer what their role may do)."""
+    token = request.cookies.get(SESSION_COOKIE)
+    back_to = _back_to(request) if request.method == "GET" else "/"
+    if not token:
+        raise SignInNeeded(back_to=back_to, ended=False)
+    try:
+        me = await console.composer.me(token)
+    except SessionEnded:
+        raise SignInNeeded(back_to=back_to, ended=True) from None
+    page.staff = Staff(
+        token=token,
+        id=str(me["id"]),
+        name=str(me["name"]),
+        email=str(me["email"]),
+        role=str(me["role"]),
+        categories=me.get("categories"),
+        emergency=bool(me.get("emergency")),
+    )
+    return page.staff
+
+
+StaffDep = Annotated[Staff, Depends(staff_of)]
+
+
+def requires(role: str) -> Any:
+    """A dependency: the signed-in staff member, if their role includes `role`."""
+
+    async def allowed(staff: StaffDep) -> Staff:
+        if not staff.may(role):
+            raise NotAllowed(role)
+        return staff
+
+    return Depends(allowed)
+
+
+Editor = Annotated[Staff, requires("editor")]
+Approver = Annotated[Staff, requires("approver")]
+Admin = Annotated[Staff, requires("admin")]
+
+
+async def form_of(request: Request, console: ConsoleDep) -> FormData:
+    """The posted form, once its CSRF token is this browser's."""
+    form = await request.form()
+    token = form.get(CSRF_FIELD)
+    if not csrf_valid(console.secret, request.state.csrf_seed, token if isinstance(token, str) else None):
+        raise FormExpired()
+    return form
+
+
+FormDep = Annotated[FormData, Depends(form_of)]
+
+
+def sign_in_url(back_to: str, *, ended: bool = False) -> str:
+    query = f"?next={quote(back_to, safe='/')}" if back_to not in ("", "/") else ""
+    if ended:
+        query += ("&" if query else "?") + "ended=1"
+    return "/sign-in" + query
+
+
+def redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
 
 
 def new_nonce() -> str:
