@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select, update
 
 from hlasatel_composer.adapters.orm import AuditRow, StaffRow, StaffSessionRow
+from hlasatel_composer.domain import staff as policy
 
 PASSWORD = "správné koně baterie sponka"
 
@@ -192,6 +193,32 @@ class TestSigningIn:
         assert (await api.client.get(me, headers=bearer(second))).status_code == 200
         assert (await api.client.delete("/v1/staff/sessions", headers=bearer(second))).status_code == 204
         assert (await api.client.get(me, headers=bearer(second))).status_code == 401
+
+    async def test_ended_sessions_are_deleted_by_the_retention_worker(
+        self, api: Any, admin: dict[str, str]
+    ) -> None:
+        from hlasatel_composer.handlers.retention import Retention
+
+        eva = await signed_up(api, admin)
+        idle = await session_of(api, eva["person"]["email"], eva["totp"])
+        await api.client.post(
+            "/v1/staff/sessions", json={"email": eva["person"]["email"], "password": PASSWORD}
+        )  # a password never followed by its code
+        now = datetime.now(UTC)
+        async with api.harness.sessions() as session, session.begin():
+            await session.execute(
+                update(StaffSessionRow)
+                .where(StaffSessionRow.token_hash != policy.token_hash(eva["session"]))
+                .values(created_at=now - timedelta(minutes=40), last_seen_at=now - timedelta(minutes=31))
+            )
+        retention = Retention(sessions=api.harness.sessions, keep_days=7)
+        assert await retention.forget_sessions() == 2
+        async with api.harness.sessions() as session:
+            left = list(await session.scalars(select(StaffSessionRow.token_hash)))
+        assert left == [policy.token_hash(eva["session"])], "the living session stays"
+        assert (await api.client.get("/v1/staff/me", headers=bearer(eva["session"]))).status_code == 200
+        assert (await api.client.get("/v1/staff/me", headers=bearer(idle))).status_code == 401
+        assert await retention.forget_sessions(now=now + timedelta(hours=12, minutes=1)) == 1
 
 
 class TestAdministration:

@@ -1,4 +1,5 @@
-"""Who was sent what is kept only as long as needed: then counts, and nothing else.
+"""Who was sent what is kept only as long as needed: then counts, and nothing else. (And a member of
+the staff's session no longer than it can be used.)
 
 `keep_days` after a message went out (or was cancelled, or failed), its deliveries and the households
 it reached at are summarised into counts per channel and state and per household, and deleted: the
@@ -28,6 +29,7 @@ from hlasatel_composer.adapters.orm import (
 )
 from hlasatel_composer.domain.alerts import AlertState
 from hlasatel_composer.domain.messages import MessageState
+from hlasatel_composer.handlers.staff import forget_ended_sessions
 from hlasatel_contracts import DeliveryState
 from hlasatel_runtime.database import insert_rows
 from hlasatel_runtime.worker import Worker
@@ -53,7 +55,16 @@ class Retention:
         self.run = Worker(name="retention", step=self._step, idle_poll_s=poll_s).run
 
     async def _step(self, _stopping: asyncio.Event) -> bool:
+        await self.forget_sessions()
         return await self.purge() == self._batch_size
+
+    async def forget_sessions(self, *, now: datetime | None = None) -> int:
+        """Staff sessions that have ended are deleted: a session lasts 12 hours at most."""
+        async with self._sessions() as session, session.begin():
+            gone = await forget_ended_sessions(session, now or datetime.now(UTC))
+        if gone:
+            log.info("deleted %d ended staff sessions", gone)
+        return gone
 
     async def purge(self, *, now: datetime | None = None) -> int:
         """Summarise and delete the deliveries of messages past the retention period; returns how many

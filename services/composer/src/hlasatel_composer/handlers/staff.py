@@ -4,7 +4,7 @@ and manages them. Every step is in the audit log under the person's name."""
 from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hlasatel_composer.adapters import access
@@ -234,6 +234,20 @@ async def _staff_of(session: AsyncSession, principal: Principal) -> StaffRow:
     if row is None:
         raise StaffNotFound("no such member of the staff")
     return row
+
+
+async def forget_ended_sessions(session: AsyncSession, now: datetime) -> int:
+    """Delete the sessions nobody can use any more (idle, too old, or a password never followed by its
+    code): who signed in when is not kept past the session itself. Returns how many went."""
+    ended = or_(
+        and_(
+            StaffSessionRow.stage != Stage.SIGNED_IN.value, StaffSessionRow.created_at < now - policy.PENDING
+        ),
+        StaffSessionRow.last_seen_at < now - policy.IDLE,
+        StaffSessionRow.created_at < now - policy.LONGEST,
+    )
+    result = await session.execute(delete(StaffSessionRow).where(ended))
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def sign_out(*, sessions: async_sessionmaker[AsyncSession], token: str, everywhere: bool) -> None:
