@@ -20,6 +20,7 @@ LIBRARIES = {
     "hlasatel_contracts": ROOT / "contracts",
     "hlasatel_runtime": ROOT / "libs/runtime",
     "hlasatel_dispatch": ROOT / "libs/dispatch-core",
+    "hlasatel_web": ROOT / "libs/web",
     "hlasatel_devstack": ROOT / "devstack",
 }
 PACKAGES = SERVICES | LIBRARIES

@@ -10,7 +10,7 @@ import pytest
 
 from hlasatel_console.bootstrap import bootstrap
 from hlasatel_console.config import Settings
-from hlasatel_console.security import SESSION_COOKIE
+from hlasatel_console.entrypoints.web import SESSION_COOKIE
 
 from .fakes import COMPOSER, REGISTRY, FakeServices
 

@@ -2,7 +2,7 @@
 a CSRF cookie, no caching of pages with people's data)."""
 
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 
 import httpx
 from fastapi import FastAPI, Request, Response
@@ -19,13 +19,12 @@ from hlasatel_console.entrypoints.web import (
     NotAllowed,
     Page,
     SignInNeeded,
-    new_nonce,
     redirect,
     sign_in_url,
 )
 from hlasatel_console.labels import N_
-from hlasatel_console.security import CSRF_COOKIE, SECURITY_HEADERS, content_security_policy, new_seed
 from hlasatel_runtime.service import BodyLimit
+from hlasatel_web.guard import install_guard
 
 ROLE_PHRASES = {"editor": N_("an editor"), "approver": N_("an approver"), "admin": N_("an admin")}
 REFUSALS = {
@@ -136,26 +135,7 @@ def bootstrap(settings: Settings, transport: httpx.AsyncBaseTransport | None = N
     )
     app.state.console = console
 
-    @app.middleware("http")
-    async def guard(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        request.state.nonce = new_nonce()
-        seed = request.cookies.get(CSRF_COOKIE)
-        fresh = not seed or len(seed) < 32
-        request.state.csrf_seed = new_seed() if fresh else seed
-        response = await call_next(request)
-        response.headers["Content-Security-Policy"] = content_security_policy(
-            request.state.nonce, tile_origin=settings.tile_origin
-        )
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        if not request.url.path.startswith("/static/"):
-            response.headers["Cache-Control"] = "no-store"
-        if fresh:
-            response.set_cookie(
-                CSRF_COOKIE, request.state.csrf_seed, httponly=True, secure=True, samesite="strict"
-            )
-        return response
-
+    install_guard(app, image_origin=settings.tile_origin)
     install_error_pages(app)
     app.add_middleware(BodyLimit, default=settings.max_body_bytes, routes={})
 

@@ -11,12 +11,16 @@ from hlasatel_console.adapters.composer import ComposerApi
 from hlasatel_console.adapters.gazetteer import Gazetteer
 from hlasatel_console.adapters.registry import RegistryApi
 from hlasatel_console.config import Settings
-from hlasatel_console.i18n import Languages
-from hlasatel_console.security import Sealer
+from hlasatel_web.i18n import Languages
+from hlasatel_web.security import Sealer
 
 PACKAGE = Path(__file__).parent
 TEMPLATES = PACKAGE / "templates"
 STATIC = PACKAGE / "static"
+LOCALE = PACKAGE / "locale"
+# the third-party scripts and styles, from the npm registry, checked against the lock's integrity
+ASSETS_LOCK = PACKAGE / "assets.lock.json"
+VENDOR = STATIC / "vendor"
 
 
 class PageUndefined(ChainableUndefined):
@@ -81,7 +85,7 @@ def build_console(settings: Settings, transport: httpx.AsyncBaseTransport | None
         composer=ComposerApi(base_url=settings.composer_url, client=client),
         registry=registry,
         gazetteer=Gazetteer(registry),
-        languages=Languages(),
+        languages=Languages(LOCALE),
         templates=templates,
         assisted=Sealer(secret, "assisted-registration"),
     )

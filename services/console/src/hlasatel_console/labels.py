@@ -1,6 +1,6 @@
 """The words for the composer's codes (categories, severities, states, roles), through the catalogues."""
 
-from hlasatel_console.i18n import Lang
+from hlasatel_web.i18n import Lang
 
 
 def N_(text: str) -> str:

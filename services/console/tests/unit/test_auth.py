@@ -5,7 +5,8 @@ import re
 
 import pytest
 
-from hlasatel_console.security import CSRF_COOKIE, SESSION_COOKIE
+from hlasatel_console.entrypoints.web import SESSION_COOKIE
+from hlasatel_web.security import CSRF_COOKIE
 
 from ..conftest import Browser, signed_in
 from ..fakes import CODE, PASSWORD, FakeServices

@@ -7,12 +7,13 @@ from typing import Any
 
 import pytest
 
+from hlasatel_console.container import LOCALE
 from hlasatel_console.domain.check import duplicate_of, refusal, summary
 from hlasatel_console.domain.compose import build, field_of, from_draft, from_post
 from hlasatel_console.domain.report import still_arriving
-from hlasatel_console.i18n import Languages
+from hlasatel_web.i18n import Languages
 
-LANGUAGES = Languages()
+LANGUAGES = Languages(LOCALE)
 
 
 class Posted(dict[str, list[str]]):

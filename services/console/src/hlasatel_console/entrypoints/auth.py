@@ -11,9 +11,9 @@ from markupsafe import Markup
 from starlette.datastructures import FormData
 
 from hlasatel_console.adapters.http import ApiRefused, SessionEnded
-from hlasatel_console.entrypoints.web import ConsoleDep, FormDep, PageDep, redirect
-from hlasatel_console.i18n import LANGUAGES
-from hlasatel_console.security import LANGUAGE_COOKIE, SESSION_COOKIE
+from hlasatel_console.entrypoints.web import SESSION_COOKIE, ConsoleDep, FormDep, PageDep, redirect
+from hlasatel_web.i18n import LANGUAGES
+from hlasatel_web.security import LANGUAGE_COOKIE
 
 router = APIRouter()
 # a full session ends after 12 hours at most; the cookie goes with it

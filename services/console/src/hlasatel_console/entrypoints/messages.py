@@ -20,8 +20,8 @@ from hlasatel_console.entrypoints.web import (
     StaffDep,
     redirect,
 )
-from hlasatel_console.i18n import Lang
 from hlasatel_console.labels import N_, choices, script_words, word
+from hlasatel_web.i18n import Lang
 
 router = APIRouter()
 Json = dict[str, Any]

@@ -1,7 +1,6 @@
 """What every page of the console needs: the reader's language, the signed-in member of the staff, a
 CSRF-checked form, and a page rendered with them (its one h1 is its title's start)."""
 
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -13,15 +12,12 @@ from starlette.datastructures import FormData
 
 from hlasatel_console.adapters.http import SessionEnded
 from hlasatel_console.container import Console
-from hlasatel_console.i18n import Lang
 from hlasatel_console.labels import word
-from hlasatel_console.security import (
-    CSRF_FIELD,
-    LANGUAGE_COOKIE,
-    SESSION_COOKIE,
-    csrf_token,
-    csrf_valid,
-)
+from hlasatel_web.i18n import Lang
+from hlasatel_web.security import CSRF_FIELD, LANGUAGE_COOKIE, csrf_token, csrf_valid
+
+# the staff member's session: the composer's token, in a cookie of this host that no script reads
+SESSION_COOKIE = "__Host-hlasatel-session"
 
 ROLES = ("editor", "approver", "admin")
 
@@ -204,7 +200,3 @@ def sign_in_url(back_to: str, *, ended: bool = False) -> str:
 
 def redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
-
-
-def new_nonce() -> str:
-    return secrets.token_urlsafe(18)

@@ -17,10 +17,9 @@ from babel.numbers import format_decimal
 LANGUAGES = ("cs", "en")
 DEFAULT_LANGUAGE = "cs"
 PRAGUE = ZoneInfo("Europe/Prague")
-LOCALE_DIR = Path(__file__).parent / "locale"
 
 
-def load_catalogues(directory: Path = LOCALE_DIR) -> dict[str, gettext.NullTranslations]:
+def load_catalogues(directory: Path) -> dict[str, gettext.NullTranslations]:
     """Each language's translations; English is the catalogues' own language (the msgids)."""
     found: dict[str, gettext.NullTranslations] = {"en": gettext.NullTranslations()}
     for language in LANGUAGES:
@@ -83,9 +82,10 @@ def _moment(value: dt.datetime | str | None) -> dt.datetime | None:
 
 
 class Languages:
-    """The catalogues, loaded once; a `Lang` per page."""
+    """An application's catalogues (`directory`/<language>/LC_MESSAGES/messages.po), loaded once; a `Lang`
+    per page."""
 
-    def __init__(self, directory: Path = LOCALE_DIR) -> None:
+    def __init__(self, directory: Path) -> None:
         self.catalogues = load_catalogues(directory)
 
     def lang(self, code: str | None) -> Lang:

@@ -1,6 +1,6 @@
-"""The third-party scripts and styles the console serves, fetched from the npm registry at install time
-(never from a CDN at run time): each package's tarball is checked against the integrity in
-assets.lock.json before any of its files is written under static/vendor/."""
+"""The third-party scripts and styles an application serves, fetched from the npm registry at install time
+(never from a CDN at run time): each package's tarball is checked against the integrity in the
+application's lock file (npm's sha512) before any of its files is written under its vendor folder."""
 
 import base64
 import hashlib
@@ -11,11 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-
-from hlasatel_console.container import PACKAGE, STATIC
-
-LOCK = PACKAGE / "assets.lock.json"
-VENDOR = STATIC / "vendor"
 
 
 class AssetMismatch(RuntimeError):
@@ -31,7 +26,7 @@ class Package:
     files: dict[str, str]
 
 
-def locked(lock: Path = LOCK) -> list[Package]:
+def locked(lock: Path) -> list[Package]:
     packages = json.loads(lock.read_text(encoding="utf-8"))["packages"]
     return [
         Package(
@@ -53,7 +48,7 @@ def _lock_digest(lock: Path) -> str:
     return hashlib.sha256(lock.read_bytes()).hexdigest()
 
 
-def installed(vendor: Path = VENDOR, lock: Path = LOCK) -> bool:
+def installed(vendor: Path, lock: Path) -> bool:
     marker = _marker(vendor)
     return marker.exists() and marker.read_text().strip() == _lock_digest(lock)
 
@@ -81,9 +76,7 @@ def unpack(package: Package, data: bytes, vendor: Path) -> None:
             path.write_bytes(extracted.read())
 
 
-def fetch(
-    vendor: Path = VENDOR, lock: Path = LOCK, *, transport: httpx.BaseTransport | None = None
-) -> list[str]:
+def fetch(vendor: Path, lock: Path, *, transport: httpx.BaseTransport | None = None) -> list[str]:
     """Download, check and unpack every locked package; returns what was installed."""
     done = []
     with httpx.Client(timeout=60, follow_redirects=True, transport=transport) as client:

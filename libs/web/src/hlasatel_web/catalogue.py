@@ -1,5 +1,6 @@
-"""The texts of the console's pages and code, gathered as gettext catalogues: what `console
-update-catalogue` merges into each language's .po file, and what the tests check is all translated."""
+"""The texts of an application's pages and code, gathered as gettext catalogues: what its
+`update-catalogue` command merges into each language's .po file, and what its tests check is all
+translated."""
 
 from pathlib import Path
 
@@ -7,41 +8,39 @@ from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po, write_po
 
-from hlasatel_console.i18n import LOCALE_DIR
-
-PACKAGE = Path(__file__).parent
-# count(words, value, singular, plural) in domain/check.py says a count with its plural form
+# count(words, value, singular, plural) says a count with its plural form (the console's domain/check.py)
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None, "count": (3, 4)}
 METHODS = [("**.py", "python"), ("templates/**.html", "jinja2")]
 OPTIONS = {"templates/**.html": {"extensions": "", "trimmed": "false"}}
 
 
-def extract() -> Catalog:
-    """Every text the console says, from its Python code and its templates."""
-    catalog = Catalog(project="Hlasatel console", locale=None)
+def extract(package: Path) -> Catalog:
+    """Every text an application says, from its Python code and its templates (under `package`)."""
+    catalog = Catalog(project=f"Hlasatel {package.name}", locale=None)
     for filename, lineno, message, comments, context in extract_from_dir(
-        PACKAGE, METHODS, keywords=KEYWORDS, options_map=OPTIONS, strip_comment_tags=True
+        package, METHODS, keywords=KEYWORDS, options_map=OPTIONS, strip_comment_tags=True
     ):
         catalog.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
     return catalog
 
 
-def po_path(language: str, directory: Path = LOCALE_DIR) -> Path:
+def po_path(language: str, directory: Path) -> Path:
     return directory / language / "LC_MESSAGES" / "messages.po"
 
 
-def read(language: str, directory: Path = LOCALE_DIR) -> Catalog:
+def read(language: str, directory: Path) -> Catalog:
     path = po_path(language, directory)
     if not path.exists():
-        return Catalog(locale=language, project="Hlasatel console")
+        return Catalog(locale=language, project="Hlasatel")
     with path.open("rb") as source:
         return read_po(source, locale=language)
 
 
-def update(language: str, directory: Path = LOCALE_DIR) -> tuple[int, int]:
-    """Merge the texts found now into the language's catalogue; returns (texts, of them untranslated)."""
+def update(language: str, package: Path, directory: Path) -> tuple[int, int]:
+    """Merge the texts `package` says now into the language's catalogue under `directory`; returns
+    (texts, of them untranslated)."""
     catalog = read(language, directory)
-    catalog.update(extract(), no_fuzzy_matching=True)
+    catalog.update(extract(package), no_fuzzy_matching=True)
     catalog.obsolete.clear()
     path = po_path(language, directory)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,5 +1,5 @@
-"""What keeps a staff member's session theirs: cookies the page's scripts cannot read, a CSRF token on
-every form, a Content-Security-Policy with a nonce per page, and data sealed for the browser to hold."""
+"""What keeps a session its holder's: cookies the page's scripts cannot read, a CSRF token on every form,
+a Content-Security-Policy with a nonce per page, and data sealed for the browser to hold."""
 
 import base64
 import hashlib
@@ -12,7 +12,8 @@ from typing import Any
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-SESSION_COOKIE = "__Host-hlasatel-session"
+# shared by Hlasatel's pages on one host (a cookie knows no port): each application has its own secret,
+# so a token made by one is no token to another
 CSRF_COOKIE = "__Host-hlasatel-csrf"
 LANGUAGE_COOKIE = "hlasatel-language"
 CSRF_FIELD = "csrf_token"
@@ -34,10 +35,10 @@ def csrf_valid(secret: str, seed: str | None, token: str | None) -> bool:
     return hmac.compare_digest(csrf_token(secret, seed), token)
 
 
-def content_security_policy(nonce: str, *, tile_origin: str | None = None) -> str:
-    """Scripts of this console only, and only those the page names with its nonce; no inline styles,
-    no frames, forms post here only."""
-    images = "'self' data:" + (f" {tile_origin}" if tile_origin else "")
+def content_security_policy(nonce: str, *, image_origin: str | None = None) -> str:
+    """Scripts of this application only, and only those the page names with its nonce; no inline
+    styles, no frames, forms post here only; images from one more origin if given (a map's tiles)."""
+    images = "'self' data:" + (f" {image_origin}" if image_origin else "")
     return "; ".join(
         [
             "default-src 'self'",
@@ -65,10 +66,11 @@ SECURITY_HEADERS = {
 
 class Sealer:
     """AES-GCM over JSON, for what the browser keeps between two pages but must neither read nor change
-    (a citizen's access token while a clerk registers them); each seal expires."""
+    (a citizen's access token while a clerk registers them); each seal expires. The key is derived from
+    the application's secret and the purpose, so one purpose's seal opens no other's."""
 
     def __init__(self, secret: str, purpose: str) -> None:
-        self._aead = AESGCM(hashlib.sha256(f"hlasatel-console\x1f{purpose}\x1f{secret}".encode()).digest())
+        self._aead = AESGCM(hashlib.sha256(f"hlasatel-web\x1f{purpose}\x1f{secret}".encode()).digest())
         self._purpose = purpose.encode()
 
     def seal(self, value: dict[str, Any], *, ttl_s: int) -> str:
