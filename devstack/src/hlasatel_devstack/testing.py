@@ -65,6 +65,13 @@ def database_backends() -> list[str]:
     return ["sqlite", "postgresql"] if os.environ.get("DATABASE_URL") else ["sqlite"]
 
 
+def production_backend() -> list[str]:
+    """The production database when there is one (PostgreSQL, with DATABASE_URL), SQLite otherwise: for the
+    long end-to-end tests whose subject is the system under faults, or its pages, rather than the SQL of one
+    service (each service's own tests run that on both)."""
+    return database_backends()[-1:]
+
+
 def _server_dsn() -> str:
     return os.environ["DATABASE_URL"].replace("postgresql+asyncpg://", "postgresql://")
 
@@ -244,11 +251,12 @@ def stack_fixture(
     services: Sequence[str] = SERVICES,
     environment: dict[str, str] | None = None,
     faults: Faults = NO_FAULTS,
+    backends: Sequence[str] | None = None,
 ) -> Any:
     """A module's fixture `name`: the broker, the fakes and these services as processes, ready, once per
-    database backend."""
+    database backend (every one unless `backends` says which)."""
 
-    @pytest.fixture(scope="module", params=database_backends(), name=name)
+    @pytest.fixture(scope="module", params=list(backends or database_backends()), name=name)
     def running(
         request: pytest.FixtureRequest,
         tmp_path_factory: pytest.TempPathFactory,

@@ -16,7 +16,7 @@ from hlasatel_contracts import AddressPoint, Channel
 from hlasatel_devstack.chaos import CityEmergency, chaos_recipients, metric
 from hlasatel_devstack.population import subscribers
 from hlasatel_devstack.stack import Stack
-from hlasatel_devstack.testing import stack_fixture
+from hlasatel_devstack.testing import production_backend, stack_fixture
 
 RECIPIENTS = chaos_recipients(1000)
 SERVICES = ["composer", "dispatch-sms", "dispatch-email", "dispatch-push"]
@@ -32,6 +32,7 @@ restarted = stack_fixture(
         "COMPOSER_REDRIVE_POLL_S": "2",
         **{f"DISPATCH_{c.value.upper()}_RATE_PER_S": str(max(40, RECIPIENTS // 25)) for c in Channel},
     },
+    backends=production_backend(),
 )
 
 

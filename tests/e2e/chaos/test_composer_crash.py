@@ -23,13 +23,16 @@ from hlasatel_devstack.bus import publish_keyed, read_topics
 from hlasatel_devstack.chaos import EMERGENCY, chaos_recipients
 from hlasatel_devstack.population import subscribers
 from hlasatel_devstack.stack import Stack
-from hlasatel_devstack.testing import eventually, stack_fixture
+from hlasatel_devstack.testing import eventually, production_backend, stack_fixture
 
 RECIPIENTS = chaos_recipients(20_000)
 FANOUT_BATCH = 1_000
 # a fresh broker and the composer alone: nothing consumes the delivery topics but the test
 composer_alone = stack_fixture(
-    "composer_alone", ["composer"], {"COMPOSER_FANOUT_BATCH_SIZE": str(FANOUT_BATCH)}
+    "composer_alone",
+    ["composer"],
+    {"COMPOSER_FANOUT_BATCH_SIZE": str(FANOUT_BATCH)},
+    backends=production_backend(),
 )
 
 

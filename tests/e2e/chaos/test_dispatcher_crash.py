@@ -28,7 +28,7 @@ from hlasatel_devstack.chaos import REPEAT_KEY, chaos_recipients
 from hlasatel_devstack.dispatching import sample_requests
 from hlasatel_devstack.fakes.ledger import read_ledger
 from hlasatel_devstack.stack import Stack
-from hlasatel_devstack.testing import eventually, stack_fixture
+from hlasatel_devstack.testing import eventually, production_backend, stack_fixture
 from hlasatel_runtime.database import build_engine
 
 log = logging.getLogger(__name__)
@@ -58,6 +58,7 @@ dispatchers = stack_fixture(
         for service in DISPATCHERS.values()
         for setting, value in (("RATE_PER_S", "5000"), ("STALE_AFTER_S", str(STALE_AFTER_S)))
     },
+    backends=production_backend(),
 )
 
 

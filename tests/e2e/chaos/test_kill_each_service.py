@@ -22,7 +22,7 @@ from hlasatel_contracts import AddressPoint, Channel
 from hlasatel_devstack.chaos import CityEmergency, chaos_recipients
 from hlasatel_devstack.population import subscribers
 from hlasatel_devstack.stack import SERVICES, Stack
-from hlasatel_devstack.testing import stack_fixture
+from hlasatel_devstack.testing import production_backend, stack_fixture
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,7 @@ killed = stack_fixture(
         # claims every quarter of this, however long its calls take)
         for setting, value in (("RATE_PER_S", str(RATE_PER_S)), ("STALE_AFTER_S", str(STALE_AFTER_S)))
     },
+    backends=production_backend(),
 )
 
 

@@ -18,7 +18,7 @@ from hlasatel_devstack.chaos import CityEmergency, chaos_recipients, metric
 from hlasatel_devstack.fakes.server import Faults
 from hlasatel_devstack.population import subscribers
 from hlasatel_devstack.stack import Stack
-from hlasatel_devstack.testing import stack_fixture
+from hlasatel_devstack.testing import production_backend, stack_fixture
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +49,7 @@ faulty = stack_fixture(
     SERVICES,
     {key: value for channel in Channel for key, value in _dispatcher_settings(channel).items()},
     faults=FAULTS,
+    backends=production_backend(),
 )
 
 
