@@ -204,3 +204,40 @@ class TestRoles:
         )
         assert answer.headers["location"] == f"/messages/{message['id']}?done=rejected"
         assert services.messages[message["id"]]["review"]["reason"] == "Špatný den."
+
+
+class TestTheAdminChangesSomeone:
+    async def test_a_new_role_and_scope_reach_the_composer_whole(
+        self, browser: Browser, services: FakeServices
+    ) -> None:
+        eva = services.people["editor"]
+        signed_in(browser, services, "admin")
+        page = await browser.get(f"/admin/staff/{eva['id']}")
+        check_page(page)
+        answer = await browser.post(
+            f"/admin/staff/{eva['id']}",
+            {"action": "save", "role": "approver", "categories": ["water", "heating"], "emergency": "1"},
+        )
+        assert answer.headers["location"] == "/admin/staff"
+        patched = [body for method, path, body in services.requests if method == "PATCH"]
+        assert patched == [
+            {
+                "role": "approver",
+                "categories": ["water", "heating"],
+                "area": None,
+                "emergency": True,
+                "whole_city": False,
+            }
+        ], "an area no longer ticked is cleared, not left as it was"
+
+    async def test_an_admin_disables_someone_but_is_not_offered_to_disable_themselves(
+        self, browser: Browser, services: FakeServices
+    ) -> None:
+        signed_in(browser, services, "admin")
+        own = await browser.get(f"/admin/staff/{services.people['admin']['id']}")
+        assert 'value="disable"' not in own.text
+        eva = services.people["editor"]
+        await browser.get(f"/admin/staff/{eva['id']}")
+        answer = await browser.post(f"/admin/staff/{eva['id']}", {"action": "disable"})
+        assert answer.status_code == 303
+        assert ("POST", f"/v1/staff/{eva['id']}/disable", None) in services.requests

@@ -24,17 +24,16 @@ def _texts(fields: FormData, name: str) -> list[str]:
 
 
 def _scope(fields: FormData) -> Json:
-    """The categories and permissions an admin ticked; no category ticked is every category."""
+    """The categories, area and permissions an admin ticked; no category ticked is every category, no
+    district the whole city."""
     categories = _texts(fields, "categories")
     districts = _texts(fields, "area_districts")
-    scope: Json = {
+    return {
         "categories": categories or None,
+        "area": {"districts": districts} if districts else None,
         "emergency": bool(fields.get("emergency")),
         "whole_city": bool(fields.get("whole_city")),
     }
-    if districts:
-        scope["area"] = {"districts": districts}
-    return scope
 
 
 @router.get("", response_class=HTMLResponse)
@@ -89,18 +88,46 @@ async def invite(page: PageDep, fields: FormDep, staff: Admin) -> HTMLResponse:
     return await _render_staff(page, status_code=422, entered=person)
 
 
+async def _render_person(
+    page: Page, staff_id: str, *, status_code: int = 200, entered: Json | None = None
+) -> HTMLResponse:
+    assert page.staff is not None
+    people = await page.console.composer.staff(page.staff.token)
+    person = next((p for p in people if p["id"] == staff_id), None)
+    if person is None:
+        raise ApiRefused(404, page.lang.gettext("Nobody of the staff has this id."))
+    names = await page.console.gazetteer.names()
+    return page.render(
+        "admin_person.html",
+        h1=page.lang.gettext("Change %(name)s", name=person["name"]),
+        person=person,
+        entered=entered or person,
+        mine=person["id"] == page.staff.id,
+        roles=choices(page.lang, ("editor", "approver", "admin")),
+        categories=choices(page.lang, CATEGORIES),
+        districts=names.districts,
+        status_code=status_code,
+    )
+
+
+@router.get("/staff/{staff_id}", response_class=HTMLResponse)
+async def person_page(staff_id: str, page: PageDep, staff: Admin) -> HTMLResponse:
+    """One person's role and scope, to change; or to disable their account."""
+    return await _render_person(page, staff_id)
+
+
 @router.post("/staff/{staff_id}", response_class=HTMLResponse)
 async def change_person(staff_id: str, page: PageDep, fields: FormDep, staff: Admin) -> Response:
+    """A new role or scope (their sessions end, so that it binds at once), or the account disabled."""
+    changes = {"role": str(fields.get("role") or "") or None, **_scope(fields)}
     try:
         if fields.get("action") == "disable":
             await page.console.composer.disable_staff(staff.token, staff_id)
         else:
-            await page.console.composer.update_staff(
-                staff.token, staff_id, {"role": fields.get("role"), **_scope(fields)}
-            )
+            await page.console.composer.update_staff(staff.token, staff_id, changes)
     except ApiRefused as refused:
         page.errors = {"form": refused.reason}
-        return await _render_staff(page, status_code=refused.status)
+        return await _render_person(page, staff_id, status_code=refused.status, entered=changes)
     return redirect("/admin/staff")
 
 
