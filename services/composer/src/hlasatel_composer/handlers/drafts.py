@@ -16,7 +16,7 @@ from hlasatel_composer.domain.access import (
 )
 from hlasatel_composer.domain.message import InvalidTransition, Message
 from hlasatel_composer.handlers.messages import get_message
-from hlasatel_composer.handlers.scope import check_acts_on, visible
+from hlasatel_composer.handlers.scope import acted_on
 from hlasatel_composer.schemas import MessageRead, MessageUpdate
 
 
@@ -26,9 +26,7 @@ async def update_message(
     """Change a draft within the key's scope; it then waits for an approver again (editor)."""
     require(principal, Role.EDITOR)
     async with uow() as work:
-        await visible(work.session, principal, message_id)
-        message = await work.messages.must(message_id)
-        await check_acts_on(work.session, principal, row_of(message))
+        message = await acted_on(work, principal, message_id)
         message.check_editable()
         changed = data.model_dump(exclude_unset=True)
         await _apply(work, message, principal=principal, data=data)
@@ -85,9 +83,7 @@ async def _review(
 ) -> MessageRead:
     require(principal, Role.APPROVER)
     async with uow() as work:
-        await visible(work.session, principal, message_id)
-        message = await work.messages.must(message_id)
-        await check_acts_on(work.session, principal, row_of(message))
+        message = await acted_on(work, principal, message_id)
         now = datetime.now(UTC)
         if reject:
             message.reject(by=principal, at=now, reason=reason)

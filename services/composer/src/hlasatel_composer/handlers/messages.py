@@ -22,7 +22,7 @@ from hlasatel_composer.domain.message import Message
 from hlasatel_composer.domain.messages import MessageState
 from hlasatel_composer.handlers.common import message_read, resolve_message
 from hlasatel_composer.handlers.planning import audience_of
-from hlasatel_composer.handlers.scope import check_acts_on, may_see, visible
+from hlasatel_composer.handlers.scope import acted_on, check_acts_on, may_see, visible
 from hlasatel_composer.schemas import FollowUpCreate, MessageCreate, MessageRead
 
 
@@ -59,9 +59,7 @@ async def create_follow_up(
     """Draft an update or an all-clear to exactly the recipients of a message already sent."""
     require(principal, Role.EDITOR)
     async with uow() as work:
-        await visible(work.session, principal, message_id)
-        original = await work.messages.must(message_id)
-        await check_acts_on(work.session, principal, row_of(original))
+        original = await acted_on(work, principal, message_id)
         severity = data.severity or original.severity
         check_emergency(principal, severity.value)
         original.check_can_be_followed()
@@ -145,9 +143,7 @@ async def cancel_message(*, uow: UnitOfWorkFactory, principal: Principal, messag
     (through the outbox, once the cancellation is committed)."""
     require(principal, Role.APPROVER)
     async with uow() as work:
-        await visible(work.session, principal, message_id)
-        message = await work.messages.must(message_id)
-        await check_acts_on(work.session, principal, row_of(message))
+        message = await acted_on(work, principal, message_id)
         await stop(work, message, actor=principal)
         await work.commit()
     return await get_message(uow=uow, message_id=message_id)

@@ -8,7 +8,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hlasatel_composer.adapters.orm import MessageRow, TargetPoint
 from hlasatel_composer.adapters.recipients import selected_points
 from hlasatel_composer.adapters.register import current_register
+from hlasatel_composer.adapters.uow import UnitOfWork, row_of
 from hlasatel_composer.domain.access import OutOfScope, Principal, Role, check_area, check_category
+from hlasatel_composer.domain.message import Message
 from hlasatel_composer.domain.register import Resolved
 from hlasatel_composer.domain.targeting import Target
 from hlasatel_composer.handlers.common import MessageNotFound, target_of
@@ -74,3 +76,12 @@ async def visible(session: AsyncSession, principal: Principal, message_id: UUID)
     if row is None or not await may_see(session, principal, row):
         raise MessageNotFound(f"no message {message_id}")
     return row
+
+
+async def acted_on(work: UnitOfWork, principal: Principal, message_id: UUID) -> Message:
+    """The message this key is about to change (approve, reject, cancel, edit, follow up), locked for it:
+    to a key that may not see it, it does not exist (404); outside its categories or area, 403 naming why."""
+    await visible(work.session, principal, message_id)
+    message = await work.messages.must(message_id)
+    await check_acts_on(work.session, principal, row_of(message))
+    return message
