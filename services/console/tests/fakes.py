@@ -365,6 +365,8 @@ class FakeServices:
         return httpx.Response(201, json=made)
 
     def _patch(self, who: Json, request: httpx.Request, body: Json, message_id: str) -> httpx.Response:
+        if self.messages[message_id]["author_key_id"] != f"staff:{who['id']}":
+            return httpx.Response(403, json={"detail": "only its author changes a draft"})
         self.messages[message_id] |= body | {"review": None}
         return httpx.Response(200, json=self.messages[message_id])
 

@@ -131,6 +131,26 @@ class TestReturnedAndRejected:
         )
         assert answer.status_code == 422
 
+    async def test_only_its_author_changes_a_draft_so_nobody_approves_what_they_rewrote(
+        self, api: Any
+    ) -> None:
+        eva, adam = (
+            await api.person("Eva Editorová", "editor"),
+            await api.person("Adam Schvalovatel", "approver"),
+        )
+        message = await drafted(api, eva)
+        returned = await api.client.post(
+            f"/v1/messages/{message['id']}/return", json={"reason": "Doplňte čas."}, headers=adam
+        )
+        assert returned.status_code == 200
+        rewritten = await api.client.patch(
+            f"/v1/messages/{message['id']}", json={"target": {"city": True}}, headers=adam
+        )
+        assert rewritten.status_code == 403
+        assert "only its author, Eva Editorová, changes a draft" in rewritten.json()["detail"]
+        kept = (await api.client.get(f"/v1/messages/{message['id']}", headers=adam)).json()
+        assert kept["target"] != {"city": True} and kept["review"]["decision"] == "returned"
+
     async def test_an_edit_stays_within_the_editors_scope(self, api: Any) -> None:
         eva = await api.person("Eva Editorová", "editor", categories=["water"])
         message = await drafted(api, eva)

@@ -190,6 +190,43 @@ class TestRoles:
         assert "another approver must approve it" in check_page(answer).text()
         assert services.messages[message["id"]]["state"] == "draft"
 
+    async def test_an_approval_is_of_the_message_as_the_approver_read_it(
+        self, browser: Browser, services: FakeServices
+    ) -> None:
+        message = services.add("editor")
+        signed_in(browser, services, "approver")
+        page = await browser.get(f"/messages/{message['id']}")
+        version = re.search(r'name="version" value="([0-9a-f]+)"', page.text)
+        assert version is not None
+        # the author widens the target while the approver reads
+        services.messages[message["id"]]["target"] = {"city": True}
+        stale = await browser.post(
+            f"/messages/{message['id']}/decide",
+            {"decision": "approve", "version": version[1], "confirm_reach": "1"},
+        )
+        assert stale.status_code == 422
+        assert "changed after you opened it" in check_page(stale).text()
+        assert services.messages[message["id"]]["state"] == "draft"
+        fresh = re.search(r'name="version" value="([0-9a-f]+)"', stale.text)
+        assert fresh is not None and fresh[1] != version[1], "the page shows the message as it is now"
+        approved = await browser.post(
+            f"/messages/{message['id']}/decide",
+            {"decision": "approve", "version": fresh[1], "confirm_reach": "1"},
+        )
+        assert approved.status_code == 303
+        assert services.messages[message["id"]]["state"] == "approved"
+
+    async def test_only_the_author_is_offered_to_change_a_returned_draft(
+        self, browser: Browser, services: FakeServices
+    ) -> None:
+        message = services.add("editor", review={"decision": "returned", "reason": "Čas.", "by": "Adam"})
+        signed_in(browser, services, "approver")
+        page = await browser.get(f"/messages/{message['id']}")
+        assert f"/messages/{message['id']}/edit" not in page.text
+        refused = await browser.get(f"/messages/{message['id']}/edit")
+        assert refused.status_code == 403
+        assert "Only its author, Eva Editorová, changes a draft" in check_page(refused).text()
+
     async def test_a_rejection_needs_a_reason_and_records_it(
         self, browser: Browser, services: FakeServices
     ) -> None:

@@ -80,7 +80,7 @@ PAGES = [
 async def test_every_page_is_valid_html_with_one_h1_that_starts_its_title(
     browser: Browser, services: FakeServices, path: str, language: str
 ) -> None:
-    draft: dict[str, Any] = services.add("editor", state="done") if "follow-up" in path else services.add()
+    draft: dict[str, Any] = services.add("admin", state="done" if "follow-up" in path else "draft")
     browser.client.cookies.set("hlasatel-language", language, domain="console.test")
     signed_in(browser, services, "admin")
     answer = await browser.get(concrete(path, draft["id"], services.people["editor"]["id"]))

@@ -12,7 +12,7 @@ from functools import cached_property
 from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
-from hlasatel_composer.domain.access import Principal, check_four_eyes
+from hlasatel_composer.domain.access import Forbidden, Principal, check_four_eyes
 from hlasatel_composer.domain.messages import Content, MessageState, Severity
 from hlasatel_composer.domain.targeting import Target
 from hlasatel_contracts import MessageCancelled
@@ -198,8 +198,17 @@ class Message:
                 "an alert's message is written by the system that sent the alert: it sends an update"
             )
 
+    def check_changed_by(self, principal: Principal) -> None:
+        """Only its author changes a draft: four eyes compare the author with the approver, so a second
+        person who changed it could otherwise approve what they wrote. Another returns it with a reason."""
+        self.check_editable()
+        if self.record.author_key_id != principal.key_id:
+            raise Forbidden(
+                f"only its author, {self.record.author}, changes a draft: return it to them with a reason"
+            )
+
     def edited(self) -> None:
-        """Changed by its authors: it waits for an approver again."""
+        """Changed by its author: it waits for an approver again."""
         self.check_editable()
         self.record.review = None
 

@@ -27,7 +27,7 @@ async def update_message(
     require(principal, Role.EDITOR)
     async with uow() as work:
         message = await acted_on(work, principal, message_id)
-        message.check_editable()
+        message.check_changed_by(principal)
         changed = data.model_dump(exclude_unset=True)
         await _apply(work, message, principal=principal, data=data)
         message.edited()

@@ -1,10 +1,12 @@
 """What the check page says will happen, and what it refuses: a target with no household of the register,
 and the same message to the same target within the hour. Pure."""
 
+import hashlib
+import json
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from hlasatel_console.domain.compose import equivalent
+from hlasatel_console.domain.compose import canonical, equivalent
 
 Json = dict[str, Any]
 DUPLICATE_WINDOW = timedelta(hours=1)
@@ -54,6 +56,17 @@ def refusal(preview: Json, words: Words) -> str | None:
             "Check the streets, districts and areas."
         )
     return None
+
+
+# what an approver reads and approves: a change to any of it after they opened the page is a new message
+READ = ("category", "severity", "content", "target", "send_at", "expires_at", "sms_transliterate", "follows")
+
+
+def version_of(message: Json) -> str:
+    """A digest of what the approver read, carried by the approval form: the approval is refused if the
+    message has changed since."""
+    read = canonical({key: message.get(key) for key in READ})
+    return hashlib.sha256(json.dumps(read, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:32]
 
 
 def duplicate_of(

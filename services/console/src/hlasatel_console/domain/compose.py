@@ -422,15 +422,15 @@ def carried(draft: Json) -> str:
 
 def equivalent(one: Json | None, other: Json | None) -> bool:
     """Two drafts' parts (targets, contents) are the same once keys are in order and empty parts dropped."""
-    return bool(_canonical(one) == _canonical(other))
+    return bool(canonical(one) == canonical(other))
 
 
-def _canonical(value: Any) -> Any:
+def canonical(value: Any) -> Any:
     """The value with its keys in order and what says nothing (None, empty, false) left out, inside out:
     the composer answers a target with every default filled in, a draft leaves them out."""
     if isinstance(value, dict):
-        inner = {key: _canonical(item) for key, item in sorted(value.items())}
+        inner = {key: canonical(item) for key, item in sorted(value.items())}
         return {key: item for key, item in inner.items() if item not in (None, [], {}, False)}
     if isinstance(value, list):
-        return [_canonical(item) for item in value]
+        return [canonical(item) for item in value]
     return value

@@ -231,8 +231,10 @@ async def submit(page: PageDep, fields: FormDep, staff: Editor) -> Response:
         else:
             saved = await page.console.composer.create(staff.token, draft)
     except ApiRefused as refused:
+        # a draft being changed stays that draft: sent again, it must not become a second message
         page.errors = _refused_fields(refused)
-        return await render_compose(page, from_draft(draft), status_code=refused.status)
+        editing = await _editing(page, fields)
+        return await render_compose(page, from_draft(draft), message=editing, status_code=refused.status)
     return redirect(f"/messages/{saved['id']}?done=submitted")
 
 
@@ -244,9 +246,19 @@ async def change(page: PageDep, fields: FormDep, staff: Editor) -> HTMLResponse:
 
 @router.get("/messages/{message_id}/edit", response_class=HTMLResponse)
 async def edit(message_id: str, page: PageDep, staff: Editor) -> HTMLResponse:
+    """A draft opened again by its author (the composer lets nobody else change it: four eyes compare the
+    author with the approver)."""
     message = await page.console.composer.message(staff.token, message_id)
     if message["state"] != "draft" or message.get("alert_id"):
         raise ApiRefused(409, page.lang.gettext("Only a draft of the press office can be changed."))
+    if message.get("author_key_id") != staff.key_id:
+        raise ApiRefused(
+            403,
+            page.lang.gettext(
+                "Only its author, %(name)s, changes a draft: return it to them with a reason.",
+                name=message.get("author") or "",
+            ),
+        )
     return await render_compose(page, from_draft(message), message=message)
 
 

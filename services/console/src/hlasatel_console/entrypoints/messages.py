@@ -97,6 +97,7 @@ async def render_message(
         report=report,
         live=still_arriving(message),
         own=message.get("author_key_id") == staff.key_id,
+        version=check.version_of(message),
         notice=notice,
         status_code=status_code,
     )
@@ -137,7 +138,14 @@ async def decide(message_id: str, page: PageDep, fields: FormDep, staff: StaffDe
     elif decision == "approve":
         message = await page.console.composer.message(staff.token, message_id)
         preview = await _preview_of(page, staff, message)
-        if preview and preview.get("four_eyes") and not fields.get("confirm_reach"):
+        # the author is refused by the composer whatever they send (four eyes): its reason is the one to show
+        own = message.get("author_key_id") == staff.key_id
+        if not own and fields.get("version") != check.version_of(message):
+            errors["form"] = lang.gettext(
+                "The message was changed after you opened it. Read it again as it is now before you "
+                "approve it."
+            )
+        elif preview and preview.get("four_eyes") and not fields.get("confirm_reach"):
             errors["confirm_reach"] = lang.gettext("Confirm that you understand how many people this reaches")
     if not errors:
         try:
