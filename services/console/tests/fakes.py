@@ -128,6 +128,8 @@ class FakeServices:
         self.sessions: dict[str, tuple[str, str]] = {}  # token → (role, stage)
         self.messages: dict[str, Json] = {}
         self.requests: list[tuple[str, str, Any]] = []
+        # paths (prefixes) whose service does not answer, as a network error
+        self.down: set[str] = set()
         self.keys = [
             {
                 "id": str(uuid.uuid4()),
@@ -167,6 +169,8 @@ class FakeServices:
     def handle(self, request: httpx.Request) -> httpx.Response:
         body = json.loads(request.content) if request.content else None
         self.requests.append((request.method, request.url.path, body))
+        if any(request.url.path.startswith(prefix) for prefix in self.down):
+            raise httpx.ConnectError("the fake service is down", request=request)
         base = f"{request.url.scheme}://{request.url.host}"
         for method, pattern, answer in self.routes:
             match = re.fullmatch(pattern, f"{base}{request.url.path}")

@@ -32,7 +32,10 @@ def install_guard(app: FastAPI, *, image_origin: str | None = None) -> None:
         if not request.url.path.startswith("/static/"):
             response.headers["Cache-Control"] = "no-store"
         if fresh:
+            # Lax, not Strict: a link from a mail or a chat arrives without a Strict cookie and would get a
+            # new seed, expiring every form open in the reader's other tabs; a form posted from another site
+            # still carries no Lax cookie
             response.set_cookie(
-                CSRF_COOKIE, request.state.csrf_seed, httponly=True, secure=True, samesite="strict"
+                CSRF_COOKIE, request.state.csrf_seed, httponly=True, secure=True, samesite="lax"
             )
         return response

@@ -97,6 +97,10 @@ def script_words(lang: Lang) -> dict[str, str]:
         "segments": _("{n} segments of {per}"),
         "times_recipients": _("× {n} recipients = {total} segments"),
         "as_sent": _("as sent, with the unsubscribe line: {n} segments"),
+        "preview_failed": _(
+            "The preview could not be updated: the services did not answer, or your session ended. Try "
+            "again with the button below."
+        ),
         "forces_ucs2": _("UCS-2 because of"),
         "of_limit": _("{n} of {limit} characters"),
         "targeted_list": _("{n} targeted households by street"),

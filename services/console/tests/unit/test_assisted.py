@@ -3,6 +3,9 @@ record naming the clerk (the registry writes it from the clerk's session), then 
 reads out."""
 
 import re
+import time
+
+import pytest
 
 from hlasatel_console.entrypoints.assisted import COOKIE
 
@@ -90,3 +93,30 @@ class TestAssistedRegistration:
         codes_form = codes_form[: codes_form.index("</form>")]
         first_button = re.search(r"<button[^>]*>", codes_form)
         assert first_button is not None and "resend" not in first_button[0]
+
+
+class TestTheSealedRegistration:
+    async def test_another_clerk_at_the_same_browser_does_not_get_it(
+        self, browser: Browser, services: FakeServices
+    ) -> None:
+        await registered(browser, services)
+        signed_in(browser, services, "approver")
+        answer = await browser.get("/register/codes")
+        assert answer.status_code == 303 and answer.headers["location"] == "/register"
+
+    async def test_signing_out_forgets_it(self, browser: Browser, services: FakeServices) -> None:
+        await registered(browser, services)
+        answer = await browser.post("/sign-out", {})
+        cleared = [v for k, v in answer.headers.multi_items() if k == "set-cookie" and v.startswith(COOKIE)]
+        assert cleared and "max-age=0" in cleared[0].lower()
+
+    async def test_wrong_codes_do_not_keep_it_longer_than_twenty_minutes_from_the_registration(
+        self, browser: Browser, services: FakeServices, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        fields = await registered(browser, services)
+        ten_minutes_later = time.time() + 600
+        monkeypatch.setattr(time, "time", lambda: ten_minutes_later)
+        again = await browser.post("/register/codes", {fields[0]: "000000", fields[1]: "000000"})
+        resealed = [v for k, v in again.headers.multi_items() if k == "set-cookie" and v.startswith(COOKIE)]
+        max_age = int(re.search(r"max-age=(\d+)", resealed[0].lower())[1])  # type: ignore[index]
+        assert max_age <= 10 * 60, "sealed again, it keeps the first seal's end"

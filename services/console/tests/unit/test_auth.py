@@ -100,6 +100,33 @@ class TestSigningIn:
         cookie = cookie_header(answer.headers.multi_items(), SESSION_COOKIE)
         assert "max-age=0" in cookie
 
+    async def test_signing_out_while_the_composer_is_down_still_forgets_the_session_here(
+        self, browser: Browser, services: FakeServices
+    ) -> None:
+        signed_in(browser, services, "editor")
+        await browser.get("/")
+        services.down.add("/v1/staff/sessions")
+        answer = await browser.post("/sign-out", {})
+        assert answer.headers["location"] == "/sign-in?done=out-here"
+        cookie = cookie_header(answer.headers.multi_items(), SESSION_COOKIE)
+        assert "max-age=0" in cookie
+        browser.client.cookies.set("hlasatel-language", "en", domain="console.test")
+        said = check_page(await browser.get("/sign-in?done=out-here")).text()
+        assert "a session of yours elsewhere may still be open" in said
+
+    async def test_a_return_address_with_a_query_comes_back_whole(self, browser: Browser) -> None:
+        back = "/admin/audit?actor=Adam&action=message."
+        await browser.get("/sign-in")
+        answer = await browser.post(
+            "/sign-in", {"email": "admin@example.cz", "password": PASSWORD, "next": back}
+        )
+        assert (
+            answer.headers["location"] == "/sign-in/code?next=/admin/audit%3Factor%3DAdam%26action%3Dmessage."
+        )
+        code_page = await browser.get(answer.headers["location"])
+        right = await browser.post("/sign-in/code", {"code": CODE, "next": back})
+        assert code_page.status_code == 200 and right.headers["location"] == back
+
 
 class TestForms:
     async def test_a_form_without_the_browsers_token_changes_nothing(
@@ -113,6 +140,24 @@ class TestForms:
         assert forged.status_code == 403
         check_page(forged)
         assert not any(method == "POST" for method, *_ in services.requests[before:])
+
+    async def test_the_csrf_cookie_survives_a_link_from_elsewhere(self, browser: Browser) -> None:
+        """SameSite=Lax: a link from a mail keeps the seed, so forms open in other tabs stay valid."""
+        answer = await browser.get("/sign-in")
+        cookie = cookie_header(answer.headers.multi_items(), CSRF_COOKIE)
+        for flag in ("httponly", "secure", "samesite=lax", "path=/"):
+            assert flag in cookie
+
+    async def test_a_page_answering_a_form_offers_no_language_switch_that_would_lose_it(
+        self, browser: Browser, services: FakeServices
+    ) -> None:
+        signed_in(browser, services, "admin")
+        assert "/language/en" in (await browser.get("/admin/staff")).text
+        invited = await browser.post(
+            "/admin/staff", {"name": "Petr Nový", "email": "petr@example.cz", "role": "editor"}
+        )
+        assert "hsi_fresh" in invited.text
+        assert "/language/" not in invited.text, "the link shown once would be lost"
 
     async def test_a_token_from_another_browser_is_refused(
         self, browser: Browser, services: FakeServices

@@ -3,6 +3,7 @@ e-mail, their choices; the codes go to the citizen's phone and mailbox and the c
 The consent record names the clerk (the registry's staff route); the citizen's access token stays sealed
 in this browser for the 20 minutes the codes take, and is gone afterwards."""
 
+import time
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -10,12 +11,20 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
 from hlasatel_console.adapters.http import ApiRefused
-from hlasatel_console.entrypoints.web import FormDep, Page, PageDep, Staff, StaffDep, redirect
+from hlasatel_console.entrypoints.web import (
+    ASSISTED_COOKIE,
+    FormDep,
+    Page,
+    PageDep,
+    Staff,
+    StaffDep,
+    redirect,
+)
 from hlasatel_console.labels import choices, word
 from hlasatel_contracts import CATEGORIES
 
 router = APIRouter(prefix="/register")
-COOKIE = "__Host-hlasatel-assisted"
+COOKIE = ASSISTED_COOKIE
 KEEP_S = 20 * 60
 Json = dict[str, Any]
 
@@ -107,6 +116,9 @@ async def register(page: PageDep, fields: FormDep, staff: StaffDep) -> Response:
             "contacts": [
                 {"id": c["id"], "channel": c["channel"]} for c in made["contacts"] if c["channel"] != "push"
             ],
+            # for this clerk only, and for 20 minutes from the registration however often it is sealed again
+            "clerk": staff.id,
+            "until": int(time.time()) + KEEP_S,
         },
         ttl_s=KEEP_S,
     )
@@ -123,13 +135,19 @@ def _field(location: str) -> str:
     return location if location in ("language", "categories") else "form"
 
 
-def _held(request: Request, page: Page) -> Json | None:
-    return page.console.assisted.unseal(request.cookies.get(COOKIE))
+def _held(request: Request, page: Page, staff: Staff) -> Json | None:
+    """The registration this clerk is finishing; another clerk at the same browser gets none."""
+    held = page.console.assisted.unseal(request.cookies.get(COOKIE))
+    return held if held is not None and held.get("clerk") == staff.id else None
+
+
+def _left_s(held: Json) -> int:
+    return max(1, int(held.get("until", 0)) - int(time.time()))
 
 
 @router.get("/codes", response_class=HTMLResponse)
 async def codes_page(request: Request, page: PageDep, staff: StaffDep) -> Response:
-    held = _held(request, page)
+    held = _held(request, page, staff)
     if held is None:
         return redirect("/register")
     return _render_codes(page, held)
@@ -155,7 +173,7 @@ def _render_codes(
 
 @router.post("/codes", response_class=HTMLResponse)
 async def check_codes(request: Request, page: PageDep, fields: FormDep, staff: StaffDep) -> Response:
-    held = _held(request, page)
+    held = _held(request, page, staff)
     if held is None:
         return redirect("/register")
     registry = page.console.registry
@@ -198,8 +216,9 @@ async def check_codes(request: Request, page: PageDep, fields: FormDep, staff: S
         page_again = _render_codes(
             page, held, verified=verified, notice=notice, status_code=422 if errors else 200
         )
-        kept = page.console.assisted.seal({**held, "verified": sorted(verified)}, ttl_s=KEEP_S)
-        page_again.set_cookie(COOKIE, kept, max_age=KEEP_S, httponly=True, secure=True, samesite="strict")
+        left = _left_s(held)
+        kept = page.console.assisted.seal({**held, "verified": sorted(verified)}, ttl_s=left)
+        page_again.set_cookie(COOKIE, kept, max_age=left, httponly=True, secure=True, samesite="strict")
         return page_again
     response = page.render("register_done.html", h1=page.lang.gettext("The citizen is registered"))
     response.delete_cookie(COOKIE, secure=True, httponly=True, samesite="strict")

@@ -1,8 +1,8 @@
 """Signing in: the password, then the authenticator's code (set up at the first sign-in from a QR code);
 an invitation's password; signing out here or everywhere; the reader's language."""
 
-import contextlib
 from typing import Annotated
+from urllib.parse import quote
 
 import segno
 from fastapi import APIRouter, Query, Request
@@ -10,8 +10,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 from starlette.datastructures import FormData
 
-from hlasatel_console.adapters.http import ApiRefused, SessionEnded
-from hlasatel_console.entrypoints.web import SESSION_COOKIE, ConsoleDep, FormDep, PageDep, redirect
+from hlasatel_console.adapters.http import ApiRefused, ServiceUnavailable, SessionEnded
+from hlasatel_console.entrypoints.web import (
+    ASSISTED_COOKIE,
+    SESSION_COOKIE,
+    ConsoleDep,
+    FormDep,
+    PageDep,
+    redirect,
+)
 from hlasatel_web.i18n import LANGUAGES
 from hlasatel_web.security import LANGUAGE_COOKIE
 
@@ -57,6 +64,11 @@ async def sign_in_page(
         notice = _("Your password is set. Sign in with it; you will set up the second factor next.")
     elif done == "out":
         notice = _("You are signed out.")
+    elif done == "out-here":
+        notice = _(
+            "You are signed out in this browser. Hlasatel's services did not answer, so a session of yours "
+            "elsewhere may still be open: sign in and out everywhere once they are back."
+        )
     return page.render("sign_in.html", h1=_("Sign in"), next=_safe_next(next), email="", notice=notice)
 
 
@@ -84,7 +96,7 @@ async def sign_in(page: PageDep, console: ConsoleDep, form: FormDep) -> Response
             "sign_in.html", h1=_("Sign in"), next=next_page, email=email, notice=None, status_code=401
         )
     step = "/sign-in/enrol" if started["stage"] == "enrol" else "/sign-in/code"
-    return _with_session(redirect(f"{step}?next={next_page}"), str(started["token"]))
+    return _with_session(redirect(f"{step}?next={quote(next_page, safe='/')}"), str(started["token"]))
 
 
 async def _pending(request: Request, console: ConsoleDep) -> dict[str, object] | None:
@@ -108,7 +120,7 @@ async def code_page(
     if pending is None:
         return redirect("/sign-in?ended=1")
     if pending["stage"] == "enrol":
-        return redirect(f"/sign-in/enrol?next={_safe_next(next)}")
+        return redirect(f"/sign-in/enrol?next={quote(_safe_next(next), safe='/')}")
     return page.render(
         "sign_in_code.html",
         h1=page.lang.gettext("Enter the code from your authenticator app"),
@@ -187,12 +199,20 @@ async def prove_code(request: Request, page: PageDep, console: ConsoleDep, form:
 
 @router.post("/sign-out")
 async def sign_out(request: Request, console: ConsoleDep, form: FormDep) -> Response:
+    """This browser forgets the session whatever the composer answers; the composer ends it (or every
+    session of the person, on every device) when it can be reached."""
     token = request.cookies.get(SESSION_COOKIE)
+    done = "out"
     if token:
-        with contextlib.suppress(SessionEnded):
+        try:
             await console.composer.sign_out(token, everywhere=_field(form, "everywhere") == "1")
-    response = redirect("/sign-in?done=out")
-    response.delete_cookie(SESSION_COOKIE, secure=True, httponly=True, samesite="strict")
+        except SessionEnded:
+            pass
+        except ServiceUnavailable:
+            done = "out-here"
+    response = redirect(f"/sign-in?done={done}")
+    for cookie in (SESSION_COOKIE, ASSISTED_COOKIE):
+        response.delete_cookie(cookie, secure=True, httponly=True, samesite="strict")
     return response
 
 

@@ -18,6 +18,8 @@ from hlasatel_web.security import CSRF_FIELD, LANGUAGE_COOKIE, csrf_token, csrf_
 
 # the staff member's session: the composer's token, in a cookie of this host that no script reads
 SESSION_COOKIE = "__Host-hlasatel-session"
+# a citizen registered at the office, sealed for the clerk while they finish (entrypoints/assisted.py)
+ASSISTED_COOKIE = "__Host-hlasatel-assisted"
 
 ROLES = ("editor", "approver", "admin")
 
@@ -119,7 +121,7 @@ class Page:
             csrf=self.csrf,
             nonce=self.nonce,
             path=self.request.url.path,
-            here=_back_to(self.request),
+            here=_back_to(self.request) if self.request.method == "GET" else None,
             settings=self.console.settings,
             **context,
         )

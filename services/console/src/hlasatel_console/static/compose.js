@@ -90,16 +90,32 @@
   var listing = document.getElementById("map-list");
   var timer = null, asked = 0;
   function body() { var data = new FormData(form); data.delete("action"); return data; }
+  var button = document.getElementById("update-preview");
+  // a preview that could not be made says so, rather than showing the counts of an earlier target
+  function failed(mine) {
+    if (mine !== asked) { return; }
+    preview.textContent = "";
+    var said = document.createElement("p");
+    said.className = "warning-text";
+    said.textContent = say("preview_failed");
+    preview.appendChild(said);
+    if (button) { button.hidden = false; }
+    recount();
+  }
   function update() {
     var mine = ++asked;
     fetch(form.dataset.previewUrl, { method: "POST", body: body(), credentials: "same-origin" })
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (data) {
-        if (!data || mine !== asked) { return; }
+        if (mine !== asked) { return; }
+        if (!data) { failed(mine); return; }
         preview.innerHTML = data.html;
+        if (button) { button.hidden = true; }
         recount();
         if (data.target && drawn) { updateMap(mine); }
-      });
+        else if (drawn) { drawn.show({ outlines: { type: "FeatureCollection", features: [] }, points: [] }); listing.textContent = ""; }
+      })
+      .catch(function () { failed(mine); });
   }
   function updateMap(mine) {
     fetch(form.dataset.mapUrl, { method: "POST", body: body(), credentials: "same-origin" })
@@ -129,7 +145,6 @@
     if (event.target.name && !/^(cs|en|de|pl|uk)\.(email|push)/.test(event.target.name)) { soon(); }
   });
   form.addEventListener("change", soon);
-  var button = document.getElementById("update-preview");
   if (button) { button.hidden = true; }
   update();
 
