@@ -249,11 +249,7 @@ class FakeServices:
         route(
             "POST",
             f"{c}/v1/keys",
-            self._signed_in(
-                lambda who, req, body: httpx.Response(
-                    201, json={**self.keys[0], **body, "key": "hls_new_key"}
-                )
-            ),
+            self._signed_in(self._create_key),
         )
         route(
             "POST",
@@ -513,6 +509,12 @@ class FakeServices:
             ],
         )
 
+    def _create_key(self, who: Json, request: httpx.Request, body: Json) -> httpx.Response:
+        if not isinstance(body.get("rate_limit_per_minute", 60), int):
+            problem = {"loc": ["body", "rate_limit_per_minute"], "msg": "a whole number of requests"}
+            return httpx.Response(422, json={"detail": [problem]})
+        return httpx.Response(201, json={**self.keys[0], **body, "key": "hls_new_key"})
+
     def _put_template(
         self, who: Json, request: httpx.Request, body: Json, language: str, kind: str
     ) -> httpx.Response:
@@ -530,6 +532,10 @@ class FakeServices:
     def _register(self, request: httpx.Request, body: Json) -> httpx.Response:
         if request.headers.get("authorization", "").removeprefix("Bearer ") not in self.sessions:
             return httpx.Response(401, json={"detail": "a staff member's session is required"})
+        for index, contact in enumerate(body["contacts"]):
+            if contact["channel"] == "email" and "@" not in contact["value"]:
+                problem = {"loc": ["body", "contacts", index, "value"], "msg": "not an e-mail address"}
+                return httpx.Response(422, json={"detail": [problem]})
         contacts = [
             {"id": str(uuid.uuid4()), "channel": c["channel"], "value": c["value"], "verified": False}
             for c in body["contacts"]

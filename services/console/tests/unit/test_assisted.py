@@ -120,3 +120,14 @@ class TestTheSealedRegistration:
         resealed = [v for k, v in again.headers.multi_items() if k == "set-cookie" and v.startswith(COOKIE)]
         max_age = int(re.search(r"max-age=(\d+)", resealed[0].lower())[1])  # type: ignore[index]
         assert max_age <= 10 * 60, "sealed again, it keeps the first seal's end"
+
+
+async def test_a_wrong_e_mail_address_is_said_at_the_e_mail_field(
+    browser: Browser, services: FakeServices
+) -> None:
+    signed_in(browser, services, "editor")
+    await browser.get("/register")
+    answer = await browser.post("/register", {**FORM, "email": "jana.example.cz"})
+    assert answer.status_code == 422
+    assert 'href="#email"' in answer.text and 'href="#phone"' not in answer.text
+    assert 'value="777 123 456"' in answer.text, "what the clerk typed stays"

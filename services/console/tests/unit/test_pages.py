@@ -2,6 +2,7 @@
 that starts its title, labelled fields, CSRF tokens, nonce-only scripts (GOV.UK Notify's admin checks every
 page so)."""
 
+import re
 from typing import Any
 
 import pytest
@@ -184,3 +185,47 @@ async def test_a_messages_state_is_said_in_words(
     page = check_page(await signed_in(browser, services, "approver").get(f"/messages/{message['id']}"))
     tag = page.tree.find(".//{http://www.w3.org/1999/xhtml}strong[@class='tag tag--" + state + "']")
     assert tag is not None and tag.text == czech
+
+
+async def test_an_update_goes_without_diacritics_when_the_message_it_follows_did(
+    browser: Browser, services: FakeServices
+) -> None:
+    plain = services.add("editor", state="done", sms_transliterate=True)
+    page = await signed_in(browser, services, "editor").get(f"/messages/{plain['id']}/follow-up")
+    assert re.search(r'id="sms_transliterate" name="sms_transliterate" value="1" checked', page.text)
+    czech = services.add("editor", state="done")
+    page = await browser.get(f"/messages/{czech['id']}/follow-up")
+    assert not re.search(r'id="sms_transliterate" name="sms_transliterate" value="1" checked', page.text)
+    await browser.post(
+        f"/messages/{plain['id']}/follow-up",
+        {"kind": "update", "cs.sms": "Voda teče.", "sms_transliterate": "1"},
+    )
+    body = next(b for m, p, b in services.requests if p.endswith(f"{plain['id']}/updates"))
+    assert body["sms_transliterate"] is True
+
+
+async def test_a_refused_key_keeps_what_the_admin_typed(browser: Browser, services: FakeServices) -> None:
+    signed_in(browser, services, "admin")
+    await browser.get("/admin/keys")
+    answer = await browser.post(
+        "/admin/keys",
+        {
+            "name": "Teplárna Liberec",
+            "role": "utility",
+            "categories": ["heating"],
+            "rate_limit_per_minute": "hodně",
+        },
+    )
+    assert answer.status_code == 422
+    assert 'href="#rate_limit_per_minute"' in answer.text
+    assert 'value="Teplárna Liberec"' in answer.text and 'value="hodně"' in answer.text
+    assert re.search(r'name="categories" value="heating"[^>]*checked', answer.text)
+
+
+async def test_an_audit_time_that_does_not_read_is_said_not_dropped(
+    browser: Browser, services: FakeServices
+) -> None:
+    signed_in(browser, services, "admin")
+    answer = await browser.get("/admin/audit", params={"since": "včera"})
+    assert 'href="#since"' in answer.text
+    assert not any(path == "/v1/audit" for _, path, _ in services.requests), "nothing unfiltered shown"

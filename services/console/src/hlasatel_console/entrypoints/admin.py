@@ -131,7 +131,9 @@ async def change_person(staff_id: str, page: PageDep, fields: FormDep, staff: Ad
     return redirect("/admin/staff")
 
 
-async def _render_keys(page: Page, *, made: Json | None = None, status_code: int = 200) -> HTMLResponse:
+async def _render_keys(
+    page: Page, *, made: Json | None = None, entered: Json | None = None, status_code: int = 200
+) -> HTMLResponse:
     assert page.staff is not None
     keys = await page.console.composer.keys(page.staff.token)
     names = await page.console.gazetteer.names()
@@ -140,6 +142,7 @@ async def _render_keys(page: Page, *, made: Json | None = None, status_code: int
         h1=page.lang.gettext("API keys"),
         keys=keys,
         made=made,
+        entered=entered or {},
         roles=choices(page.lang, ("utility", "editor", "approver", "admin")),
         categories=choices(page.lang, CATEGORIES),
         districts=names.districts,
@@ -165,7 +168,7 @@ async def create_key(page: PageDep, fields: FormDep, staff: Admin) -> HTMLRespon
         key["rate_limit_per_minute"] = int(rate) if rate.isdigit() else rate
     if not key["name"]:
         page.errors = {"name": page.lang.gettext("Enter whose key it is: a utility's system, or a person")}
-        return await _render_keys(page, status_code=422)
+        return await _render_keys(page, entered=key, status_code=422)
     try:
         made = await page.console.composer.create_key(staff.token, key)
     except ApiRefused as refused:
@@ -174,7 +177,7 @@ async def create_key(page: PageDep, fields: FormDep, staff: Admin) -> HTMLRespon
             name if name in known else "form": message
             for name, message in (refused.fields or {"form": refused.reason}).items()
         }
-        return await _render_keys(page, status_code=422)
+        return await _render_keys(page, entered=key, status_code=422)
     return await _render_keys(page, made=made)
 
 
@@ -246,11 +249,21 @@ async def audit_page(
         "message_id": message_id or None,
         "limit": 200,
     }
-    try:
-        entries = await page.console.composer.audit(staff.token, **filters)
-    except ApiRefused as refused:
-        page.errors = {"form": refused.reason}
-        entries = []
+    # a time that does not read is said, not dropped: the log would seem filtered and be whole
+    unread = {name: typed for name, typed in (("since", since), ("until", until)) if typed}
+    errors = {
+        name: page.lang.gettext("Enter a date and time such as 8. 12. 2026 14:00")
+        for name, typed in unread.items()
+        if filters[name] is None
+    }
+    entries: list[Json] = []
+    if errors:
+        page.errors = errors
+    else:
+        try:
+            entries = await page.console.composer.audit(staff.token, **filters)
+        except ApiRefused as refused:
+            page.errors = {"form": refused.reason}
     return page.render(
         "admin_audit.html",
         h1=page.lang.gettext("Audit log"),

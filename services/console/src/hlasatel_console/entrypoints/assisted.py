@@ -102,7 +102,7 @@ async def register(page: PageDep, fields: FormDep, staff: StaffDep) -> Response:
             made = await page.console.registry.register_in_person(staff.token, body)
         except ApiRefused as refused:
             errors = {
-                _field(location): message
+                _field(location, body): message
                 for location, message in (refused.fields or {"form": refused.reason}).items()
             }
     if errors:
@@ -127,9 +127,15 @@ async def register(page: PageDep, fields: FormDep, staff: StaffDep) -> Response:
     return response
 
 
-def _field(location: str) -> str:
-    if location.startswith("contacts"):
-        return "phone"
+def _field(location: str, body: Json) -> str:
+    """Where on the form the registry's complaint belongs: `contacts.1.value` is the e-mail address when
+    the phone came first."""
+    parts = location.split(".")
+    if parts[0] == "contacts":
+        contacts = body.get("contacts") or []
+        index = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
+        channel = contacts[index]["channel"] if index < len(contacts) else "sms"
+        return "email" if channel == "email" else "phone"
     if location.startswith("addresses"):
         return "address_query"
     return location if location in ("language", "categories") else "form"

@@ -38,7 +38,7 @@ router = APIRouter()
 Json = dict[str, Any]
 
 
-def _refused_fields(refused: ApiRefused) -> dict[str, str]:
+def refused_fields(refused: ApiRefused) -> dict[str, str]:
     """The composer's reasons against the form's fields (its locations are the draft's)."""
     if not refused.fields:
         return {"form": refused.reason}
@@ -118,7 +118,7 @@ async def compose_step(page: PageDep, fields: FormDep, staff: Editor) -> Respons
         try:
             preview = await page.console.composer.preview(staff.token, _preview_request(built.draft))
         except ApiRefused as refused:
-            built.errors.update(_refused_fields(refused))
+            built.errors.update(refused_fields(refused))
     page.errors = built.errors
     return await render_compose(
         page, form, message=message, preview=preview, street_rows=rows, status_code=200
@@ -154,7 +154,7 @@ async def check_page(page: PageDep, fields: FormDep, staff: Editor) -> Response:
     try:
         preview = await page.console.composer.preview(staff.token, _preview_request(built.draft))
     except ApiRefused as refused:
-        page.errors = _refused_fields(refused)
+        page.errors = refused_fields(refused)
         return await render_compose(page, form, message=message, street_rows=rows, status_code=422)
     problems = await _problems(page, staff, built.draft, preview, editing=message["id"] if message else None)
     if problems:
@@ -232,7 +232,7 @@ async def submit(page: PageDep, fields: FormDep, staff: Editor) -> Response:
             saved = await page.console.composer.create(staff.token, draft)
     except ApiRefused as refused:
         # a draft being changed stays that draft: sent again, it must not become a second message
-        page.errors = _refused_fields(refused)
+        page.errors = refused_fields(refused)
         editing = await _editing(page, fields)
         return await render_compose(page, from_draft(draft), message=editing, status_code=refused.status)
     return redirect(f"/messages/{saved['id']}?done=submitted")
@@ -277,7 +277,7 @@ async def live_preview(page: PageDep, fields: FormDep, staff: StaffDep) -> JSONR
         try:
             preview = await page.console.composer.preview(staff.token, _preview_request(built.draft))
         except ApiRefused as refused:
-            errors = _refused_fields(refused)
+            errors = refused_fields(refused)
     html = page.console.templates.get_template("_preview.html").render(
         preview=preview,
         summary=check.summary(preview, page.lang) if preview else None,

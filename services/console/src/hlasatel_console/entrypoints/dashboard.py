@@ -38,6 +38,12 @@ async def dashboard(page: PageDep, staff: StaffDep) -> HTMLResponse:
     )
 
 
+@router.get("/api/alive")
+async def alive(staff: StaffDep) -> JSONResponse:
+    """Asked by a page being typed into: the session counts as used (the composer's idle clock restarts)."""
+    return JSONResponse({"signed_in": True})
+
+
 @router.get("/api/progress")
 async def progress(page: PageDep, staff: StaffDep) -> JSONResponse:
     """The messages going out now with their deliveries so far, for the dashboard's live counts."""

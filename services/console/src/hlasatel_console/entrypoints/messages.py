@@ -10,6 +10,7 @@ from hlasatel_console.adapters.http import ApiRefused
 from hlasatel_console.domain import check
 from hlasatel_console.domain.compose import build, from_post
 from hlasatel_console.domain.report import still_arriving
+from hlasatel_console.entrypoints.compose import refused_fields
 from hlasatel_console.entrypoints.web import (
     Editor,
     FormDep,
@@ -230,16 +231,23 @@ async def follow_up_page(
     kind: Annotated[str, Query(pattern="^(update|all-clear)$")] = "update",
 ) -> HTMLResponse:
     message = await page.console.composer.message(staff.token, message_id)
-    return _render_follow_up(page, message, kind, {})
+    # an update goes out as the message it follows did: without diacritics if that one did
+    return _render_follow_up(page, message, kind, {}, transliterate=bool(message.get("sms_transliterate")))
 
 
 def _render_follow_up(
-    page: Page, message: Json, kind: str, content: dict[str, dict[str, str]], status_code: int = 200
+    page: Page,
+    message: Json,
+    kind: str,
+    content: dict[str, dict[str, str]],
+    *,
+    transliterate: bool,
+    status_code: int = 200,
 ) -> HTMLResponse:
     lang = page.lang
     h1 = lang.gettext("All-clear") if kind == "all-clear" else lang.gettext("Update of the message")
     return page.render(
-        "follow_up.html", h1=h1, message=message, kind=kind, content=content,
+        "follow_up.html", h1=h1, message=message, kind=kind, content=content, transliterate=transliterate,
         languages=choices(lang, ("cs", "en", "de", "pl", "uk")),
         words=script_words(lang), status_code=status_code,
     )  # fmt: skip
@@ -265,6 +273,8 @@ async def follow_up(message_id: str, page: PageDep, fields: FormDep, staff: Edit
             made = await page.console.composer.follow_up(staff.token, message_id, body)
             return redirect(f"/messages/{made['id']}?done=follow_up")
         except ApiRefused as refused:
-            errors = {"form": refused.reason}
+            errors = refused_fields(refused)
     page.errors = errors
-    return _render_follow_up(page, message, kind, form.content, status_code=422)
+    return _render_follow_up(
+        page, message, kind, form.content, transliterate=form.sms_transliterate, status_code=422
+    )

@@ -54,13 +54,32 @@
     var id = field.id + "-counter", out = document.getElementById(id);
     if (!out) {
       out = document.createElement("div");
-      out.id = id; out.className = "counter"; out.setAttribute("aria-live", "polite");
+      out.id = id; out.className = "counter";
       field.insertAdjacentElement("afterend", out);
     }
     var limit = parseInt(field.dataset.limit, 10), used = Array.from(field.value).length;
     out.textContent = say("of_limit", { n: numbers.format(used), limit: numbers.format(limit) });
     out.classList.toggle("counter--over", used > limit);
   }
+  // a screen reader hears the counter of the field being typed, and the preview's sentence, once typing
+  // has paused for a second (GOV.UK's character count does the same)
+  var announce = document.getElementById("announce"), announceTimer = null;
+  function announceLater(said) {
+    if (!announce) { return; }
+    window.clearTimeout(announceTimer);
+    announceTimer = window.setTimeout(function () { announce.textContent = said(); }, 1000);
+  }
+  form.addEventListener("input", function (event) {
+    var out = event.target.id && document.getElementById(event.target.id + "-counter");
+    if (out) { announceLater(function () { return out.textContent; }); }
+  });
+  // typing is using the console: a long e-mail text must not end the session (30 minutes without use)
+  var lastPing = Date.now();
+  form.addEventListener("input", function () {
+    if (Date.now() - lastPing < 5 * 60 * 1000) { return; }
+    lastPing = Date.now();
+    fetch("/api/alive", { credentials: "same-origin", redirect: "manual" }).catch(function () { lastPing = 0; });
+  });
   function recount() {
     form.querySelectorAll("[data-sms-counter]").forEach(countSms);
     form.querySelectorAll("[data-limit]").forEach(function (f) { if (f.value) { countLimit(f); } });
@@ -111,6 +130,8 @@
         if (!data) { failed(mine); return; }
         preview.innerHTML = data.html;
         if (button) { button.hidden = true; }
+        var sentence = document.getElementById("preview-summary");
+        if (sentence) { announceLater(function () { return sentence.textContent; }); }
         recount();
         if (data.target && drawn) { updateMap(mine); }
         else if (drawn) { drawn.show({ outlines: { type: "FeatureCollection", features: [] }, points: [] }); listing.textContent = ""; }
