@@ -274,13 +274,19 @@ class FakeServices:
         route("POST", f"{r}/v1/staff/subscribers", self._register)
         route(
             "POST",
-            f"{r}/v1/subscribers/{{id}}/contacts/{{contact}}/verify",
-            lambda req, body, *_: httpx.Response(200, json={"verified": body["code"] == CODE}),
+            f"{r}/v1/staff/subscribers/{{id}}/contacts/{{contact}}/verify",
+            self._signed_in(
+                lambda who, req, body, *_: httpx.Response(200, json={"verified": body["code"] == CODE})
+            ),
         )
         route(
             "POST",
-            f"{r}/v1/subscribers/{{id}}/contacts/{{contact}}/code",
-            lambda *_: httpx.Response(202, json={}),
+            f"{r}/v1/staff/subscribers/{{id}}/contacts/{{contact}}/code",
+            self._signed_in(
+                lambda who, req, body, *_: httpx.Response(
+                    202 if body["access_token"] == "citizen-token" else 401, json={}
+                )
+            ),
         )
 
     def _signed_in(self, answer: Callable[..., httpx.Response]) -> Callable[..., httpx.Response]:

@@ -274,6 +274,13 @@ class CodeCheck(BaseModel):
     code: Annotated[str, Field(pattern=r"^\s*\d{6}\s*$")]
 
 
+class AssistedCodeRequest(BaseModel):
+    """A new code for a citizen a clerk is registering: their access token, which the clerk's console
+    holds while they do."""
+
+    access_token: Annotated[str, Field(min_length=1, max_length=200)]
+
+
 class VerificationRead(BaseModel):
     """A verification says whether the code was right, and nothing else about the subscriber."""
 

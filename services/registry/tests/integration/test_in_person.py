@@ -21,6 +21,9 @@ from hlasatel_registry.domain.gazetteer import AddressRecord
 
 CLERK = {"id": "5b1f0d6e-8f1c-4d7e-9b0a-2c3d4e5f6a7b", "name": "Klára Úřednice", "role": "editor"}
 SESSION = "hss_the-clerks-living-session"
+# the clerk at the next counter
+OTHER = {"id": "0c2e4a6b-8d0f-4a1b-9c3d-5e7f9a1b3c5d", "name": "Ota Vedlejší", "role": "editor"}
+OTHER_SESSION = "hss_the-other-clerks-session"
 REGISTRATION = {
     "addresses": [{"address_point": 23657235}],
     "contacts": [{"channel": "sms", "value": "+420777123456"}],
@@ -39,9 +42,10 @@ def composer() -> Iterator[str]:
 
     @app.get("/v1/staff/me")
     async def me(authorization: str = Header("")) -> JSONResponse:
-        if authorization != f"Bearer {SESSION}":
+        known = {f"Bearer {SESSION}": CLERK, f"Bearer {OTHER_SESSION}": OTHER}
+        if authorization not in known:
             return JSONResponse({"detail": "the session has ended"}, status_code=401)
-        return JSONResponse(CLERK)
+        return JSONResponse(known[authorization])
 
     with serve_in_thread(app) as url:
         yield url
@@ -111,3 +115,28 @@ class TestAtTheFrontDesk:
         assert answer.status_code == 502 and "try again" in answer.json()["detail"]
         async with sessions() as session:
             assert await session.scalar(select(ConsentRow)) is None
+
+
+class TestTheCodesAtTheDesk:
+    async def test_the_codes_are_checked_and_sent_again_with_the_clerks_session_and_counted_per_clerk(
+        self, client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
+    ) -> None:
+        clerk = {"Authorization": f"Bearer {SESSION}"}
+        made = (await client.post("/v1/staff/subscribers", json=REGISTRATION, headers=clerk)).json()
+        contact = made["contacts"][0]["id"]
+        desk = f"/v1/staff/subscribers/{made['id']}/contacts/{contact}"
+        again = await client.post(f"{desk}/code", json={"access_token": made["access_token"]}, headers=clerk)
+        assert again.status_code == 202, again.text
+        forged = await client.post(f"{desk}/code", json={"access_token": "not-theirs"}, headers=clerk)
+        assert forged.status_code == 401, "the citizen's token says whose record it is"
+        nobody = await client.post(f"{desk}/verify", json={"code": "000000"})
+        assert nobody.status_code == 401, "a clerk's session is required"
+        answers = [
+            (await client.post(f"{desk}/verify", json={"code": "000000"}, headers=clerk)).status_code
+            for _ in range(31)
+        ]
+        assert answers[-1] == 429, "this clerk's wrong codes are limited"
+        other = await client.post(
+            f"{desk}/verify", json={"code": "000000"}, headers={"Authorization": f"Bearer {OTHER_SESSION}"}
+        )
+        assert other.status_code == 422, "the next counter is not locked out by another clerk's mistakes"

@@ -36,11 +36,12 @@ class RegistryApi(JsonApi):
     async def register_in_person(self, token: str, registration: Json) -> Json:
         return dict(await self.call("POST", "/v1/staff/subscribers", token=token, json=registration))
 
-    async def verify(self, access_token: str, subscriber_id: str, contact_id: str, code: str) -> Json:
-        path = f"/v1/subscribers/{subscriber_id}/contacts/{contact_id}/verify"
-        return dict(await self.call("POST", path, token=access_token, json={"code": code}))
+    # the codes at the desk go through the staff's routes, with the clerk's session: the registry's limits on
+    # codes then count per clerk, not for the console's one address that every counter shares
+    async def verify(self, token: str, subscriber_id: str, contact_id: str, code: str) -> Json:
+        path = f"/v1/staff/subscribers/{subscriber_id}/contacts/{contact_id}/verify"
+        return dict(await self.call("POST", path, token=token, json={"code": code}))
 
-    async def resend(self, access_token: str, subscriber_id: str, contact_id: str) -> None:
-        await self.call(
-            "POST", f"/v1/subscribers/{subscriber_id}/contacts/{contact_id}/code", token=access_token
-        )
+    async def resend(self, token: str, access_token: str, subscriber_id: str, contact_id: str) -> None:
+        path = f"/v1/staff/subscribers/{subscriber_id}/contacts/{contact_id}/code"
+        await self.call("POST", path, token=token, json={"access_token": access_token})

@@ -192,7 +192,7 @@ async def check_codes(request: Request, page: PageDep, fields: FormDep, staff: S
         contact = next((c for c in held["contacts"] if c["id"] == resend and c["id"] not in verified), None)
         if contact is not None:
             try:
-                await registry.resend(held["access_token"], held["subscriber_id"], contact["id"])
+                await registry.resend(staff.token, held["access_token"], held["subscriber_id"], contact["id"])
                 notice = page.lang.gettext(
                     "A new code went by %(channel)s. The earlier one no longer works.",
                     channel=word(page.lang, contact["channel"]),
@@ -209,7 +209,7 @@ async def check_codes(request: Request, page: PageDep, fields: FormDep, staff: S
             errors[name] = page.lang.gettext("Enter the 6 digits the citizen received")
             continue
         try:
-            answer = await registry.verify(held["access_token"], held["subscriber_id"], contact["id"], code)
+            answer = await registry.verify(staff.token, held["subscriber_id"], contact["id"], code)
         except ApiRefused as refused:
             errors[name] = refused.reason
             continue

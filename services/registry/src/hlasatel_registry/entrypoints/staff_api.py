@@ -2,13 +2,20 @@
 to the citizen's own phone and mailbox, and the consent record names the clerk."""
 
 from typing import Annotated, Any
+from uuid import UUID
 
 from fastapi import APIRouter, Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from hlasatel_registry.entrypoints.api import RegistryDep
-from hlasatel_registry.handlers import subscribers
-from hlasatel_registry.schemas import SubscriberCreate, SubscriberCreated
+from hlasatel_registry.handlers import subscribers, verification
+from hlasatel_registry.schemas import (
+    AssistedCodeRequest,
+    CodeCheck,
+    SubscriberCreate,
+    SubscriberCreated,
+    VerificationRead,
+)
 
 _staff_session = HTTPBearer(
     scheme_name="staff_session",
@@ -52,3 +59,50 @@ async def register_in_person(
         ip=None,
         clerk=clerk,
     )
+
+
+def _desk(clerk_id: str) -> str:
+    """What the limits on codes count for a clerk's desk in place of an address: every counter of the office
+    reaches the registry from the console's one address, and one counter's mistakes must not lock the rest."""
+    return f"clerk:{clerk_id}"
+
+
+@router.post("/subscribers/{subscriber_id}/contacts/{contact_id}/code", status_code=202, responses=_STAFF)
+async def resend_in_person(
+    subscriber_id: UUID,
+    contact_id: UUID,
+    data: AssistedCodeRequest,
+    registry: RegistryDep,
+    session: StaffSessionDep,
+) -> dict[str, str]:
+    """A new code for the citizen at the desk (their access token says whose record it is); the limits
+    count per clerk."""
+    clerk = await registry.staff.who(session)
+    await verification.request_code(
+        sessions=registry.sessions,
+        relay=registry.relay,
+        settings=registry.settings,
+        subscriber_id=subscriber_id,
+        contact_id=contact_id,
+        token=data.access_token,
+        ip=_desk(clerk.id),
+    )
+    return {"status": "sent"}
+
+
+@router.post("/subscribers/{subscriber_id}/contacts/{contact_id}/verify", responses=_STAFF)
+async def verify_in_person(
+    subscriber_id: UUID, contact_id: UUID, data: CodeCheck, registry: RegistryDep, session: StaffSessionDep
+) -> VerificationRead:
+    """The code the citizen reads out to the clerk; wrong codes count per clerk."""
+    clerk = await registry.staff.who(session)
+    await verification.verify_code(
+        sessions=registry.sessions,
+        relay=registry.relay,
+        settings=registry.settings,
+        subscriber_id=subscriber_id,
+        contact_id=contact_id,
+        code=data.code,
+        ip=_desk(clerk.id),
+    )
+    return VerificationRead(verified=True)
