@@ -229,3 +229,14 @@ async def test_an_audit_time_that_does_not_read_is_said_not_dropped(
     answer = await browser.get("/admin/audit", params={"since": "včera"})
     assert 'href="#since"' in answer.text
     assert not any(path == "/v1/audit" for _, path, _ in services.requests), "nothing unfiltered shown"
+
+
+async def test_an_address_point_the_composer_refuses_is_said_at_the_addresses(
+    browser: Browser, services: FakeServices
+) -> None:
+    signed_in(browser, services, "editor")
+    await browser.get("/messages/new")
+    answer = await browser.post("/messages/check", {"cs.sms": "Voda", "address_points": ["12a"]})
+    assert answer.status_code == 422
+    page = check_page(answer)
+    assert page.tree.find(".//*[@id='address_points-error']") is not None
