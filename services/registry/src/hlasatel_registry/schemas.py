@@ -278,6 +278,10 @@ class AssistedCodeRequest(BaseModel):
     """A new code for a citizen a clerk is registering: their access token, which the clerk's console
     holds while they do."""
 
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"access_token": "the citizen's access token"}]}
+    )
+
     access_token: Annotated[str, Field(min_length=1, max_length=200)]
 
 

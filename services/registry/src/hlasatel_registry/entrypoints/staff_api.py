@@ -67,7 +67,11 @@ def _desk(clerk_id: str) -> str:
     return f"clerk:{clerk_id}"
 
 
-@router.post("/subscribers/{subscriber_id}/contacts/{contact_id}/code", status_code=202, responses=_STAFF)
+@router.post(
+    "/subscribers/{subscriber_id}/contacts/{contact_id}/code",
+    status_code=202,
+    responses={**_STAFF, 202: {"content": {"application/json": {"example": {"status": "sent"}}}}},
+)
 async def resend_in_person(
     subscriber_id: UUID,
     contact_id: UUID,
