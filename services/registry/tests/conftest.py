@@ -33,7 +33,10 @@ async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncS
 @pytest.fixture
 def settings(database_url: str) -> Settings:
     return Settings(
-        database_url=database_url, public_url="https://hlasatel.liberec.cz", allow_insecure=ON_LOOPBACK
+        database_url=database_url,
+        public_url="https://hlasatel.liberec.cz",
+        pages_url="https://zpravy.liberec.cz",
+        allow_insecure=ON_LOOPBACK,
     )
 
 

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from hlasatel_registry.adapters.orm import Base
 from hlasatel_registry.config import Settings
 from hlasatel_registry.container import build_registry
-from hlasatel_registry.entrypoints import access_api, api, consumer, pages, staff_api
+from hlasatel_registry.entrypoints import access_api, api, citizen_api, consumer, pages, staff_api
 from hlasatel_registry.entrypoints.errors import install_error_handlers
 from hlasatel_registry.handlers.retention import forget_unverified
 from hlasatel_runtime.service import Runtime, build_app
@@ -42,7 +42,14 @@ def bootstrap(settings: Settings | None = None) -> FastAPI:
         description=(
             "Citizens, their verified contacts and RÚIAN address points; the source of the changelog."
         ),
-        routers=[api.router, pages.router, pages.short_links, access_api.router, staff_api.router],
+        routers=[
+            api.router,
+            citizen_api.router,
+            pages.router,
+            pages.short_links,
+            access_api.router,
+            staff_api.router,
+        ],
     )
     install_error_handlers(app)
     app.state.registry = registry

@@ -16,6 +16,9 @@ class Settings(SigningSettings):
     port: int = 8001
     database_url: str = "sqlite:///var/registry.db"
     public_url: str = "http://127.0.0.1:8001"
+    # where the citizen's pages are (services/public-web): the e-mail verification links go there, and the
+    # links to the pages the registry itself served once are sent on there
+    pages_url: str = "http://127.0.0.1:8006"
     outbox_batch_size: int = 500
     outbox_idle_poll_s: float = 0.5
     code_ttl_s: int = 600
@@ -52,6 +55,7 @@ class Settings(SigningSettings):
 
     def development_defaults(self) -> list[DevelopmentDefault]:
         found = super().development_defaults()
-        if is_http(self.public_url):
-            found.append(DevelopmentDefault("http_public_url", "PUBLIC_URL", "citizens' links over http://"))
+        for setting, url in (("PUBLIC_URL", self.public_url), ("PAGES_URL", self.pages_url)):
+            if is_http(url):
+                found.append(DevelopmentDefault("http_public_url", setting, "citizens' links over http://"))
         return found

@@ -46,6 +46,21 @@ class ContactCreate(BaseModel):
         return self
 
 
+class ConsentGiven(BaseModel):
+    """What the citizen agreed to, in the words they were shown, and on which page: kept in the consent
+    record."""
+
+    page: Annotated[str, Field(min_length=1, max_length=300, examples=["/sign-up/check"])]
+    statement: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=2000,
+            examples=["Send me the city's messages about water and heating at my address by SMS and e-mail."],
+        ),
+    ]
+
+
 class SubscriberCreate(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
@@ -71,6 +86,9 @@ class SubscriberCreate(BaseModel):
         description="Categories of city messages to receive (all by default); emergencies reach everyone",
     )
     quiet_hours: QuietHours | None = None
+    consent: ConsentGiven | None = Field(
+        default=None, description="What the citizen agreed to and on which page (the citizen's pages send it)"
+    )
 
     @field_validator("addresses")
     @classmethod
@@ -261,6 +279,9 @@ class SubscriberUpdate(BaseModel):
     quiet_hours: QuietHours | None = None
     addresses: Annotated[list[AddressLink], Field(min_length=1, max_length=10)] | None = None
     add_contacts: Annotated[list[ContactCreate], Field(max_length=10)] | None = None
+    consent: ConsentGiven | None = Field(
+        default=None, description="What the citizen agreed to with this change and on which page"
+    )
 
     @field_validator("addresses")
     @classmethod

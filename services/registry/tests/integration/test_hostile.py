@@ -268,19 +268,20 @@ class _StubPortal(PortalVerifier):
 
 
 class TestUnsubscribeLinks:
-    async def test_the_page_of_a_link_for_everything_asks_twice_and_keeps_emergencies(
+    async def test_a_link_for_everything_asks_first_and_keeps_emergencies(
         self, client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
     ) -> None:
         await client.post("/v1/subscribers", json=REGISTRATION)
         state = SubscriberChanged.model_validate_json((await outbox(sessions, SUBSCRIBERS))[-1])
         everything = state.unsubscribe_tokens["all"]
-        first = await client.post(f"/u/{everything}")
-        assert first.status_code == 200 and 'name="confirm" value="yes"' in first.text
-        assert "Mimořádné události" in first.text
+        described = await client.get(f"/v1/links/unsubscribe/{everything}")
+        assert described.json() == {"category": None, "done": False}
+        first = await client.post(f"/v1/links/unsubscribe/{everything}", json={"via": "sms_link"})
+        assert first.json() == {"category": None, "done": False}
         unchanged = SubscriberChanged.model_validate_json((await outbox(sessions, SUBSCRIBERS))[-1])
         assert unchanged.version == state.version, "nothing was done before the confirmation"
-        done = await client.post(f"/u/{everything}", data={"confirm": "yes"})
-        assert done.status_code == 200
+        done = await client.post(f"/v1/links/unsubscribe/{everything}", json={"confirm": True})
+        assert done.json() == {"category": None, "done": True}
         after = SubscriberChanged.model_validate_json((await outbox(sessions, SUBSCRIBERS))[-1])
         assert after.categories == [] and [c.active for c in after.contacts] == [True]
 
@@ -290,9 +291,32 @@ class TestUnsubscribeLinks:
         await client.post("/v1/subscribers", json=REGISTRATION)
         state = SubscriberChanged.model_validate_json((await outbox(sessions, SUBSCRIBERS))[-1])
         water = state.unsubscribe_tokens["water"]
-        await client.post(f"/v1/unsubscribe/{water}?category=culture", data={"List-Unsubscribe": "One-Click"})
+        answer = await client.post(f"/v1/links/unsubscribe/{water}?category=culture", json={})
+        assert answer.json() == {"category": "water", "done": True}
         after = SubscriberChanged.model_validate_json((await outbox(sessions, SUBSCRIBERS))[-1])
         assert "water" not in after.categories and "culture" in after.categories
+
+    async def test_links_sent_before_the_pages_moved_still_work(
+        self, client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
+    ) -> None:
+        await client.post("/v1/subscribers", json=REGISTRATION)
+        state = SubscriberChanged.model_validate_json((await outbox(sessions, SUBSCRIBERS))[-1])
+        water, everything = state.unsubscribe_tokens["water"], state.unsubscribe_tokens["all"]
+        page = await client.get(f"/u/{everything}?category=water")
+        assert page.status_code == 308
+        assert page.headers["location"] == f"http://127.0.0.1:8006/u/{everything}?category=water"
+        verify = await client.get("/v1/verify/email?token=abc")
+        assert verify.headers["location"] == "http://127.0.0.1:8006/v1/verify/email?token=abc"
+        # an older e-mail's one-click List-Unsubscribe POST is still done where it was promised
+        one_click = await client.post(f"/v1/unsubscribe/{water}", data={"List-Unsubscribe": "One-Click"})
+        assert one_click.status_code == 303
+        assert one_click.headers["location"] == f"http://127.0.0.1:8006/v1/unsubscribe/{water}"
+        after = SubscriberChanged.model_validate_json((await outbox(sessions, SUBSCRIBERS))[-1])
+        assert "water" not in after.categories
+        not_yet = await client.post(f"/u/{everything}")
+        assert not_yet.status_code == 303
+        unchanged = SubscriberChanged.model_validate_json((await outbox(sessions, SUBSCRIBERS))[-1])
+        assert unchanged.version == after.version, "a link for everything waits for the confirmation"
 
 
 class TestOperatorsAndLostTokens:

@@ -80,8 +80,7 @@ class TestCodes:
         assert isinstance(sms, SendSms) and isinstance(email, SendEmail)
         assert (sms.lane, sms.to, sms.category) == (Lane.TRANSACTIONAL, "+420777123456", "verification")
         assert (
-            email.to == "jana@example.cz"
-            and "https://hlasatel.liberec.cz/v1/verify/email?token=" in email.text
+            email.to == "jana@example.cz" and "https://zpravy.liberec.cz/v1/verify/email?token=" in email.text
         )
         assert {c.channel: c.verified for c in created.contacts} == {
             "sms": False,

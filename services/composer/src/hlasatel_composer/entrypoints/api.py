@@ -28,6 +28,7 @@ from hlasatel_composer.schemas import (
     ReviewCreate,
     TargetRequest,
 )
+from hlasatel_contracts import Language
 
 _REFUSALS: dict[int | str, dict[str, Any]] = {
     401: {"description": "No valid API key"},
@@ -336,13 +337,19 @@ async def audit_log(
 
 @router.get("/subscribers/{subscriber_id}/deliveries", tags=["access"])
 async def subscriber_deliveries(
-    subscriber_id: UUID, composer: ComposerDep, principal: PrincipalDep
+    subscriber_id: UUID,
+    composer: ComposerDep,
+    principal: PrincipalDep,
+    language: Annotated[Language, Query(description="The subscriber's language, for what was sent")] = (
+        Language.CS
+    ),
 ) -> dict[str, Any]:
-    """What the composer keeps of one subscriber's deliveries, for their GDPR export (the registry's key,
-    role `registry`, only)."""
+    """What the composer keeps of one subscriber's deliveries and what each said, for their GDPR export and
+    their list of messages (the registry's key, role `registry`, only)."""
     return await history.delivery_history(
         sessions=composer.sessions,
         principal=principal,
         subscriber_id=subscriber_id,
         keep_days=composer.settings.delivery_retention_days,
+        language=language,
     )

@@ -8,13 +8,33 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hlasatel_composer.adapters.orm import DeliveryRow, MessageHousehold, MessageRow
 from hlasatel_composer.domain.access import Principal, Role, require
+from hlasatel_composer.domain.cap_export import headline
+from hlasatel_composer.domain.messages import Content
+from hlasatel_contracts import Channel, Language
+
+
+def what_was_sent(content: dict[str, Any], language: Language, channel: str) -> tuple[str, str]:
+    """A message as the subscriber got it on this channel, in their language where it had one: its
+    headline and its text."""
+    sent = Content.model_validate(content).for_language(language, Channel(channel))
+    if channel == Channel.EMAIL.value and sent.email is not None:
+        return sent.email.subject, sent.email.text
+    if channel == Channel.PUSH.value and sent.push is not None:
+        return sent.push.title, sent.push.body
+    return headline(sent), sent.sms or ""
 
 
 async def delivery_history(
-    *, sessions: async_sessionmaker[AsyncSession], principal: Principal, subscriber_id: UUID, keep_days: float
+    *,
+    sessions: async_sessionmaker[AsyncSession],
+    principal: Principal,
+    subscriber_id: UUID,
+    keep_days: float,
+    language: Language = Language.CS,
 ) -> dict[str, Any]:
-    """Every delivery the composer still keeps for the subscriber, with its message's category, kind and
-    times, and the address points it was sent for; kept `keep_days` after a message went out (registry)."""
+    """Every delivery the composer still keeps for the subscriber, with what it said (in the subscriber's
+    language), its message's category, kind and times, and the address points it was sent for; kept
+    `keep_days` after a message went out (registry)."""
     require(principal, Role.REGISTRY)
     async with sessions() as session:
         rows = (
@@ -25,6 +45,7 @@ async def delivery_history(
                     MessageRow.severity,
                     MessageRow.kind,
                     MessageRow.approved_at,
+                    MessageRow.content,
                 )
                 .join(MessageRow, MessageRow.id == DeliveryRow.message_id)
                 .where(DeliveryRow.subscriber_id == subscriber_id)
@@ -38,12 +59,14 @@ async def delivery_history(
             )
         ):
             households.setdefault(message_id, []).append(code)
-    return {
-        "held_by": "composer",
-        "kept_for_days": keep_days,
-        "deliveries": [
+    deliveries = []
+    for delivery, category, severity, kind, approved_at, content in rows:
+        title, text = what_was_sent(content, language, delivery.channel)
+        deliveries.append(
             {
                 "message_id": str(delivery.message_id),
+                "headline": title,
+                "text": text,
                 "category": category,
                 "severity": severity,
                 "kind": kind,
@@ -56,6 +79,5 @@ async def delivery_history(
                 "held_for_quiet_hours": delivery.held_request is not None,
                 "address_points": sorted(households.get(delivery.message_id, [])),
             }
-            for delivery, category, severity, kind, approved_at in rows
-        ],
-    }
+        )
+    return {"held_by": "composer", "kept_for_days": keep_days, "deliveries": deliveries}

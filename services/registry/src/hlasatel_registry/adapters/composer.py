@@ -34,15 +34,17 @@ class ComposerHistory:
     def configured(self) -> bool:
         return bool(self._base_url and self._key)
 
-    async def of(self, subscriber_id: UUID) -> dict[str, Any]:
-        """What the composer holds of the subscriber's deliveries; where it is not configured (a
-        registry on its own), the export says so rather than leaving the history out in silence."""
+    async def of(self, subscriber_id: UUID, *, language: str = "cs") -> dict[str, Any]:
+        """What the composer holds of the subscriber's deliveries, each with what it said in their
+        language; where it is not configured (a registry on its own), the export says so rather than
+        leaving the history out in silence."""
         if not self.configured:
             return {"held_by": "composer", "note": "the composer is not configured (REGISTRY_COMPOSER_URL)"}
         try:
             async with httpx.AsyncClient(timeout=self._timeout_s, transport=self._transport) as client:
                 response = await client.get(
                     f"{self._base_url}/v1/subscribers/{subscriber_id}/deliveries",
+                    params={"language": language},
                     headers={"Authorization": f"Bearer {self._key}"},
                 )
             response.raise_for_status()

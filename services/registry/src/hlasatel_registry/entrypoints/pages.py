@@ -1,109 +1,60 @@
-"""The pages behind the links in messages: a button on every one, so that link scanners and previews
-verify and unsubscribe nobody; leaving every message asks again before it is done."""
+"""The links of messages sent before the citizen's pages moved to services/public-web: each is sent on to
+the same path there (REGISTRY_PAGES_URL), so that every link ever sent still works. An e-mail client's
+RFC 8058 one-click POST to an old List-Unsubscribe address is still done here, as it was promised."""
 
-import html
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse
 
+from hlasatel_registry.container import Registry
 from hlasatel_registry.entrypoints.api import RegistryDep
 from hlasatel_registry.handlers import unsubscribe as unsubscribing
-from hlasatel_registry.handlers import verification
 
-_HTML: dict[int | str, dict[str, Any]] = {
-    200: {
-        "content": {"text/html": {"example": '<!doctype html><html lang="cs">…<form method="post">…</html>'}}
-    }
+_MOVED: dict[int | str, dict[str, Any]] = {
+    308: {"description": "The page is on the citizen's pages now (REGISTRY_PAGES_URL), at the same path"}
 }
-_PAGES: dict[int | str, dict[str, Any]] = {
-    **_HTML,
+_DONE: dict[int | str, dict[str, Any]] = {
+    303: {"description": "Done as the link says; the citizen's page for the link says what was done"},
     404: {"description": "The link is not valid, or the subscription no longer exists"},
 }
-EMERGENCIES = (
-    "Mimořádné události na vaší adrese (povodeň, únik nebezpečné látky, přerušení vody) vám budeme "
-    "posílat i nadále: tak zní pravidla města pro krizové zprávy."
-)
 
 router = APIRouter(prefix="/v1")
-# The short form that fits an SMS footer: https://…/u/<code>
+# the short form that fits an SMS footer: https://…/u/<code>
 short_links = APIRouter(tags=["unsubscribe"])
 
 
-def page(title: str, *paragraphs: str, form_action: str | None = None, button: str = "",
-         hidden: dict[str, str] | None = None) -> HTMLResponse:  # fmt: skip
-    """A page in the city's words: its title as the one heading, the text, and at most one button."""
-    fields = "".join(
-        f'<input type="hidden" name="{html.escape(name)}" value="{html.escape(value)}">'
-        for name, value in (hidden or {}).items()
-    )
-    form = (
-        f'<form method="post" action="{html.escape(form_action)}">{fields}'
-        f'<button type="submit">{html.escape(button)}</button></form>'
-        if form_action
-        else ""
-    )
-    text = "".join(f"<p>{html.escape(paragraph)}</p>" for paragraph in paragraphs)
-    return HTMLResponse(
-        f'<!doctype html><html lang="cs"><meta charset="utf-8">'
-        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{html.escape(title)} – Hlasatel Liberec</title>"
-        f"<main><h1>{html.escape(title)}</h1>{text}{form}</main></html>"
-    )
+def _moved(request: Request, registry: Registry) -> RedirectResponse:
+    query = f"?{request.url.query}" if request.url.query else ""
+    moved_to = registry.settings.pages_url.rstrip("/") + request.url.path + query
+    return RedirectResponse(moved_to, status_code=308)
 
 
-@router.get("/verify/email", tags=["verification"], response_class=HTMLResponse, responses=_HTML)
-async def email_link_page(token: str) -> HTMLResponse:
-    """The page behind the e-mail's link: a button, so that link scanners verify nothing."""
-    return page(
-        "Ověření e-mailu",
-        "Potvrďte, že tato e-mailová adresa je vaše.",
-        form_action=f"/v1/verify/email?token={token}",
-        button="Potvrdit",
-    )
+@router.get("/verify/email", tags=["verification"], status_code=308, responses=_MOVED)
+async def email_link_page(request: Request, registry: RegistryDep) -> RedirectResponse:
+    """An e-mail verification link: its page is on the citizen's pages."""
+    return _moved(request, registry)
 
 
-@router.post(
-    "/verify/email",
-    tags=["verification"],
-    response_class=HTMLResponse,
-    responses={**_HTML, 422: {"description": "The link is not valid or has expired"}},
-)
-async def verify_email_link(token: str, registry: RegistryDep) -> HTMLResponse:
-    """Verify an e-mail address through the signed link it received."""
-    await verification.verify_email_link(
-        sessions=registry.sessions, relay=registry.relay, settings=registry.settings, token=token
-    )
-    return page("E-mail ověřen", "Děkujeme, zprávy města vám budou chodit i e-mailem.")
+@router.get("/unsubscribe/{code}", tags=["unsubscribe"], status_code=308, responses=_MOVED)
+async def unsubscribe_page(code: str, request: Request, registry: RegistryDep) -> RedirectResponse:
+    """An e-mail's unsubscribe link: its page is on the citizen's pages."""
+    return _moved(request, registry)
 
 
-def _action(path: str, category: str | None) -> str:
-    return path + (f"?category={category}" if category else "")
+@short_links.get("/u/{code}", status_code=308, responses=_MOVED)
+async def sms_unsubscribe_page(code: str, request: Request, registry: RegistryDep) -> RedirectResponse:
+    """An SMS footer's unsubscribe link: its page is on the citizen's pages."""
+    return _moved(request, registry)
 
 
-async def _ask(registry: Any, code: str, category: str | None, path: str) -> HTMLResponse:
-    link = await unsubscribing.describe_link(sessions=registry.sessions, code=code, category=category)
-    if link.everything:
-        return page(
-            "Odhlášení ze všech zpráv města",
-            "Chcete přestat dostávat všechny zprávy města Liberec?",
-            EMERGENCIES,
-            form_action=_action(path, None),
-            button="Pokračovat",
-        )
-    return page(
-        "Odhlášení",
-        f"Odhlásit zprávy města v kategorii {link.category}?",
-        EMERGENCIES,
-        form_action=_action(path, category),
-        button="Odhlásit",
-    )
+Confirm = Annotated[str | None, Form(description="'yes' confirms leaving every message")]
 
 
-async def _unsubscribe(
-    registry: Any, code: str, category: str | None, confirm: str | None, *, path: str, via: str
-) -> HTMLResponse:
-    link, done = await unsubscribing.unsubscribe(
+async def _one_click(
+    request: Request, registry: Registry, code: str, category: str | None, confirm: str | None, via: str
+) -> RedirectResponse:
+    await unsubscribing.unsubscribe(
         sessions=registry.sessions,
         relay=registry.relay,
         settings=registry.settings,
@@ -112,49 +63,21 @@ async def _unsubscribe(
         confirmed=confirm == "yes",
         via=via,
     )
-    if not done:
-        return page(
-            "Opravdu odhlásit vše?",
-            "Nebudou vám chodit žádné zprávy města: odstávky, doprava, kultura ani zprávy z radnice.",
-            EMERGENCIES,
-            form_action=_action(path, None),
-            button="Ano, odhlásit všechny zprávy",
-            hidden={"confirm": "yes"},
-        )
-    if link.everything:
-        return page("Odhlášeno", "Zprávy města vám už chodit nebudou.", EMERGENCIES)
-    return page("Odhlášeno", f"Zprávy v kategorii {link.category} vám už chodit nebudou.", EMERGENCIES)
+    return RedirectResponse(_moved(request, registry).headers["location"], status_code=303)
 
 
-Confirm = Annotated[str | None, Form(description="'yes' confirms leaving every message")]
-
-
-@router.get("/unsubscribe/{code}", tags=["unsubscribe"], response_class=HTMLResponse, responses=_PAGES)
-async def unsubscribe_page(code: str, registry: RegistryDep, category: str | None = None) -> HTMLResponse:
-    """The page behind an e-mail's unsubscribe link: a button, so that link scanners unsubscribe nobody."""
-    return await _ask(registry, code, category, f"/v1/unsubscribe/{code}")
-
-
-@router.post("/unsubscribe/{code}", tags=["unsubscribe"], response_class=HTMLResponse, responses=_PAGES)
+@router.post("/unsubscribe/{code}", tags=["unsubscribe"], status_code=303, responses=_DONE)
 async def unsubscribe(
-    code: str, registry: RegistryDep, category: str | None = None, confirm: Confirm = None
-) -> HTMLResponse:
-    """Leave the category the link was issued for, without signing in; also the RFC 8058 one-click target
-    of List-Unsubscribe. A link for every message asks for `confirm=yes` first."""
-    return await _unsubscribe(
-        registry, code, category, confirm, path=f"/v1/unsubscribe/{code}", via="email_link"
-    )
+    code: str, request: Request, registry: RegistryDep, category: str | None = None, confirm: Confirm = None
+) -> RedirectResponse:
+    """The RFC 8058 one-click target of an older message's List-Unsubscribe: leaves the link's category (a
+    link for everything only with `confirm=yes`), then sends the reader to its page."""
+    return await _one_click(request, registry, code, category, confirm, "email_link")
 
 
-@short_links.get("/u/{code}", response_class=HTMLResponse, responses=_PAGES)
-async def sms_unsubscribe_page(code: str, registry: RegistryDep, category: str | None = None) -> HTMLResponse:
-    """The page behind an SMS footer's link: a button, so that link previews unsubscribe nobody."""
-    return await _ask(registry, code, category, f"/u/{code}")
-
-
-@short_links.post("/u/{code}", response_class=HTMLResponse, responses=_PAGES)
+@short_links.post("/u/{code}", status_code=303, responses=_DONE)
 async def sms_unsubscribe(
-    code: str, registry: RegistryDep, category: str | None = None, confirm: Confirm = None
-) -> HTMLResponse:
-    """Unsubscribe through the link in an SMS footer."""
-    return await _unsubscribe(registry, code, category, confirm, path=f"/u/{code}", via="sms_link")
+    code: str, request: Request, registry: RegistryDep, category: str | None = None, confirm: Confirm = None
+) -> RedirectResponse:
+    """An older page's form for an SMS footer's link: done as the link says, then its page."""
+    return await _one_click(request, registry, code, category, confirm, "sms_link")

@@ -79,7 +79,7 @@ async def export_subscriber(
                 }
                 for c in codes
             ],
-            "deliveries": await history.of(subscriber_id),
+            "deliveries": await history.of(subscriber_id, language=subscriber.language),
         }
 
 

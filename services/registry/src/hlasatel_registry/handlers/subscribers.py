@@ -37,6 +37,7 @@ from hlasatel_registry.handlers.common import (
 from hlasatel_registry.handlers.verification import HOUR, VERIFIABLE, issue_code
 from hlasatel_registry.schemas import (
     AddressLink,
+    ConsentGiven,
     ContactCreate,
     SubscriberCreate,
     SubscriberCreated,
@@ -95,7 +96,13 @@ async def _address_points(session: AsyncSession, links: Sequence[AddressLink]) -
     return found
 
 
-def _consent(subscriber_id: UUID, action: str, via: str, **details: Any) -> ConsentRow:
+def _consent(
+    subscriber_id: UUID, action: str, via: str, given: ConsentGiven | None = None, **details: Any
+) -> ConsentRow:
+    """A consent record; where the citizen's own page says what they agreed to, its words and the page."""
+    if given is not None:
+        via = "web" if via == "api" else via
+        details |= {"page": given.page, "statement": given.statement}
     return ConsentRow(
         subscriber_id=subscriber_id,
         at=datetime.now(UTC),
@@ -184,6 +191,7 @@ async def register_subscriber(
                 subscriber.id,
                 "registered",
                 "portal" if identity else "in_person" if clerk else "api",
+                data.consent,
                 categories=data.categories,
                 channels=sorted({c.channel.value for c in data.contacts}),
                 addresses=len(data.addresses),
@@ -231,7 +239,7 @@ async def update_subscriber(
         subscriber = await authorized_subscriber(
             session, keys=settings.keys(), subscriber_id=subscriber_id, token=token
         )
-        changed = data.model_dump(exclude_unset=True, mode="json")
+        changed = data.model_dump(exclude_unset=True, exclude={"consent"}, mode="json")
         if data.language is not None:
             subscriber.language = data.language.value
         if "categories" in data.model_fields_set and data.categories is not None:
@@ -270,7 +278,9 @@ async def update_subscriber(
             await session.flush()
             if contact.channel in VERIFIABLE:
                 await issue_code(session, settings=settings, subscriber=subscriber, contact=row, ip=ip)
-        session.add(_consent(subscriber.id, "preferences_changed", "api", changed=sorted(changed)))
+        session.add(
+            _consent(subscriber.id, "preferences_changed", "api", data.consent, changed=sorted(changed))
+        )
         await announce(session, subscriber, settings.keys())
     return subscriber_read(subscriber)
 

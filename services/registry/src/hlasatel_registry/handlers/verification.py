@@ -43,7 +43,7 @@ def email_link(settings: Settings, *, contact_id: UUID, code_id: UUID) -> str:
         {"c": str(contact_id), "k": str(code_id)},
         ttl_s=settings.code_ttl_s,
     )
-    return f"{settings.public_url.rstrip('/')}/v1/verify/email?token={token}"
+    return f"{settings.pages_url.rstrip('/')}/v1/verify/email?token={token}"
 
 
 async def issue_code(
