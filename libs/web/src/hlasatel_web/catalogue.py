@@ -14,13 +14,18 @@ METHODS = [("**.py", "python"), ("templates/**.html", "jinja2")]
 OPTIONS = {"templates/**.html": {"extensions": "", "trimmed": "false"}}
 
 
+SHARED = Path(__file__).parent
+
+
 def extract(package: Path) -> Catalog:
-    """Every text an application says, from its Python code and its templates (under `package`)."""
+    """Every text an application says, from its Python code and its templates (under `package`) and the
+    shared macros it uses (this package's templates)."""
     catalog = Catalog(project=f"Hlasatel {package.name}", locale=None)
-    for filename, lineno, message, comments, context in extract_from_dir(
-        package, METHODS, keywords=KEYWORDS, options_map=OPTIONS, strip_comment_tags=True
-    ):
-        catalog.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
+    for directory in (package, SHARED):
+        for filename, lineno, message, comments, context in extract_from_dir(
+            directory, METHODS, keywords=KEYWORDS, options_map=OPTIONS, strip_comment_tags=True
+        ):
+            catalog.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
     return catalog
 
 

@@ -10,7 +10,6 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from hlasatel_console.adapters.http import ApiRefused, ServiceUnavailable, SessionEnded
 from hlasatel_console.config import Settings
 from hlasatel_console.container import STATIC, Console, build_console
 from hlasatel_console.entrypoints import admin, alerts, assisted, auth, compose, dashboard, messages
@@ -24,7 +23,9 @@ from hlasatel_console.entrypoints.web import (
 )
 from hlasatel_console.labels import N_
 from hlasatel_runtime.service import BodyLimit
+from hlasatel_web.api import ApiRefused, ServiceUnavailable, SessionEnded
 from hlasatel_web.guard import install_guard
+from hlasatel_web.pages import SHARED_STATIC
 
 ROLE_PHRASES = {"editor": N_("an editor"), "approver": N_("an approver"), "admin": N_("an admin")}
 REFUSALS = {
@@ -166,5 +167,6 @@ def bootstrap(settings: Settings, transport: httpx.AsyncBaseTransport | None = N
         assisted.router,
     ):
         app.include_router(router)
+    app.mount("/static/web", StaticFiles(directory=SHARED_STATIC), name="shared-static")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

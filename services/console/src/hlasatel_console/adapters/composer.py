@@ -5,7 +5,7 @@ from typing import Any
 
 import httpx
 
-from hlasatel_console.adapters.http import JsonApi
+from hlasatel_web.api import JsonApi
 
 Json = dict[str, Any]
 

@@ -5,7 +5,7 @@ from typing import Any
 
 import httpx
 
-from hlasatel_console.adapters.http import ApiRefused, JsonApi
+from hlasatel_web.api import ApiRefused, JsonApi
 
 Json = dict[str, Any]
 

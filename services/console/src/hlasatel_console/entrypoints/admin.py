@@ -9,11 +9,11 @@ from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
-from hlasatel_console.adapters.http import ApiRefused
 from hlasatel_console.domain.compose import PRAGUE
 from hlasatel_console.entrypoints.web import Admin, FormDep, Page, PageDep, redirect
 from hlasatel_console.labels import choices
 from hlasatel_contracts import CATEGORIES
+from hlasatel_web.api import ApiRefused
 
 router = APIRouter(prefix="/admin")
 Json = dict[str, Any]

@@ -10,7 +10,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
-from hlasatel_console.adapters.http import ApiRefused
 from hlasatel_console.entrypoints.web import (
     ASSISTED_COOKIE,
     FormDep,
@@ -22,6 +21,7 @@ from hlasatel_console.entrypoints.web import (
 )
 from hlasatel_console.labels import choices, word
 from hlasatel_contracts import CATEGORIES
+from hlasatel_web.api import ApiRefused
 
 router = APIRouter(prefix="/register")
 COOKIE = ASSISTED_COOKIE

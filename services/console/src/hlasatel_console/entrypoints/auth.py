@@ -10,7 +10,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 from starlette.datastructures import FormData
 
-from hlasatel_console.adapters.http import ApiRefused, ServiceUnavailable, SessionEnded
 from hlasatel_console.entrypoints.web import (
     ASSISTED_COOKIE,
     SESSION_COOKIE,
@@ -19,6 +18,7 @@ from hlasatel_console.entrypoints.web import (
     PageDep,
     redirect,
 )
+from hlasatel_web.api import ApiRefused, ServiceUnavailable, SessionEnded
 from hlasatel_web.i18n import LANGUAGES
 from hlasatel_web.security import LANGUAGE_COOKIE
 

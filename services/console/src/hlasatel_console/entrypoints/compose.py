@@ -10,7 +10,6 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.datastructures import FormData
 
-from hlasatel_console.adapters.http import ApiRefused
 from hlasatel_console.adapters.maps import map_features
 from hlasatel_console.domain import check
 from hlasatel_console.domain.compose import (
@@ -33,6 +32,7 @@ from hlasatel_console.entrypoints.web import (
 )
 from hlasatel_console.labels import choices, script_words, word
 from hlasatel_contracts import CATEGORIES
+from hlasatel_web.api import ApiRefused
 
 router = APIRouter()
 Json = dict[str, Any]

@@ -6,7 +6,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from hlasatel_console.adapters.http import ApiRefused
 from hlasatel_console.domain import check
 from hlasatel_console.domain.compose import build, from_post
 from hlasatel_console.domain.report import still_arriving
@@ -22,6 +21,7 @@ from hlasatel_console.entrypoints.web import (
     redirect,
 )
 from hlasatel_console.labels import N_, choices, script_words, word
+from hlasatel_web.api import ApiRefused
 from hlasatel_web.i18n import Lang
 
 router = APIRouter()

@@ -10,9 +10,9 @@ from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.datastructures import FormData
 
-from hlasatel_console.adapters.http import SessionEnded
 from hlasatel_console.container import Console
 from hlasatel_console.labels import word
+from hlasatel_web.api import SessionEnded
 from hlasatel_web.i18n import Lang
 from hlasatel_web.security import CSRF_FIELD, LANGUAGE_COOKIE, csrf_token, csrf_valid
 
