@@ -1,5 +1,6 @@
-"""One way to call the composer and the registry: JSON over httpx with the staff member's session, and
-every refusal as an `ApiRefused` that carries the service's own reason for the page to show."""
+"""One way for Hlasatel's pages to call the composer and the registry: JSON over httpx with the reader's
+session (a staff member's, a citizen's access token) and the reader's address for the registry's limits,
+and every refusal as an `ApiRefused` that carries the service's own reason for the page to show."""
 
 import logging
 import time
@@ -15,11 +16,22 @@ log = logging.getLogger(__name__)
 class ApiRefused(SafeError):
     """The service answered with a 4xx: its reason, and the fields it names, for the page to show."""
 
-    def __init__(self, status: int, reason: str, fields: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        reason: str,
+        fields: dict[str, str] | None = None,
+        retry_after: int | None = None,
+        body: Any = None,
+    ) -> None:
         super().__init__(reason)
         self.status = status
         self.reason = reason
         self.fields = fields or {}
+        # of a 429: the seconds the service asks to wait
+        self.retry_after = retry_after
+        # the answer as the service gave it (a search's suggestions with its 404)
+        self.body = body
 
 
 class SessionEnded(ApiRefused):
@@ -65,9 +77,10 @@ class JsonApi:
         token: str | None = None,
         json: Any = None,
         params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> Any:
         """The answer's JSON (None for 204); a refusal raises ApiRefused, a 401 SessionEnded."""
-        response = await self.raw(method, path, token=token, json=json, params=params)
+        response = await self.raw(method, path, token=token, json=json, params=params, headers=headers)
         if response.status_code == 204 or not response.content:
             return None
         return response.json()
@@ -80,8 +93,9 @@ class JsonApi:
         token: str | None = None,
         json: Any = None,
         params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> httpx.Response:
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        headers = dict(headers or {}) | ({"Authorization": f"Bearer {token}"} if token else {})
         started = time.monotonic()
         try:
             response = await self.client.request(
@@ -105,7 +119,8 @@ class JsonApi:
                 body = None
             reason, fields = reason_of(body)
             kind = SessionEnded if response.status_code == 401 else ApiRefused
-            raise kind(response.status_code, reason, fields)
+            wait = response.headers.get("retry-after", "")
+            raise kind(response.status_code, reason, fields, int(wait) if wait.isdigit() else None, body)
         return response
 
 

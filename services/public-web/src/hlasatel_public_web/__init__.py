@@ -1,0 +1,1 @@
+"""Hlasatel's public pages: what a citizen does without the city's portal."""
