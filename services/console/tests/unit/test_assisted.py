@@ -8,10 +8,10 @@ import time
 import pytest
 
 from hlasatel_console.entrypoints.assisted import COOKIE
+from hlasatel_devstack.pages import check_page
 
 from ..conftest import Browser, signed_in
 from ..fakes import ADDRESS, CODE, FakeServices
-from .pages import check_page
 
 FORM = {
     "action": "register",

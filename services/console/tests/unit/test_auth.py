@@ -6,11 +6,11 @@ import re
 import pytest
 
 from hlasatel_console.entrypoints.web import SESSION_COOKIE
+from hlasatel_devstack.pages import check_page
 from hlasatel_web.security import CSRF_COOKIE
 
 from ..conftest import Browser, signed_in
 from ..fakes import CODE, PASSWORD, FakeServices
-from .pages import check_page
 
 
 def cookie_header(answer_headers: list[tuple[str, str]], name: str) -> str:

@@ -8,10 +8,10 @@ import pytest
 from fastapi.routing import APIRoute
 
 from hlasatel_console.entrypoints import admin, alerts, assisted, auth, compose, dashboard, messages
+from hlasatel_devstack.pages import check_page
 
 from ..conftest import Browser, signed_in
 from ..fakes import FakeServices
-from .pages import check_page
 
 ROUTES = [
     (method, route.path)

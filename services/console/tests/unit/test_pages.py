@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 
+from hlasatel_devstack.pages import check_page
+
 from ..conftest import Browser, signed_in
 from ..fakes import FakeServices
-from .pages import check_page
 
 SIGNED_OUT = ["/sign-in", "/sign-in?ended=1", "/sign-in?done=password", "/invitation?token=hsi_good"]
 ADMIN_PAGES = [

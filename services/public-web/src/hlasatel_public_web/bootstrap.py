@@ -27,6 +27,7 @@ from hlasatel_web.api import ApiRefused, ServiceUnavailable, SessionEnded
 from hlasatel_web.guard import install_guard
 from hlasatel_web.pages import SHARED_STATIC
 from hlasatel_web.security import LANGUAGE_COOKIE
+from hlasatel_web.words import N_
 
 
 def _page(request: Request) -> Page:
@@ -38,10 +39,31 @@ def _page(request: Request) -> Page:
     )
 
 
-def _problem(request: Request, h1: str, text: str, status_code: int) -> Response:
+# what a refusal says: its heading and what to do
+PROBLEMS = {
+    "expired": (
+        N_("The form has expired"),
+        N_(
+            "The form was older than this browser's session, or came from elsewhere. Nothing was changed: go "
+            "back, reload the page and send it again."
+        ),
+    ),
+    "unavailable": (
+        N_("Sorry, something is not working"),
+        N_("The city's services did not answer, so nothing was changed. Try again in a few minutes."),
+    ),
+    "limited": (N_("Too many attempts"), N_("Wait a few minutes and try again.")),
+    "refused": (N_("This could not be done"), N_("Go back and check what you entered.")),
+    "not_found": (N_("Page not found"), N_("Check the address, or start again from the front page.")),
+}
+
+
+def _problem(request: Request, kind: str, status_code: int) -> Response:
     page = _page(request)
-    _ = page.lang.gettext
-    return page.render("problem.html", h1=_(h1), text=_(text), status_code=status_code)
+    h1, text = PROBLEMS[kind]
+    return page.render(
+        "problem.html", h1=page.lang.gettext(h1), text=page.lang.gettext(text), status_code=status_code
+    )
 
 
 def install_error_pages(app: FastAPI) -> None:
@@ -52,47 +74,26 @@ def install_error_pages(app: FastAPI) -> None:
         return forget(redirect("/manage?ended=1" if ended else "/manage"), SESSION_COOKIE)
 
     async def form_expired(request: Request, exc: Exception) -> Response:
-        return _problem(
-            request,
-            "The form has expired",
-            "The form was older than this browser's session, or came from elsewhere. Nothing was "
-            "changed: go back, reload the page and send it again.",
-            403,
-        )
+        return _problem(request, "expired", 403)
 
     async def unavailable(request: Request, exc: Exception) -> Response:
-        return _problem(
-            request,
-            "Sorry, something is not working",
-            "The city's services did not answer, so nothing was changed. Try again in a few minutes.",
-            503,
-        )
+        return _problem(request, "unavailable", 503)
 
     async def refused(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, ApiRefused)
-        if exc.status == 429:
-            return _problem(request, "Too many attempts", "Wait a few minutes and try again.", 429)
-        return _problem(request, "This could not be done", "Go back and check what you entered.", exc.status)
+        return _problem(request, "limited" if exc.status == 429 else "refused", exc.status)
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
         if request.url.path.startswith(("/static/", "/api/")) or exc.status_code == 413:
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
-        if exc.status_code == 404:
-            return _problem(
-                request, "Page not found", "Check the address, or start again from the front page.", 404
-            )
-        return _problem(
-            request, "This could not be done", "Go back and check what you entered.", exc.status_code
-        )
+        return _problem(request, "not_found" if exc.status_code == 404 else "refused", exc.status_code)
 
     async def invalid(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
         if request.url.path.startswith("/api/"):
             return JSONResponse({"detail": exc.errors()}, status_code=422)
-        return _problem(
-            request, "Page not found", "Check the address, or start again from the front page.", 404
-        )
+        return _problem(request, "not_found", 404)
 
     app.add_exception_handler(SignInNeeded, sign_in_again)
     app.add_exception_handler(SessionEnded, sign_in_again)

@@ -87,7 +87,7 @@ def no_code_page(page: Page, contacts: list[Json], *, action: str, back: str) ->
         waiting=[c for c in contacts if not c["verified"]],
         removable=len(contacts) > 1,
         action=action,
-        back=back,
+        back_to=back,
         status_code=422 if page.errors else 200,
     )
 

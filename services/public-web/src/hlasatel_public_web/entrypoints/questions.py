@@ -12,7 +12,7 @@ from hlasatel_contracts import CATEGORIES
 from hlasatel_public_web.domain.answers import LANGUAGES, NIGHT, ROLES, clock
 from hlasatel_public_web.entrypoints.web import Page, text
 from hlasatel_web.api import ApiRefused
-from hlasatel_web.words import choices
+from hlasatel_web.words import N_, choices
 
 Json = dict[str, Any]
 
@@ -71,10 +71,10 @@ def relation_page(page: Page, flow: Flow, *, label: str, role: str | None) -> HT
 
 
 ROLE_TEXTS = {
-    "resident": "I live here",
-    "owner": "I own it",
-    "workplace": "I work here",
-    "caregiver": "I care for someone who lives here",
+    "resident": N_("I live here"),
+    "owner": N_("I own it"),
+    "workplace": N_("I work here"),
+    "caregiver": N_("I care for someone who lives here"),
 }
 
 
