@@ -303,7 +303,7 @@ def test_a_message_to_one_street_reaches_exactly_that_street(
         "Liberec: water off tomorrow 8-14 in Masarykova street.\nUnsubscribe: "
     )
     footer_link = sms["+420777100001"].rsplit(" ", 1)[1]
-    assert footer_link.startswith(f"{stack.url('registry')}/u/")
+    assert footer_link.startswith(f"{stack.url('public-web')}/u/")
     page = httpx.get(footer_link, timeout=10)
     assert page.status_code == 200 and '<form method="post"' in page.text
     emails = {e["recipient"]: e["subject"] for e in ledger(stack, "email") if e["message_id"] == message_id}

@@ -30,6 +30,7 @@ def _banner(stack: Stack, started_s: float, imported: str) -> str:
         f"{config.var_dir / 'dev-staff.json'}.",
         f"Public alerts: {stack.url('composer')}/v1/public/feed.atom (Atom; entries link CAP 1.2).",
         "",
+        f"  citizen's pages {stack.url('public-web')}/   (sign up, manage, what concerns my house)",
         f"  console         {stack.url('console')}/   (the press office: sign in as var/dev-staff.json says)",
         f"  composer        {stack.url('composer')}/docs   (press office and utilities API)",
         f"  registry        {stack.url('registry')}/docs   (citizens and addresses)",
@@ -59,7 +60,7 @@ def run(var_dir: Path) -> None:
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
-        print("starting the broker, the provider fakes, the five services and the console…", flush=True)
+        print("starting the broker, the fakes, the services and the pages…", flush=True)
         stack.start(web=WEB)
         imported = stack.import_register(GAZETTEER)
         demo = register_demo_subscribers(stack.url("registry"), stack.config.ledger_dir)

@@ -33,6 +33,7 @@ class Ports:
     dispatch_email: int = 8003
     dispatch_push: int = 8004
     console: int = 8005
+    public_web: int = 8006
     sms_gateway: int = 9101
     fcm: int = 9102
     smtp: int = 2525

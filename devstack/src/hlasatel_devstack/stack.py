@@ -25,7 +25,10 @@ log = logging.getLogger(__name__)
 
 SERVICES = ("registry", "composer", "dispatch-sms", "dispatch-email", "dispatch-push")
 # the pages over the services' APIs: no database, no broker
-WEB = ("console",)
+WEB = ("console", "public-web")
+# the citizen's pages call the registry from this loopback address, the only one whose X-Forwarded-For the
+# registry believes: a client of the registry on 127.0.0.1 still cannot choose the address it is counted as
+PUBLIC_WEB_SOURCE = "127.0.0.6"
 
 
 @dataclass
@@ -77,22 +80,28 @@ def service_environment(config: StackConfig, service: str) -> dict[str, str]:
         f"{prefix}KAFKA__HEARTBEAT_INTERVAL_MS": str(config.heartbeat_interval_ms),
     }
     if service in WEB:
-        return {
-            f"{prefix}PORT": str(getattr(ports, service)),
+        port = getattr(ports, service.replace("-", "_"))
+        web = {
+            f"{prefix}PORT": str(port),
             f"{prefix}COMPOSER_URL": f"http://127.0.0.1:{ports.composer}",
             f"{prefix}REGISTRY_URL": f"http://127.0.0.1:{ports.registry}",
-            f"{prefix}PUBLIC_URL": f"http://127.0.0.1:{getattr(ports, service)}",
-        } | config.environment
+            f"{prefix}PUBLIC_URL": f"http://127.0.0.1:{port}",
+        }
+        if service == "public-web":
+            web[f"{prefix}SOURCE_ADDRESS"] = PUBLIC_WEB_SOURCE
+        return web | config.environment
     if not config.database_url(service).startswith("sqlite"):
         env[f"{prefix}ALLOW_INSECURE"] = ",".join(ON_LOOPBACK)
     env |= config.environment
     if service == "registry":
         env["REGISTRY_PUBLIC_URL"] = f"http://127.0.0.1:{ports.registry}"
+        env["REGISTRY_PAGES_URL"] = f"http://127.0.0.1:{ports.public_web}"
+        env.setdefault("REGISTRY_TRUSTED_PROXIES", PUBLIC_WEB_SOURCE)
         if config.registry_key:
             env["REGISTRY_COMPOSER_URL"] = f"http://127.0.0.1:{ports.composer}"
             env["REGISTRY_COMPOSER_KEY"] = config.registry_key
     elif service == "composer":
-        env["COMPOSER_UNSUBSCRIBE_BASE_URL"] = f"http://127.0.0.1:{ports.registry}"
+        env["COMPOSER_UNSUBSCRIBE_BASE_URL"] = f"http://127.0.0.1:{ports.public_web}"
     elif service == "dispatch-sms":
         env |= {
             "DISPATCH_SMS_ACCOUNTS__0__GATEWAY_URL": f"http://127.0.0.1:{ports.sms_gateway}",

@@ -183,6 +183,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             wrong.append(f"{item.nodeid}: a unit test that asks for {', '.join(sorted(asked))}")
     if wrong:
         raise pytest.UsageError("tests in the wrong folder:\n" + "\n".join(wrong))
+    # the browser journeys last, one after another: they share one city (hlasatel_devstack.browsing)
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
 
 
 @contextlib.contextmanager

@@ -1,4 +1,4 @@
-"""The texts the console's scripts say; the words for the services' codes are hlasatel_web.words, re-exported."""
+"""The texts the console's scripts say; the words for the services' codes (hlasatel_web.words) re-exported."""
 
 from hlasatel_web.i18n import Lang
 from hlasatel_web.words import N_, choices, word

@@ -11,8 +11,7 @@ import pytest
 from playwright.sync_api import Page, sync_playwright
 
 from hlasatel_contracts.sms import GSM7_BASIC, GSM7_EXTENSION, measure, transliterate
-
-from .conftest import chromium_path
+from hlasatel_devstack.browsing import chromium_path
 
 pytestmark = pytest.mark.browser
 SMS_JS = Path(__file__).resolve().parents[2] / "src" / "hlasatel_console" / "static" / "sms.js"

@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     # our reverse proxies, whose X-Forwarded-For names the citizen; the registry counts its limits per
     # citizen's address, so it must list these pages among its REGISTRY_TRUSTED_PROXIES
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # the address these pages call the services from, where the machine has several (127.0.0.6 in `make
+    # run`): the registry trusts the X-Forwarded-For of that one address only (REGISTRY_TRUSTED_PROXIES)
+    source_address: str | None = None
     # the controller of the personal data and whom to ask, for the privacy notice (GDPR art. 13)
     controller: str = "Statutární město Liberec, nám. Dr. E. Beneše 1/1, 460 59 Liberec"
     contact_email: str = "posta@liberec.cz"

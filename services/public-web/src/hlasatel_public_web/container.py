@@ -43,6 +43,8 @@ class PublicWeb:
 def build_public_web(settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> PublicWeb:
     """Every part of the pages; one HTTP client for both services (a transport replaces the network in
     unit tests)."""
+    if transport is None and settings.source_address:
+        transport = httpx.AsyncHTTPTransport(local_address=settings.source_address)
     client = httpx.AsyncClient(timeout=settings.api_timeout_s, transport=transport)
     secret = settings.secret_key.get_secret_value()
     return PublicWeb(
