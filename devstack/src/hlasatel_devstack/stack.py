@@ -102,6 +102,7 @@ def service_environment(config: StackConfig, service: str) -> dict[str, str]:
             env["REGISTRY_COMPOSER_KEY"] = config.registry_key
     elif service == "composer":
         env["COMPOSER_UNSUBSCRIBE_BASE_URL"] = f"http://127.0.0.1:{ports.public_web}"
+        env["COMPOSER_PUBLIC_BASE_URL"] = f"http://127.0.0.1:{ports.composer}"
     elif service == "dispatch-sms":
         env |= {
             "DISPATCH_SMS_ACCOUNTS__0__GATEWAY_URL": f"http://127.0.0.1:{ports.sms_gateway}",
