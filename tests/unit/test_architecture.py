@@ -15,6 +15,7 @@ SERVICES = {
     "hlasatel_dispatch_email": ROOT / "services/dispatch-email",
     "hlasatel_dispatch_push": ROOT / "services/dispatch-push",
     "hlasatel_console": ROOT / "services/console",
+    "hlasatel_public_web": ROOT / "services/public-web",
 }
 LIBRARIES = {
     "hlasatel_contracts": ROOT / "contracts",
@@ -205,11 +206,12 @@ def test_no_service_imports_another(package: str) -> None:
     assert leaning == []
 
 
-def test_the_console_keeps_no_database_of_its_own() -> None:
+@pytest.mark.parametrize("package", ["hlasatel_console", "hlasatel_public_web"])
+def test_the_web_pages_keep_no_database_of_their_own(package: str) -> None:
     drivers = ("sqlalchemy", "sqlite3", "psycopg", "asyncpg", "aiosqlite", "alembic", "aiokafka")
     found = [
         f"{path.relative_to(ROOT)}:{line} imports {target}"
-        for path in modules("hlasatel_console").values()
+        for path in modules(package).values()
         for target, line in imported(ast.parse(path.read_text(), str(path)))
         if target.split(".")[0] in drivers
     ]

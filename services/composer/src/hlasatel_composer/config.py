@@ -21,8 +21,9 @@ class Settings(SigningSettings):
     # a message to more subscribers than this, or to the whole city, needs an approver other than its author
     four_eyes_threshold: int = 1000
     fanout_idle_poll_s: float = 0.5
-    # The registry's public address: e-mails carry its signed unsubscribe links (List-Unsubscribe).
-    unsubscribe_base_url: str | None = "http://127.0.0.1:8001"
+    # Where the citizen's pages are (services/public-web): messages carry their signed unsubscribe links
+    # (an SMS footer, an e-mail's List-Unsubscribe); links to the registry's older address still work.
+    unsubscribe_base_url: str | None = "http://127.0.0.1:8006"
     # Where citizens and other systems reach the composer: the public CAP and Atom feeds link to it.
     public_base_url: str = "http://127.0.0.1:8000"
     # the public address lookup: a message without an expiry is in force this long after it went out

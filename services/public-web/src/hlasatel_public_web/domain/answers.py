@@ -6,7 +6,16 @@ from dataclasses import asdict, dataclass, field
 from datetime import time
 from typing import Any
 
+from hlasatel_web.words import N_
+
 ROLES = ("resident", "owner", "workplace", "caregiver")
+# how a citizen says their relation to an address (marked for the catalogues; translated where shown)
+RELATIONS = {
+    "resident": N_("I live here"),
+    "owner": N_("I own it"),
+    "workplace": N_("I work here"),
+    "caregiver": N_("I care for someone who lives here"),
+}
 LANGUAGES = ("cs", "en", "de", "pl", "uk")
 MAX_ADDRESSES = 10
 # the quiet hours offered first: the night, when most people want no SMS

@@ -9,10 +9,10 @@ from fastapi.responses import HTMLResponse
 from starlette.datastructures import FormData
 
 from hlasatel_contracts import CATEGORIES
-from hlasatel_public_web.domain.answers import LANGUAGES, NIGHT, ROLES, clock
+from hlasatel_public_web.domain.answers import LANGUAGES, NIGHT, RELATIONS, ROLES, clock
 from hlasatel_public_web.entrypoints.web import Page, text
 from hlasatel_web.api import ApiRefused
-from hlasatel_web.words import N_, choices
+from hlasatel_web.words import choices
 
 Json = dict[str, Any]
 
@@ -64,18 +64,10 @@ def relation_page(page: Page, flow: Flow, *, label: str, role: str | None) -> HT
         h1=_("How are you connected to this address?"),
         flow=flow,
         label=label,
-        roles=[(code, _(ROLE_TEXTS[code])) for code in ROLES],
+        roles=[(code, _(RELATIONS[code])) for code in ROLES],
         role=role,
         status_code=422 if page.errors else 200,
     )
-
-
-ROLE_TEXTS = {
-    "resident": N_("I live here"),
-    "owner": N_("I own it"),
-    "workplace": N_("I work here"),
-    "caregiver": N_("I care for someone who lives here"),
-}
 
 
 def chosen_role(page: Page, form: FormData) -> str | None:

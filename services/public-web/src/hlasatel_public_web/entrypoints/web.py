@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from hlasatel_public_web.container import PublicWeb
+from hlasatel_public_web.domain.answers import RELATIONS
 from hlasatel_web.i18n import Lang
 from hlasatel_web.security import CSRF_FIELD, LANGUAGE_COOKIE, csrf_token, csrf_valid
 from hlasatel_web.words import word
@@ -97,6 +98,7 @@ class Page:
             _=lang.gettext,
             ngettext=lang.ngettext,
             word=lambda code: word(lang, code),
+            relation=lambda code: lang.gettext(RELATIONS.get(code, code)),
             signed_in=self.citizen is not None or SESSION_COOKIE in self.request.cookies,
             errors=self.errors,
             csrf_field=CSRF_FIELD,

@@ -30,19 +30,27 @@ def _moved(request: Request, registry: Registry) -> RedirectResponse:
     return RedirectResponse(moved_to, status_code=308)
 
 
-@router.get("/verify/email", tags=["verification"], status_code=308, responses=_MOVED)
+@router.get(
+    "/verify/email", tags=["verification"], status_code=308, response_class=RedirectResponse, responses=_MOVED
+)
 async def email_link_page(request: Request, registry: RegistryDep) -> RedirectResponse:
     """An e-mail verification link: its page is on the citizen's pages."""
     return _moved(request, registry)
 
 
-@router.get("/unsubscribe/{code}", tags=["unsubscribe"], status_code=308, responses=_MOVED)
+@router.get(
+    "/unsubscribe/{code}",
+    tags=["unsubscribe"],
+    status_code=308,
+    response_class=RedirectResponse,
+    responses=_MOVED,
+)
 async def unsubscribe_page(code: str, request: Request, registry: RegistryDep) -> RedirectResponse:
     """An e-mail's unsubscribe link: its page is on the citizen's pages."""
     return _moved(request, registry)
 
 
-@short_links.get("/u/{code}", status_code=308, responses=_MOVED)
+@short_links.get("/u/{code}", status_code=308, response_class=RedirectResponse, responses=_MOVED)
 async def sms_unsubscribe_page(code: str, request: Request, registry: RegistryDep) -> RedirectResponse:
     """An SMS footer's unsubscribe link: its page is on the citizen's pages."""
     return _moved(request, registry)
@@ -66,7 +74,13 @@ async def _one_click(
     return RedirectResponse(_moved(request, registry).headers["location"], status_code=303)
 
 
-@router.post("/unsubscribe/{code}", tags=["unsubscribe"], status_code=303, responses=_DONE)
+@router.post(
+    "/unsubscribe/{code}",
+    tags=["unsubscribe"],
+    status_code=303,
+    response_class=RedirectResponse,
+    responses=_DONE,
+)
 async def unsubscribe(
     code: str, request: Request, registry: RegistryDep, category: str | None = None, confirm: Confirm = None
 ) -> RedirectResponse:
@@ -75,7 +89,7 @@ async def unsubscribe(
     return await _one_click(request, registry, code, category, confirm, "email_link")
 
 
-@short_links.post("/u/{code}", status_code=303, responses=_DONE)
+@short_links.post("/u/{code}", status_code=303, response_class=RedirectResponse, responses=_DONE)
 async def sms_unsubscribe(
     code: str, request: Request, registry: RegistryDep, category: str | None = None, confirm: Confirm = None
 ) -> RedirectResponse:
