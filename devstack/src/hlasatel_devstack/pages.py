@@ -5,6 +5,7 @@ or styles, nothing loaded from or posted to another origin (a link may lead ther
 
 import re
 from dataclasses import dataclass
+from typing import Any
 from xml.etree.ElementTree import Element
 
 import html5lib
@@ -88,3 +89,40 @@ def check_page(answer: httpx.Response, *, without_csrf: tuple[str, ...] = ()) ->
                 problems.append(f"a resource from elsewhere: {attribute}={value}")
     assert not problems, "\n".join(problems)
     return Checked(tree=tree, title=title, h1=h1)
+
+
+class Browser:
+    """A client that keeps cookies as a browser does and reads the CSRF token from the page it was given;
+    before its first form it opens `form_page`, which has one."""
+
+    def __init__(self, client: httpx.AsyncClient, *, form_page: str) -> None:
+        self.client = client
+        self.form_page = form_page
+        self.csrf = ""
+
+    async def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        answer = await self.client.get(path, **kwargs)
+        found = re.search(r'name="csrf_token" value="([0-9a-f]+)"', answer.text)
+        if found:
+            self.csrf = found[1]
+        return answer
+
+    async def post(
+        self, path: str, data: dict[str, Any] | list[tuple[str, str]] | None = None, *, csrf: bool = True
+    ) -> httpx.Response:
+        """The form as a browser posts it: with the page's CSRF token unless `csrf` is False, a list for a
+        field given several times."""
+        if csrf and not self.csrf:
+            await self.get(self.form_page)
+        pairs = list(data.items()) if isinstance(data, dict) else list(data or [])
+        fields: dict[str, list[str]] = {"csrf_token": [self.csrf]} if csrf else {}
+        for name, value in pairs:
+            fields.setdefault(name, []).extend(value if isinstance(value, list) else [value])
+        return await self.client.post(path, data=fields)
+
+    async def follow(self, path: str, data: dict[str, Any] | None = None) -> httpx.Response:
+        """Post the form, then open the page it sends the reader to, as a browser does."""
+        answer = await self.post(path, data)
+        if answer.status_code == 303:
+            return await self.get(answer.headers["location"])
+        return answer

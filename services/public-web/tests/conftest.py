@@ -13,6 +13,8 @@ import pytest
 from hlasatel_public_web.bootstrap import bootstrap
 from hlasatel_public_web.config import Settings
 
+from hlasatel_devstack.pages import Browser
+
 SITE = "https://zpravy.liberec.test"
 REGISTRY = "http://registry.test"
 COMPOSER = "http://composer.test"
@@ -231,36 +233,6 @@ def services() -> FakeServices:
     return FakeServices()
 
 
-class Browser:
-    """A client that keeps cookies as a browser does, and reads the CSRF token from the page it was given."""
-
-    def __init__(self, client: httpx.AsyncClient) -> None:
-        self.client = client
-        self.csrf = ""
-
-    async def get(self, path: str, **kwargs: Any) -> httpx.Response:
-        answer = await self.client.get(path, **kwargs)
-        found = re.search(r'name="csrf_token" value="([0-9a-f]+)"', answer.text)
-        if found:
-            self.csrf = found[1]
-        return answer
-
-    async def post(
-        self, path: str, data: dict[str, Any] | None = None, *, csrf: bool = True
-    ) -> httpx.Response:
-        if csrf and not self.csrf:
-            await self.get("/manage")
-        fields = {"csrf_token": self.csrf} if csrf else {}
-        return await self.client.post(path, data=fields | (data or {}))
-
-    async def follow(self, path: str, data: dict[str, Any] | None = None) -> httpx.Response:
-        """Post the form, then open the page it sends the reader to, as a browser does."""
-        answer = await self.post(path, data)
-        if answer.status_code == 303:
-            return await self.get(answer.headers["location"])
-        return answer
-
-
 @pytest.fixture
 async def browser(services: FakeServices) -> AsyncIterator[Browser]:
     settings = Settings(
@@ -269,4 +241,4 @@ async def browser(services: FakeServices) -> AsyncIterator[Browser]:
     app = bootstrap(settings, transport=services.transport())
     transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 4711))
     async with httpx.AsyncClient(transport=transport, base_url=SITE) as client:
-        yield Browser(client)
+        yield Browser(client, form_page="/manage")

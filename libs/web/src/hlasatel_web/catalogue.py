@@ -59,3 +59,17 @@ def _translated(value: str | tuple[str, ...] | list[str] | None) -> bool:
     if isinstance(value, tuple | list):
         return all(value)
     return bool(value)
+
+
+def untranslated(language: str, package: Path, directory: Path) -> list[str]:
+    """The texts `package` says that the language's catalogue under `directory` does not translate (or
+    only fuzzily): what an application's test lists, and its `update-catalogue` adds for translating."""
+    catalog = read(language, directory)
+    missing = []
+    for message in extract(package):
+        if not message.id:
+            continue
+        found = catalog.get(message.id)
+        if found is None or found.fuzzy or not _translated(found.string):
+            missing.append(message.id if isinstance(message.id, str) else message.id[0])
+    return missing

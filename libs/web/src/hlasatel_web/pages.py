@@ -3,9 +3,15 @@
 each application serves at /static/web/."""
 
 from pathlib import Path
+from typing import Any
 
+from fastapi import Request
 from jinja2 import ChainableUndefined, Environment, FileSystemLoader, select_autoescape
 from jinja2.utils import missing
+
+from hlasatel_web.i18n import Lang
+from hlasatel_web.security import CSRF_FIELD, csrf_token
+from hlasatel_web.words import word
 
 SHARED_TEMPLATES = Path(__file__).parent / "templates"
 SHARED_STATIC = Path(__file__).parent / "static"
@@ -45,3 +51,29 @@ def template_environment(directory: Path) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+
+
+def here_of(request: Request) -> str | None:
+    """The page to come back to after choosing a language: only a page that a link may open again (a
+    page answering a form, reloaded, would lose what was typed)."""
+    if request.method != "GET":
+        return None
+    return request.url.path + (f"?{request.url.query}" if request.url.query else "")
+
+
+def page_context(request: Request, lang: Lang, secret: str, errors: dict[str, str]) -> dict[str, Any]:
+    """What every page's templates are given: the reader's language and its words, the form's errors,
+    the CSRF token of the browser's forms, the nonce of the page's scripts, and where the page is."""
+    return {
+        "lang": lang,
+        "_": lang.gettext,
+        "ngettext": lang.ngettext,
+        "word": lambda code: word(lang, code),
+        "errors": errors,
+        "notice": None,
+        "csrf_field": CSRF_FIELD,
+        "csrf": csrf_token(secret, request.state.csrf_seed),
+        "nonce": request.state.nonce,
+        "path": request.url.path,
+        "here": here_of(request),
+    }

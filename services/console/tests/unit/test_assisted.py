@@ -8,9 +8,9 @@ import time
 import pytest
 
 from hlasatel_console.entrypoints.assisted import COOKIE
-from hlasatel_devstack.pages import check_page
+from hlasatel_devstack.pages import Browser, check_page
 
-from ..conftest import Browser, signed_in
+from ..conftest import signed_in
 from ..fakes import ADDRESS, CODE, FakeServices
 
 FORM = {

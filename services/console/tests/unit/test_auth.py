@@ -6,10 +6,10 @@ import re
 import pytest
 
 from hlasatel_console.entrypoints.web import SESSION_COOKIE
-from hlasatel_devstack.pages import check_page
+from hlasatel_devstack.pages import Browser, check_page
 from hlasatel_web.security import CSRF_COOKIE
 
-from ..conftest import Browser, signed_in
+from ..conftest import signed_in
 from ..fakes import CODE, PASSWORD, FakeServices
 
 

@@ -8,9 +8,9 @@ import pytest
 from fastapi.routing import APIRoute
 
 from hlasatel_console.entrypoints import admin, alerts, assisted, auth, compose, dashboard, messages
-from hlasatel_devstack.pages import check_page
+from hlasatel_devstack.pages import Browser, check_page
 
-from ..conftest import Browser, signed_in
+from ..conftest import signed_in
 from ..fakes import FakeServices
 
 ROUTES = [

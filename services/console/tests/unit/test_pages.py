@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from hlasatel_devstack.pages import check_page
+from hlasatel_devstack.pages import Browser, check_page
 
-from ..conftest import Browser, signed_in
+from ..conftest import signed_in
 from ..fakes import FakeServices
 
 SIGNED_OUT = ["/sign-in", "/sign-in?ended=1", "/sign-in?done=password", "/invitation?token=hsi_good"]

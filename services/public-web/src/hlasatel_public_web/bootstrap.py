@@ -16,7 +16,6 @@ from hlasatel_public_web.container import STATIC, PublicWeb, build_public_web
 from hlasatel_public_web.entrypoints import house, info, links, manage, sign_in, sign_up
 from hlasatel_public_web.entrypoints.web import (
     SESSION_COOKIE,
-    FormExpired,
     Page,
     SignInNeeded,
     forget,
@@ -24,6 +23,7 @@ from hlasatel_public_web.entrypoints.web import (
 )
 from hlasatel_runtime.service import BodyLimit
 from hlasatel_web.api import ApiRefused, ServiceUnavailable, SessionEnded
+from hlasatel_web.forms import FormExpired
 from hlasatel_web.guard import install_guard
 from hlasatel_web.pages import SHARED_STATIC
 from hlasatel_web.security import LANGUAGE_COOKIE
@@ -95,6 +95,11 @@ def install_error_pages(app: FastAPI) -> None:
             return JSONResponse({"detail": exc.errors()}, status_code=422)
         return _problem(request, "not_found", 404)
 
+    async def out_of_turn(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, sign_up.OutOfTurn)
+        return redirect(exc.url)
+
+    app.add_exception_handler(sign_up.OutOfTurn, out_of_turn)
     app.add_exception_handler(SignInNeeded, sign_in_again)
     app.add_exception_handler(SessionEnded, sign_in_again)
     app.add_exception_handler(FormExpired, form_expired)

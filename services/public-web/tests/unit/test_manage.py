@@ -6,9 +6,9 @@ from typing import Any
 import pytest
 from hlasatel_public_web.entrypoints.web import SESSION_COOKIE
 
-from hlasatel_devstack.pages import check_page
+from hlasatel_devstack.pages import Browser, check_page
 
-from ..conftest import CODE, JABLONECKA_2, MASARYKOVA_12, Browser, FakeServices
+from ..conftest import CODE, JABLONECKA_2, MASARYKOVA_12, FakeServices
 
 pytestmark = pytest.mark.unit
 

@@ -3,9 +3,9 @@ asks, what reaches the registry (and with whose address), and what the consent r
 
 import pytest
 
-from hlasatel_devstack.pages import check_page
+from hlasatel_devstack.pages import Browser, check_page
 
-from ..conftest import CODE, MASARYKOVA_12, Browser, FakeServices
+from ..conftest import CODE, MASARYKOVA_12, FakeServices
 
 pytestmark = pytest.mark.unit
 

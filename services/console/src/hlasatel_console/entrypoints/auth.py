@@ -19,19 +19,11 @@ from hlasatel_console.entrypoints.web import (
     redirect,
 )
 from hlasatel_web.api import ApiRefused, ServiceUnavailable, SessionEnded
-from hlasatel_web.i18n import LANGUAGES
-from hlasatel_web.security import LANGUAGE_COOKIE
+from hlasatel_web.forms import language_chosen, safe_next
 
 router = APIRouter()
 # a full session ends after 12 hours at most; the cookie goes with it
 SESSION_MAX_AGE_S = 12 * 3600
-
-
-def _safe_next(target: str | None) -> str:
-    """Back to a page of this console only: never to another site."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return "/"
-    return target
 
 
 def _with_session(response: Response, token: str) -> Response:
@@ -69,13 +61,13 @@ async def sign_in_page(
             "You are signed out in this browser. Hlasatel's services did not answer, so a session of yours "
             "elsewhere may still be open: sign in and out everywhere once they are back."
         )
-    return page.render("sign_in.html", h1=_("Sign in"), next=_safe_next(next), email="", notice=notice)
+    return page.render("sign_in.html", h1=_("Sign in"), next=safe_next(next), email="", notice=notice)
 
 
 @router.post("/sign-in", response_class=HTMLResponse)
 async def sign_in(page: PageDep, console: ConsoleDep, form: FormDep) -> Response:
     _ = page.lang.gettext
-    email, password, next_page = _field(form, "email"), form.get("password"), _safe_next(_field(form, "next"))
+    email, password, next_page = _field(form, "email"), form.get("password"), safe_next(_field(form, "next"))
     errors = {}
     if not email:
         errors["email"] = _("Enter your e-mail address")
@@ -120,11 +112,11 @@ async def code_page(
     if pending is None:
         return redirect("/sign-in?ended=1")
     if pending["stage"] == "enrol":
-        return redirect(f"/sign-in/enrol?next={quote(_safe_next(next), safe='/')}")
+        return redirect(f"/sign-in/enrol?next={quote(safe_next(next), safe='/')}")
     return page.render(
         "sign_in_code.html",
         h1=page.lang.gettext("Enter the code from your authenticator app"),
-        next=_safe_next(next),
+        next=safe_next(next),
     )
 
 
@@ -138,7 +130,7 @@ async def enrol_page(
     pending = await _pending(request, console)
     if pending is None or not isinstance(pending.get("enrolment"), dict):
         return redirect("/sign-in?ended=1")
-    return _enrol(page, pending["enrolment"], _safe_next(next))  # type: ignore[arg-type]
+    return _enrol(page, pending["enrolment"], safe_next(next))  # type: ignore[arg-type]
 
 
 def _enrol(page: PageDep, enrolment: dict[str, str], next_page: str, status_code: int = 200) -> HTMLResponse:
@@ -164,7 +156,7 @@ def _enrol(page: PageDep, enrolment: dict[str, str], next_page: str, status_code
 async def prove_code(request: Request, page: PageDep, console: ConsoleDep, form: FormDep) -> Response:
     _ = page.lang.gettext
     token = request.cookies.get(SESSION_COOKIE)
-    next_page = _safe_next(_field(form, "next"))
+    next_page = safe_next(_field(form, "next"))
     code = _field(form, "code")
     if not token:
         return redirect("/sign-in?ended=1")
@@ -251,7 +243,4 @@ async def accept_invitation(page: PageDep, console: ConsoleDep, form: FormDep) -
 async def choose_language(
     code: str, next: Annotated[str | None, Query(max_length=500)] = None
 ) -> RedirectResponse:
-    response = redirect(_safe_next(next))
-    if code in LANGUAGES:
-        response.set_cookie(LANGUAGE_COOKIE, code, max_age=365 * 24 * 3600, secure=True, samesite="lax")
-    return response
+    return language_chosen(code, next)

@@ -11,10 +11,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.datastructures import FormData
 
 from hlasatel_console.container import Console
-from hlasatel_console.labels import word
 from hlasatel_web.api import SessionEnded
+from hlasatel_web.forms import FormExpired, checked_form
 from hlasatel_web.i18n import Lang
-from hlasatel_web.security import CSRF_FIELD, LANGUAGE_COOKIE, csrf_token, csrf_valid
+from hlasatel_web.pages import page_context
+from hlasatel_web.security import LANGUAGE_COOKIE
+
+__all__ = ["FormExpired"]
 
 # the staff member's session: the composer's token, in a cookie of this host that no script reads
 SESSION_COOKIE = "__Host-hlasatel-session"
@@ -78,10 +81,6 @@ class NotAllowed(Exception):
         self.role = role
 
 
-class FormExpired(Exception):
-    """A form without this browser's CSRF token: forged elsewhere, or older than the browser's cookie."""
-
-
 def _back_to(request: Request) -> str:
     path = request.url.path
     return path + (f"?{request.url.query}" if request.url.query else "")
@@ -97,34 +96,10 @@ class Page:
     staff: Staff | None = None
     errors: dict[str, str] = field(default_factory=dict)
 
-    @property
-    def nonce(self) -> str:
-        nonce: str = self.request.state.nonce
-        return nonce
-
-    @property
-    def csrf(self) -> str:
-        return csrf_token(self.console.secret, self.request.state.csrf_seed)
-
     def render(self, template: str, *, h1: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-        lang = self.lang
-        context.setdefault("notice", None)
-        context.setdefault("word", lambda code: word(lang, code))
-        body = self.console.templates.get_template(template).render(
-            h1=h1,
-            lang=lang,
-            _=lang.gettext,
-            ngettext=lang.ngettext,
-            staff=self.staff,
-            errors=self.errors,
-            csrf_field=CSRF_FIELD,
-            csrf=self.csrf,
-            nonce=self.nonce,
-            path=self.request.url.path,
-            here=_back_to(self.request) if self.request.method == "GET" else None,
-            settings=self.console.settings,
-            **context,
-        )
+        shared = page_context(self.request, self.lang, self.console.secret, self.errors)
+        mine = {"h1": h1, "staff": self.staff, "settings": self.console.settings}
+        body = self.console.templates.get_template(template).render(shared | mine | context)
         return HTMLResponse(body, status_code=status_code)
 
     def with_errors(self, errors: Mapping[str, str]) -> "Page":
@@ -183,11 +158,7 @@ Admin = Annotated[Staff, requires("admin")]
 
 async def form_of(request: Request, console: ConsoleDep) -> FormData:
     """The posted form, once its CSRF token is this browser's."""
-    form = await request.form()
-    token = form.get(CSRF_FIELD)
-    if not csrf_valid(console.secret, request.state.csrf_seed, token if isinstance(token, str) else None):
-        raise FormExpired()
-    return form
+    return await checked_form(request, console.secret)
 
 
 FormDep = Annotated[FormData, Depends(form_of)]

@@ -86,6 +86,14 @@ class SignUp:
     def may_visit(self, step: str) -> bool:
         """A question may be asked once those before it are answered; an address is not changed once the
         subscription exists (its own page does that afterwards), nor a contact (the codes' page does)."""
+        if step in ("codes", "no-code"):
+            return self.registered
+        if step == "relation" and self.pending is None:
+            return False
+        if step == "check":
+            return self.next_step() == "check"
+        if step == "done":
+            return self.agreed
         if self.registered and step in ("address", "relation", "addresses", "contacts"):
             return False
         return STEPS.index(step) <= STEPS.index(self.next_step())

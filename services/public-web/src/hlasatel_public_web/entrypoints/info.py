@@ -2,15 +2,13 @@
 messages as JSON for the city's citizen portal (with its signed assertion)."""
 
 from typing import Annotated, Any
-from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
-from hlasatel_public_web.entrypoints.web import PageDep, PublicWebDep, redirect
+from hlasatel_public_web.entrypoints.web import PageDep, PublicWebDep
 from hlasatel_web.api import ApiRefused
-from hlasatel_web.i18n import LANGUAGES
-from hlasatel_web.security import LANGUAGE_COOKIE
+from hlasatel_web.forms import language_chosen
 
 router = APIRouter()
 
@@ -35,21 +33,11 @@ async def privacy(page: PageDep) -> HTMLResponse:
     return page.render("privacy.html", h1=page.lang.gettext("How we use your personal data"))
 
 
-def _local(path: str | None) -> str:
-    """Back to a page of these pages only: never to another site."""
-    if not path or not path.startswith("/") or path.startswith("//") or urlsplit(path).netloc:
-        return "/"
-    return path
-
-
 @router.get("/language/{code}")
 async def choose_language(
     code: str, next: Annotated[str | None, Query(max_length=500)] = None
 ) -> RedirectResponse:
-    response = redirect(_local(next))
-    if code in LANGUAGES:
-        response.set_cookie(LANGUAGE_COOKIE, code, max_age=365 * 24 * 3600, secure=True, samesite="lax")
-    return response
+    return language_chosen(code, next)
 
 
 @router.get("/api/v1/messages", tags=["portal"])

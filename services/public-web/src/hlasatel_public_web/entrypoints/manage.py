@@ -6,7 +6,7 @@ sign in again."""
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import HTMLResponse, Response
 
 from hlasatel_public_web.domain.answers import MAX_ADDRESSES, SignUp
@@ -37,6 +37,14 @@ from hlasatel_web.api import ApiRefused
 router = APIRouter(prefix="/manage")
 Json = dict[str, Any]
 HOME = "/manage/subscription"
+
+
+async def subscription_of(page: PageDep, citizen: CitizenDep) -> Json:
+    """The signed-in citizen's subscription as the registry has it now."""
+    return dict(await page.public_web.registry.subscription(citizen.id, citizen.token))
+
+
+SubscriptionDep = Annotated[Json, Depends(subscription_of)]
 
 
 def _flow(step: str) -> Flow:
@@ -70,10 +78,9 @@ async def _change(
 
 @router.get("/subscription", response_class=HTMLResponse)
 async def subscription(
-    page: PageDep, citizen: CitizenDep, done: Annotated[str, Query(max_length=40)] = ""
+    page: PageDep, found: SubscriptionDep, done: Annotated[str, Query(max_length=40)] = ""
 ) -> HTMLResponse:
     _ = page.lang.gettext
-    found = await page.public_web.registry.subscription(citizen.id, citizen.token)
     notices = {
         "changed": _("Your subscription was changed."),
         "stopped": _("You will get emergency messages only."),
@@ -89,8 +96,7 @@ async def subscription(
 
 
 @router.get("/categories", response_class=HTMLResponse)
-async def categories(page: PageDep, citizen: CitizenDep) -> HTMLResponse:
-    found = await page.public_web.registry.subscription(citizen.id, citizen.token)
+async def categories(page: PageDep, citizen: CitizenDep, found: SubscriptionDep) -> HTMLResponse:
     return questions.categories_page(page, _flow("categories"), chosen=found["categories"])
 
 
@@ -109,8 +115,7 @@ async def choose_categories(page: PageDep, citizen: CitizenDep, form: FormDep, i
 
 
 @router.get("/language", response_class=HTMLResponse)
-async def language(page: PageDep, citizen: CitizenDep) -> HTMLResponse:
-    found = await page.public_web.registry.subscription(citizen.id, citizen.token)
+async def language(page: PageDep, citizen: CitizenDep, found: SubscriptionDep) -> HTMLResponse:
     return questions.language_page(page, _flow("language"), chosen=found["language"])
 
 
@@ -131,8 +136,7 @@ async def choose_language(page: PageDep, citizen: CitizenDep, form: FormDep, ip:
 
 
 @router.get("/quiet-hours", response_class=HTMLResponse)
-async def quiet_hours(page: PageDep, citizen: CitizenDep) -> HTMLResponse:
-    found = await page.public_web.registry.subscription(citizen.id, citizen.token)
+async def quiet_hours(page: PageDep, citizen: CitizenDep, found: SubscriptionDep) -> HTMLResponse:
     return questions.quiet_page(page, _flow("quiet-hours"), quiet=as_answers(found).quiet)
 
 
@@ -154,8 +158,7 @@ async def choose_quiet_hours(page: PageDep, citizen: CitizenDep, form: FormDep, 
 
 
 @router.get("/addresses", response_class=HTMLResponse)
-async def addresses(page: PageDep, citizen: CitizenDep) -> HTMLResponse:
-    found = await page.public_web.registry.subscription(citizen.id, citizen.token)
+async def addresses(page: PageDep, citizen: CitizenDep, found: SubscriptionDep) -> HTMLResponse:
     return page.render(
         "manage_addresses.html",
         h1=page.lang.gettext("Your addresses"),
@@ -165,8 +168,9 @@ async def addresses(page: PageDep, citizen: CitizenDep) -> HTMLResponse:
 
 
 @router.post("/addresses", response_model=None)
-async def remove_address(page: PageDep, citizen: CitizenDep, form: FormDep, ip: IpDep) -> Response:
-    found = await page.public_web.registry.subscription(citizen.id, citizen.token)
+async def remove_address(
+    page: PageDep, citizen: CitizenDep, found: SubscriptionDep, form: FormDep, ip: IpDep
+) -> Response:
     kept = [a for a in found["addresses"] if str(a["address_point"]) != text(form, "remove")]
     if kept and len(kept) < len(found["addresses"]):
         body = {"addresses": [{"address_point": a["address_point"], "role": a["role"]} for a in kept]}
@@ -259,15 +263,15 @@ def _contacts_page(page: Page, found: Json, entered: Json) -> HTMLResponse:
 
 
 @router.get("/contacts", response_class=HTMLResponse)
-async def contacts(page: PageDep, citizen: CitizenDep) -> HTMLResponse:
-    found = await page.public_web.registry.subscription(citizen.id, citizen.token)
+async def contacts(page: PageDep, citizen: CitizenDep, found: SubscriptionDep) -> HTMLResponse:
     return _contacts_page(page, found, {})
 
 
 @router.post("/contacts", response_model=None)
-async def change_contacts(page: PageDep, citizen: CitizenDep, form: FormDep, ip: IpDep) -> Response:
+async def change_contacts(
+    page: PageDep, citizen: CitizenDep, found: SubscriptionDep, form: FormDep, ip: IpDep
+) -> Response:
     registry = page.public_web.registry
-    found = await registry.subscription(citizen.id, citizen.token)
     removed = text(form, "remove")
     if removed:
         if len(contacts_of(found)) > 1 and removed in {c["id"] for c in contacts_of(found)}:
@@ -293,14 +297,14 @@ async def change_contacts(page: PageDep, citizen: CitizenDep, form: FormDep, ip:
 
 
 @router.get("/codes", response_class=HTMLResponse)
-async def codes(page: PageDep, citizen: CitizenDep) -> HTMLResponse:
-    found = await page.public_web.registry.subscription(citizen.id, citizen.token)
+async def codes(page: PageDep, citizen: CitizenDep, found: SubscriptionDep) -> HTMLResponse:
     return codes_page(page, contacts_of(found), flow=_flow("codes"), no_code="/manage/no-code")
 
 
 @router.post("/codes", response_model=None)
-async def type_codes(page: PageDep, citizen: CitizenDep, form: FormDep, ip: IpDep) -> Response:
-    found = await page.public_web.registry.subscription(citizen.id, citizen.token)
+async def type_codes(
+    page: PageDep, citizen: CitizenDep, found: SubscriptionDep, form: FormDep, ip: IpDep
+) -> Response:
     checked = await check_codes(page, citizen.id, citizen.token, contacts_of(found), form, ip)
     if page.errors:
         return codes_page(page, checked, flow=_flow("codes"), no_code="/manage/no-code")
@@ -308,14 +312,14 @@ async def type_codes(page: PageDep, citizen: CitizenDep, form: FormDep, ip: IpDe
 
 
 @router.get("/no-code", response_model=None)
-async def no_code_question(page: PageDep, citizen: CitizenDep) -> Response:
-    found = await page.public_web.registry.subscription(citizen.id, citizen.token)
+async def no_code_question(page: PageDep, citizen: CitizenDep, found: SubscriptionDep) -> Response:
     return no_code_page(page, contacts_of(found), action="/manage/no-code", back="/manage/codes")
 
 
 @router.post("/no-code", response_model=None)
-async def send_again(page: PageDep, citizen: CitizenDep, form: FormDep, ip: IpDep) -> Response:
-    found = await page.public_web.registry.subscription(citizen.id, citizen.token)
+async def send_again(
+    page: PageDep, citizen: CitizenDep, found: SubscriptionDep, form: FormDep, ip: IpDep
+) -> Response:
     done = await no_code_acted(page, citizen.id, citizen.token, contacts_of(found), form, ip)
     if done is None:
         return no_code_page(page, contacts_of(found), action="/manage/no-code", back="/manage/codes")

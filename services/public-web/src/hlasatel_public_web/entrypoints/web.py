@@ -12,9 +12,10 @@ from starlette.datastructures import FormData
 
 from hlasatel_public_web.container import PublicWeb
 from hlasatel_public_web.domain.answers import RELATIONS
+from hlasatel_web.forms import checked_form
 from hlasatel_web.i18n import Lang
-from hlasatel_web.security import CSRF_FIELD, LANGUAGE_COOKIE, csrf_token, csrf_valid
-from hlasatel_web.words import word
+from hlasatel_web.pages import page_context
+from hlasatel_web.security import LANGUAGE_COOKIE
 
 # a signed-in citizen's session: their subscription's id and access token, sealed, in a cookie no script reads
 SESSION_COOKIE = "__Host-hlasatel-citizen"
@@ -64,17 +65,6 @@ class SignInNeeded(Exception):
         self.ended = ended
 
 
-class FormExpired(Exception):
-    """A form without this browser's CSRF token: forged elsewhere, or older than the browser's cookie."""
-
-
-def here_of(request: Request) -> str | None:
-    """The page to come back to after choosing a language: only a page that a link may open again."""
-    if request.method != "GET":
-        return None
-    return request.url.path + (f"?{request.url.query}" if request.url.query else "")
-
-
 @dataclass
 class Page:
     """A page in the reader's language, with the tokens its forms need."""
@@ -85,30 +75,16 @@ class Page:
     citizen: Citizen | None = None
     errors: dict[str, str] = field(default_factory=dict)
 
-    @property
-    def csrf(self) -> str:
-        return csrf_token(self.public_web.secret, self.request.state.csrf_seed)
-
     def render(self, template: str, *, h1: str, status_code: int = 200, **context: Any) -> HTMLResponse:
         lang = self.lang
-        context.setdefault("notice", None)
-        body = self.public_web.templates.get_template(template).render(
-            h1=h1,
-            lang=lang,
-            _=lang.gettext,
-            ngettext=lang.ngettext,
-            word=lambda code: word(lang, code),
-            relation=lambda code: lang.gettext(RELATIONS.get(code, code)),
-            signed_in=self.citizen is not None or SESSION_COOKIE in self.request.cookies,
-            errors=self.errors,
-            csrf_field=CSRF_FIELD,
-            csrf=self.csrf,
-            nonce=self.request.state.nonce,
-            path=self.request.url.path,
-            here=here_of(self.request),
-            settings=self.public_web.settings,
-            **context,
-        )
+        shared = page_context(self.request, lang, self.public_web.secret, self.errors)
+        mine = {
+            "h1": h1,
+            "settings": self.public_web.settings,
+            "signed_in": self.citizen is not None or SESSION_COOKIE in self.request.cookies,
+            "relation": lambda code: lang.gettext(RELATIONS[code]) if code in RELATIONS else code,
+        }
+        body = self.public_web.templates.get_template(template).render(shared | mine | context)
         return HTMLResponse(body, status_code=status_code)
 
     def with_errors(self, errors: Mapping[str, str]) -> "Page":
@@ -138,11 +114,7 @@ CitizenDep = Annotated[Citizen, Depends(citizen_of)]
 
 async def form_of(request: Request, public_web: PublicWebDep) -> FormData:
     """The posted form, once its CSRF token is this browser's."""
-    form = await request.form()
-    token = form.get(CSRF_FIELD)
-    if not csrf_valid(public_web.secret, request.state.csrf_seed, token if isinstance(token, str) else None):
-        raise FormExpired()
-    return form
+    return await checked_form(request, public_web.secret)
 
 
 FormDep = Annotated[FormData, Depends(form_of)]
