@@ -254,9 +254,10 @@ def stack_fixture(
     environment: dict[str, str] | None = None,
     faults: Faults = NO_FAULTS,
     backends: Sequence[str] | None = None,
+    web: Sequence[str] = (),
 ) -> Any:
-    """A module's fixture `name`: the broker, the fakes and these services as processes, ready, once per
-    database backend (every one unless `backends` says which)."""
+    """A module's fixture `name`: the broker, the fakes and these services (and the `web` pages) as
+    processes, ready, once per database backend (every one unless `backends` says which)."""
 
     @pytest.fixture(scope="module", params=list(backends or database_backends()), name=name)
     def running(
@@ -266,7 +267,7 @@ def stack_fixture(
     ) -> Iterator[Stack]:
         var_dir = tmp_path_factory.mktemp(f"{name}-{request.param}")
         with running_stack(
-            var_dir, request.param, postgres_databases, services, environment, faults
+            var_dir, request.param, postgres_databases, services, environment, faults, web
         ) as stack:
             yield stack
 

@@ -99,6 +99,9 @@ class TestACitizen:
         page.get_by_label("Číslo mobilního telefonu").fill(PHONE_NUMBER)
         page.get_by_label("E-mailová adresa").fill(EMAIL)
         continue_(citizen, "Poslat kódy")
+        page.get_by_role("link", name="Kód nepřišel?").click()
+        citizen.check()
+        page.get_by_role("link", name="Zpět").click()
         ledger = city.config.ledger_dir
         sms_code = code_sent_to(ledger, "sms", E164, after=started)
         page.get_by_label(re.compile("^Kód z SMS")).fill(f"{sms_code[:3]} {sms_code[3:]}")
@@ -163,6 +166,8 @@ class TestACitizen:
         assert [p for p in agreed if p] == ["/sign-up/contacts", "/sign-up/check", "/manage/language"]
         assert HEADLINE in {d["headline"] for d in exported["deliveries"]["deliveries"]}
 
+        for path in ("/manage/addresses", "/manage/contacts", "/manage/stop", "/manage/quiet-hours"):
+            citizen.open(path)
         subscribed = subscribers_for_water(city)
         citizen.open("/manage/erase")
         page.get_by_label("Ano, smažte o mně všechno").check()
@@ -205,7 +210,16 @@ class TestWhatConcernsMyHouse:
         on_a_phone.check()
         expect(page.locator("h1")).to_have_text("Jaký máte vztah k této adrese?")
 
-    def test_the_statement_the_notice_and_the_office_read_well_on_a_phone(self, on_a_phone: Visitor) -> None:
-        for path in ("/accessibility", "/privacy", "/sign-up/not-listed", "/manage"):
+    def test_the_statement_the_notice_the_office_and_a_problem_read_well_on_a_phone(
+        self, on_a_phone: Visitor
+    ) -> None:
+        for path in (
+            "/accessibility",
+            "/privacy",
+            "/sign-up/not-listed",
+            "/manage",
+            "/v1/verify/email?token=x",
+            "/no-such-page",
+        ):
             on_a_phone.open(path)
         on_a_phone.shot("privacy-phone")
