@@ -14,7 +14,7 @@ from hlasatel_console.container import Console
 from hlasatel_web.api import SessionEnded
 from hlasatel_web.forms import FormExpired, checked_form
 from hlasatel_web.i18n import Lang
-from hlasatel_web.pages import page_context
+from hlasatel_web.pages import here_of, page_context
 from hlasatel_web.security import LANGUAGE_COOKIE
 
 __all__ = ["FormExpired"]
@@ -81,11 +81,6 @@ class NotAllowed(Exception):
         self.role = role
 
 
-def _back_to(request: Request) -> str:
-    path = request.url.path
-    return path + (f"?{request.url.query}" if request.url.query else "")
-
-
 @dataclass
 class Page:
     """A page of the console in the reader's language, with the tokens its forms and scripts need."""
@@ -118,7 +113,7 @@ async def staff_of(request: Request, console: ConsoleDep, page: PageDep) -> Staf
     """The signed-in member of the staff; the request's page knows them from here on (its header names
     them, its templates offer what their role may do)."""
     token = request.cookies.get(SESSION_COOKIE)
-    back_to = _back_to(request) if request.method == "GET" else "/"
+    back_to = here_of(request) or "/"
     if not token:
         raise SignInNeeded(back_to=back_to, ended=False)
     try:

@@ -24,10 +24,14 @@ router = APIRouter(prefix="/v1")
 short_links = APIRouter(tags=["unsubscribe"])
 
 
-def _moved(request: Request, registry: Registry) -> RedirectResponse:
+def _moved_to(request: Request, registry: Registry) -> str:
+    """The same path and query on the citizen's pages."""
     query = f"?{request.url.query}" if request.url.query else ""
-    moved_to = registry.settings.pages_url.rstrip("/") + request.url.path + query
-    return RedirectResponse(moved_to, status_code=308)
+    return registry.settings.pages_url.rstrip("/") + request.url.path + query
+
+
+def _moved(request: Request, registry: Registry) -> RedirectResponse:
+    return RedirectResponse(_moved_to(request, registry), status_code=308)
 
 
 @router.get(
@@ -71,7 +75,7 @@ async def _one_click(
         confirmed=confirm == "yes",
         via=via,
     )
-    return RedirectResponse(_moved(request, registry).headers["location"], status_code=303)
+    return RedirectResponse(_moved_to(request, registry), status_code=303)
 
 
 @router.post(
